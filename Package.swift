@@ -1,0 +1,46 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "TagStream",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "tagstream", targets: ["tagstream"]),
+        .library(name: "TagStreamCore", targets: ["TagStreamCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        .target(
+            name: "TagStreamCore",
+            dependencies: [.product(name: "Collections", package: "swift-collections")]
+        ),
+        .target(name: "TagStreamSimulation"),
+        .target(
+            name: "TagStreamRuntime",
+            dependencies: [
+                "TagStreamCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "tagstream",
+            dependencies: [
+                "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
+        .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
+        .testTarget(
+            name: "TagStreamRuntimeTests",
+            dependencies: ["TagStreamRuntime", "TagStreamCore", "TagStreamSimulation"],
+            resources: []
+        ),
+    ]
+)
