@@ -20,10 +20,11 @@ let package = Package(
             dependencies: [.product(name: "Collections", package: "swift-collections")]
         ),
         .target(name: "TagStreamSimulation"),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
             name: "TagStreamRuntime",
             dependencies: [
-                "TagStreamCore",
+                "TagStreamCore", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]

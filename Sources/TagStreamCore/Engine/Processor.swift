@@ -1,0 +1,111 @@
+/// How one input record ended (SPEC §1): exactly one outcome per record, blank lines aside.
+public enum RecordOutcome: Sendable, Equatable {
+    case accepted
+    case deadLetter(DeadLetterReason)
+    case duplicate
+    case late
+    case ignored(type: String)
+    /// A blank line of a file: skipped and not counted.
+    case blank
+}
+
+/// Counts of input records by outcome, for the summary.
+public struct OutcomeCounts: Sendable, Equatable {
+    public var accepted = 0
+    public var deadLetter = 0
+    public var duplicate = 0
+    public var late = 0
+    public var ignored = 0
+    public var blank = 0
+    /// Accepted events after `--until`, which are not applied.
+    public var notApplied = 0
+    public var deadLetterReasons: [String: Int] = [:]
+    public var ignoredTypes: [String: Int] = [:]
+
+    public var total: Int { accepted + deadLetter + duplicate + late + ignored }
+
+    public init() {}
+}
+
+/// The I/O-free heart of a run: decodes records, sequences them and drives the engine.
+/// Sources feed it bytes; sinks drain `engine.output`.
+public struct Processor: Sendable {
+    public var decoder = EventDecoder()
+    public var sequencer: Sequencer
+    public var engine: Engine
+    public var counts = OutcomeCounts()
+    /// Events after this instant are not applied, and time stops here. Nil: no bound.
+    public let until: Int64?
+    /// The `ts` of the last applied event.
+    public private(set) var lastApplied: Int64 = .min
+
+    public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil) {
+        sequencer = Sequencer(
+            partitions: partitions, lateness: pipeline.time.lateness.milliseconds,
+            dedupeHorizon: pipeline.time.dedupeHorizon.milliseconds)
+        engine = Engine(pipeline: pipeline)
+        self.until = until
+    }
+
+    /// Classifies one record read from partition `p`, buffers it when accepted, and applies
+    /// whatever the watermark has released.
+    public mutating func process(_ bytes: UnsafeBufferPointer<UInt8>, partition p: Int) -> RecordOutcome {
+        guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }) else {
+            counts.blank += 1
+            return .blank
+        }
+        switch decoder.decode(bytes, symbols: &engine.symbols) {
+        case .deadLetter(let reason):
+            counts.deadLetter += 1
+            counts.deadLetterReasons[reason.code, default: 0] += 1
+            return .deadLetter(reason)
+        case .ignored(let type):
+            counts.ignored += 1
+            counts.ignoredTypes[type, default: 0] += 1
+            return .ignored(type: type)
+        case .event(let event):
+            switch sequencer.admit(event, partition: p) {
+            case .duplicate:
+                counts.duplicate += 1
+                return .duplicate
+            case .late:
+                counts.late += 1
+                return .late
+            case .accepted:
+                counts.accepted += 1
+                applyReady()
+                return .accepted
+            }
+        }
+    }
+
+    /// Marks partition `p` finished or idle (inactive), or active again, and applies what that releases.
+    public mutating func setPartition(_ p: Int, active: Bool) {
+        sequencer.setActive(active, partition: p)
+        applyReady()
+    }
+
+    /// Applies every buffered event below the watermark and fires the timers before it.
+    public mutating func applyReady() {
+        while let event = sequencer.nextReady() { apply(event) }
+        let watermark = sequencer.watermark
+        if watermark != .min { engine.advance(through: min(watermark - 1, until ?? .max)) }
+    }
+
+    /// The end of a bounded run: applies everything buffered, then fires timers and refreshes
+    /// up to `until`, or else up to the largest accepted `ts`.
+    public mutating func finish() {
+        while let event = sequencer.nextBuffered() { apply(event) }
+        let end = until ?? sequencer.maxAccepted
+        if end != .min { engine.advance(through: end) }
+    }
+
+    private mutating func apply(_ event: Event) {
+        if let until, event.ts > until {
+            counts.notApplied += 1
+            return
+        }
+        engine.apply(event)
+        lastApplied = event.ts
+    }
+}

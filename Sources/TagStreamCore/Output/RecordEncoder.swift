@@ -1,0 +1,120 @@
+/// Encodes output records as the JSON lines of SPEC §2, with deterministic ids.
+public struct RecordEncoder {
+    private var writer = JSONWriter()
+
+    public init() {}
+
+    /// The record as one JSON line (without the newline).
+    public mutating func encode(_ record: OutputRecord, symbols: SymbolTable) -> [UInt8] {
+        writer.reset()
+        let userID = record.user >= 0 ? symbols.users[record.user] : nil
+        let communityID = record.community >= 0 ? symbols.communities[record.community] : nil
+        writer.beginObject()
+        writer.key("kind"); writer.string(record.kind.name)
+        writer.key("id"); writer.string(Self.id(of: record, user: userID, community: communityID))
+        switch record.body {
+        case let .tag(group, tag, previous):
+            writer.key("user_id"); writer.string(userID)
+            writer.key("community_id"); writer.string(communityID)
+            writer.key("group"); writer.string(group)
+            writer.key("tag"); writer.string(tag)
+            writer.key("previous"); writer.string(previous)
+            writer.key("ts"); writer.integer(record.ts)
+        case let .alert(name):
+            writer.key("alert"); writer.string(name)
+            if let userID { writer.key("user_id"); writer.string(userID) }
+            writer.key("community_id"); writer.string(communityID)
+            writer.key("ts"); writer.integer(record.ts)
+        case let .coupon(campaign, holdout):
+            writer.key("campaign"); writer.string(campaign)
+            writer.key("user_id"); writer.string(userID)
+            writer.key("community_id"); writer.string(communityID)
+            writer.key("ts"); writer.integer(record.ts)
+            writer.key("holdout"); writer.bool(holdout)
+        case let .communityStats(figures):
+            writer.key("community_id"); writer.string(communityID)
+            writer.key("ts"); writer.integer(record.ts)
+            writer.key("customers"); writer.integer(Int64(figures.customers))
+            writer.key("active_30d"); writer.integer(Int64(figures.active))
+            writer.key("gmv_30d"); writer.raw(figures.gmv.description)
+            writer.key("orders_7d"); writer.integer(Int64(figures.orders))
+            writer.key("sleeping_ratio")
+            writer.number(figures.customers > 0 ? Double(figures.sleeping) / Double(figures.customers) : 0)
+            writer.key("top_skus_7d")
+            writer.beginArray()
+            for entry in figures.topSkus {
+                writer.beginObject()
+                writer.key("sku"); writer.string(symbols.skus[entry.sku])
+                writer.key("qty"); writer.raw(entry.quantity.description)
+                writer.endObject()
+            }
+            writer.endArray()
+        }
+        if !record.evidence.isEmpty {
+            writer.key("evidence")
+            writer.beginObject()
+            for (name, value) in record.evidence {
+                writer.key(name)
+                switch value {
+                case .integer(let v): writer.integer(v)
+                case .money(let m): writer.raw(m.description)
+                case .instant(let t): writer.string(EventTime.format(t))
+                case let .ratio(part, whole): writer.number(whole > 0 ? Double(part) / Double(whole) : 0)
+                case .text(let s): writer.string(s)
+                case .absent: writer.null()
+                }
+            }
+            writer.endObject()
+        }
+        writer.endObject()
+        return writer.bytes
+    }
+
+    /// A stable id from the record's content and cause: 16 hex digits of FNV-1a-64.
+    static func id(of record: OutputRecord, user: String?, community: String?) -> String {
+        var hash = FNV1a64()
+        hash.add(record.kind.name)
+        hash.add(user ?? "")
+        hash.add(community ?? "")
+        hash.add(String(record.ts))
+        switch record.body {
+        case let .tag(group, tag, previous): hash.add(group); hash.add(tag ?? "-"); hash.add(previous ?? "-")
+        case let .alert(name): hash.add(name)
+        case let .coupon(campaign, _): hash.add(campaign)
+        case .communityStats: break
+        }
+        switch record.cause {
+        case .event(let id): hash.add("e"); hash.add(id)
+        case .timer: hash.add("t")
+        case .refresh: hash.add("r")
+        }
+        let hex = String(hash.value, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// The FNV-1a 64-bit hash, used for record ids and holdout assignment (SPEC §4).
+public struct FNV1a64 {
+    public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
+
+    public init() {}
+
+    public mutating func add<S: Sequence>(bytes: S) where S.Element == UInt8 {
+        for b in bytes {
+            value ^= UInt64(b)
+            value = value &* 0x0000_0100_0000_01B3
+        }
+    }
+
+    /// Adds the UTF-8 bytes of `text` followed by a separator byte.
+    public mutating func add(_ text: String) {
+        add(bytes: text.utf8)
+        add(bytes: CollectionOfOne(0x1F))
+    }
+
+    public static func hash(_ text: String) -> UInt64 {
+        var h = FNV1a64()
+        h.add(bytes: text.utf8)
+        return h.value
+    }
+}

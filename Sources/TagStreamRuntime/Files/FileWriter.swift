@@ -1,0 +1,55 @@
+import Foundation
+
+/// An append-only file written through a large buffer; `flush` makes the bytes durable enough
+/// for a checkpoint (written to the OS), `sync` also fsyncs.
+public final class FileWriter {
+    public let path: String
+    private let descriptor: Int32
+    private var buffer: [UInt8] = []
+    private let capacity: Int
+    /// Bytes written so far, buffered ones included.
+    public private(set) var size: Int64
+
+    /// Opens `path` for appending, first truncating it to `truncateTo` bytes (0 creates it anew).
+    public init(path: String, truncateTo: Int64 = 0, capacity: Int = 1 << 20) throws {
+        self.path = path
+        self.capacity = capacity
+        descriptor = open(path, O_WRONLY | O_CREAT, 0o644)
+        guard descriptor >= 0 else { throw FileError(path: path, message: String(cString: strerror(errno))) }
+        guard ftruncate(descriptor, off_t(truncateTo)) == 0, lseek(descriptor, off_t(truncateTo), SEEK_SET) >= 0 else {
+            let message = String(cString: strerror(errno))
+            close(descriptor)
+            throw FileError(path: path, message: message)
+        }
+        size = truncateTo
+        buffer.reserveCapacity(capacity)
+    }
+
+    deinit {
+        try? flush()
+        close(descriptor)
+    }
+
+    /// Appends `bytes` and a newline.
+    public func writeLine<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
+        buffer.append(contentsOf: bytes)
+        buffer.append(0x0A)
+        size += Int64(bytes.count + 1)
+        if buffer.count >= capacity { try flush() }
+    }
+
+    public func flush() throws {
+        var done = 0
+        while done < buffer.count {
+            let n = buffer.withUnsafeBytes { write(descriptor, $0.baseAddress! + done, $0.count - done) }
+            guard n > 0 else { throw FileError(path: path, message: String(cString: strerror(errno))) }
+            done += n
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+
+    public func sync() throws {
+        try flush()
+        guard fsync(descriptor) == 0 else { throw FileError(path: path, message: String(cString: strerror(errno))) }
+    }
+}

@@ -1,0 +1,92 @@
+import CZlib
+import Foundation
+
+/// Why a file could not be read; carries the path and the system's words.
+public struct FileError: Error, CustomStringConvertible {
+    public let path: String
+    public let message: String
+    public var description: String { "\(path): \(message)" }
+}
+
+/// Reads a plain or gzip-compressed JSONL file line by line, in large chunks, without a copy per line.
+public final class LineReader {
+    public let path: String
+    /// 1-based number of the last line handed out.
+    public private(set) var lineNumber = 0
+    /// Bytes of (decompressed) input consumed so far, up to the end of the last line handed out.
+    public private(set) var offset: Int64 = 0
+    private var file: gzFile?
+    private var buffer: [UInt8]
+    private var start = 0
+    private var end = 0
+    private var exhausted = false
+
+    /// Opens `path`; gzip files are recognised by their content, not their name.
+    public init(path: String, chunkSize: Int = 1 << 22) throws {
+        self.path = path
+        buffer = [UInt8](repeating: 0, count: chunkSize)
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw FileError(path: path, message: FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")
+        }
+        guard let handle = gzopen(path, "rb") else { throw FileError(path: path, message: "cannot open") }
+        gzbuffer(handle, 1 << 17)
+        file = handle
+    }
+
+    deinit { if let file { gzclose(file) } }
+
+    /// Skips forward to a byte offset reached earlier (for resuming from a checkpoint).
+    public func skip(toOffset target: Int64, lineNumber line: Int) throws {
+        while offset < target {
+            guard try nextLine({ _ in () }) != nil else {
+                throw FileError(path: path, message: "shorter than the checkpoint says (\(target) bytes)")
+            }
+        }
+        guard offset == target else { throw FileError(path: path, message: "does not match the checkpoint at byte \(target)") }
+        lineNumber = line
+    }
+
+    /// Calls `body` with the next line (without its newline); nil at the end of the file.
+    public func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+        while true {
+            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+                let lineStart = start
+                start = newline + 1
+                lineNumber += 1
+                offset += Int64(newline + 1 - lineStart)
+                return try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[lineStart..<newline])) }
+            }
+            if exhausted {
+                guard start < end else { return nil }
+                let lineStart = start
+                start = end
+                lineNumber += 1
+                offset += Int64(end - lineStart)
+                return try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[lineStart..<end])) }
+            }
+            try refill()
+        }
+    }
+
+    private func refill() throws {
+        if start > 0 {
+            buffer.withUnsafeMutableBufferPointer { b in
+                _ = memmove(b.baseAddress!, b.baseAddress! + start, end - start)
+            }
+            end -= start
+            start = 0
+        }
+        if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+        let room = buffer.count - end
+        let read = buffer.withUnsafeMutableBufferPointer { b in
+            gzread(file, b.baseAddress! + end, UInt32(room))
+        }
+        if read < 0 {
+            var code: Int32 = 0
+            let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
+            throw FileError(path: path, message: message)
+        }
+        if read == 0 { exhausted = true }
+        end += Int(read)
+    }
+}

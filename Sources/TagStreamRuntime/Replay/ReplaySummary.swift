@@ -1,0 +1,76 @@
+import Foundation
+import TagStreamCore
+
+/// The result of a replay: input counts by outcome, outputs, final state and speed.
+/// Written as `summary.json` and printed for a person.
+public struct ReplaySummary: Codable, Sendable {
+    public var inputFiles: [String]
+    public var accepted: Int
+    public var deadLetter: Int
+    public var duplicate: Int
+    public var late: Int
+    public var ignored: Int
+    public var blankLines: Int
+    public var notAppliedAfterUntil: Int
+    public var deadLetterReasons: [String: Int]
+    public var ignoredTypes: [String: Int]
+    public var outputs: OutputTally
+    public var finalState: StateDistribution
+    public var firstEventTime: String?
+    public var lastEventTime: String?
+    public var wallSeconds: Double
+    public var eventsPerSecond: Double
+
+    public init(inputFiles: [String], counts: OutcomeCounts, outputs: OutputTally, finalState: StateDistribution,
+                eventTimes: (first: Int64, last: Int64)?, wallSeconds: Double) {
+        self.inputFiles = inputFiles
+        accepted = counts.accepted
+        deadLetter = counts.deadLetter
+        duplicate = counts.duplicate
+        late = counts.late
+        ignored = counts.ignored
+        blankLines = counts.blank
+        notAppliedAfterUntil = counts.notApplied
+        deadLetterReasons = counts.deadLetterReasons
+        ignoredTypes = counts.ignoredTypes
+        self.outputs = outputs
+        self.finalState = finalState
+        firstEventTime = eventTimes.map { EventTime.format($0.first) }
+        lastEventTime = eventTimes.map { EventTime.format($0.last) }
+        self.wallSeconds = (wallSeconds * 1000).rounded() / 1000
+        let records = counts.total
+        eventsPerSecond = wallSeconds > 0 ? (Double(records) / wallSeconds).rounded() : 0
+    }
+
+    /// The summary as pretty JSON with sorted keys.
+    public func json() throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try encoder.encode(self)
+    }
+
+    /// A few lines for a person.
+    public var text: String {
+        func list(_ counts: [String: Int]) -> String {
+            counts.isEmpty ? "none" : counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        let total = accepted + deadLetter + duplicate + late + ignored
+        var lines = [
+            "Input: \(total) records from \(inputFiles.count) file(s)" + (blankLines > 0 ? " (+\(blankLines) blank lines skipped)" : ""),
+            "  accepted \(accepted), dead letters \(deadLetter), duplicates \(duplicate), late \(late), ignored \(ignored)",
+        ]
+        if deadLetter > 0 { lines.append("  dead letters by reason: \(list(deadLetterReasons))") }
+        if notAppliedAfterUntil > 0 { lines.append("  \(notAppliedAfterUntil) accepted events after --until were not applied") }
+        if let firstEventTime, let lastEventTime { lines.append("  event time \(firstEventTime) … \(lastEventTime)") }
+        lines.append("Output: \(list(outputs.byKind))")
+        for (group, tags) in outputs.tagsSet.sorted(by: { $0.key < $1.key }) { lines.append("  \(group): \(list(tags))") }
+        if !outputs.alerts.isEmpty { lines.append("  alerts: \(list(outputs.alerts))") }
+        if !outputs.coupons.isEmpty { lines.append("  coupons: \(list(outputs.coupons)) (holdout: \(list(outputs.holdouts)))") }
+        lines.append("Final state: \(finalState.users) users in \(finalState.communities) communities")
+        lines.append("  lifecycle: \(list(finalState.lifecycle))")
+        lines.append("  tier: \(list(finalState.tier))")
+        lines.append(String(format: "Speed: %.2f s wall, %.0f records/s", wallSeconds, eventsPerSecond))
+        return lines.joined(separator: "\n")
+    }
+}
