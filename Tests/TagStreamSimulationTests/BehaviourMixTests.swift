@@ -74,19 +74,22 @@ import TagStreamSimulation
         for line in run.lines { communityOf[line.event.userID] = line.object["community_id"] as? String }
         var leaders = 0
         var referrers = 0
+        var violations = Violations()
         for line in run.lines {
             let community = line.object["community_id"] as? String
             if let leader = line.object["leader_id"] as? String {
                 leaders += 1
-                #expect(communityOf[leader] == community, "\(line.event.json)")
+                violations.check(communityOf[leader] == community, "leader outside the community", in: line)
             }
             if let referrer = line.object["referrer_id"] as? String {
                 referrers += 1
-                #expect(referrer != line.event.userID && communityOf[referrer] == community, "\(line.event.json)")
+                violations.check(referrer != line.event.userID && communityOf[referrer] == community,
+                                 "referrer outside the community", in: line)
             }
         }
         #expect(leaders > run.lines.count / 2)
         #expect(referrers > 0)
+        #expect(violations.isEmpty, "\(violations)")
     }
 
     @Test func mostSessionsStartAtShanghaiMealtimePeaks() {
@@ -99,16 +102,18 @@ import TagStreamSimulation
         #expect(Double(atPeaks.count) > 0.7 * Double(opens.count))
     }
 
-    @Test func sessionEventsShareTheUserAndCommunityOfTheirSession() {
+    @Test func sessionsBelongToOneUserAndStartWithAppOpen() {
         var owner: [String: String] = [:]
+        var violations = Violations()
         for line in SimulationRun.shared.lines {
             guard let session = line.object["session_id"] as? String else { continue }
             if let user = owner[session] {
-                #expect(user == line.event.userID, "\(line.event.json)")
+                violations.check(user == line.event.userID, "session of another user", in: line)
             } else {
                 owner[session] = line.event.userID
-                #expect(line.type == "app_open", "session starts with app_open: \(line.event.json)")
+                violations.check(line.type == "app_open", "session does not start with app_open", in: line)
             }
         }
+        #expect(violations.isEmpty, "\(violations)")
     }
 }

@@ -19,9 +19,9 @@ final class SimulationRun: @unchecked Sendable {
     let lines: [Line]
     let stats: SimulationStats
 
-    /// A realistic mix needs months and a few hundred users; this stays well under a second
-    /// or two in a debug build.
-    static let shared = try! SimulationRun(config: SimulationConfig(users: 500, days: 240, seed: 1))
+    /// A realistic mix needs months and a few hundred users; this takes about a second to
+    /// simulate and parse in a debug build.
+    static let shared = try! SimulationRun(config: SimulationConfig(users: 200, days: 240, seed: 1))
 
     init(config: SimulationConfig) throws {
         self.config = config
@@ -72,9 +72,26 @@ func cents(_ value: Any?) -> Int? {
 
 /// Whether a parsed JSON value is an integer (not a float that happens to be whole).
 func isJSONInteger(_ value: Any?) -> Bool {
-    guard let number = value as? NSNumber, !(value is Bool) else { return false }
+    // Foundation types JSON integers as "q"/"l"/"i"/"s", floats as "d" and booleans as "c".
+    guard let number = value as? NSNumber else { return false }
     let kind = String(cString: number.objCType)
     return kind == "q" || kind == "l" || kind == "i" || kind == "s"
 }
 
 let millisecondsPerDay: Int64 = 86_400_000
+
+/// Failed checks over many lines, gathered so a test makes one expectation (per-line
+/// `#expect` costs more than the check itself in a debug build) yet still shows examples.
+struct Violations: CustomStringConvertible {
+    private(set) var count = 0
+    private var examples: [String] = []
+
+    mutating func check(_ condition: Bool, _ what: @autoclosure () -> String, in line: SimulationRun.Line) {
+        guard !condition else { return }
+        count += 1
+        if examples.count < 5 { examples.append("\(what()): \(line.event.json)") }
+    }
+
+    var isEmpty: Bool { count == 0 }
+    var description: String { "\(count) violations, e.g.\n" + examples.joined(separator: "\n") }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import TagStreamRuntime
+
+/// The built `tagstream` binary, end to end, as a person runs it.
+@Suite struct CommandLineTests {
+    @Test func replayOfMessyGeneratedFilesAccountsForEveryLine() throws {
+        let input = try Fixtures.temporaryDirectory("cli-in")
+        let files = try Fixtures.generateEvents([
+            "--users", "300", "--days", "60", "--seed", "5", "--partitions", "2", "--ts-format", "mixed",
+            "--disorder-ms", "120000", "--dup-rate", "0.01", "--bad-rate", "0.01", "--late-rate", "0.005",
+            "--unknown-type-rate", "0.005",
+        ], into: input)
+        let out = try Fixtures.temporaryDirectory("cli-out")
+        let result = try Fixtures.run(Fixtures.tagstreamBinary, ["replay", "--pipeline", Fixtures.referencePipeline, "--out", out.path] + files)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        #expect(result.stdout.contains("accepted"))
+
+        var lines = 0, blank = 0
+        for file in files {
+            // Bytes, not String: some bad lines are deliberately invalid UTF-8.
+            for line in try Data(contentsOf: URL(fileURLWithPath: file)).split(separator: 0x0A, omittingEmptySubsequences: false).dropLast() {
+                if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { blank += 1 } else { lines += 1 }
+            }
+        }
+        let summary = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("summary.json"))) as? [String: Any])
+        let outcomes = ["accepted", "dead_letter", "duplicate", "late", "ignored"].map { summary[$0] as? Int ?? -1 }
+        #expect(outcomes.allSatisfy { $0 > 0 })
+        #expect(outcomes.reduce(0, +) == lines)
+        #expect(summary["blank_lines"] as? Int == blank)
+
+        let deadLetters = try String(contentsOf: out.appendingPathComponent("dead_letters.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(deadLetters.count == summary["dead_letter"] as? Int)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(deadLetters[0].utf8)) as? [String: Any])
+        #expect(first["reason"] is String && first["line"] is Int && first["file"] is String)
+        #expect(first["raw"] is String || first["raw_base64"] is String)
+        let late = try String(contentsOf: out.appendingPathComponent("late.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(late.count == summary["late"] as? Int)
+    }
+
+    @Test func validateReportsMistakesAndExitsOne() throws {
+        let dir = try Fixtures.temporaryDirectory("cli-validate")
+        let file = dir.appendingPathComponent("bad.yaml").path
+        try "pipeline: x\nlifecycle:\n  churned_after: 30 fortnights\ntier:\n  levels: []\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try Fixtures.run(Fixtures.tagstreamBinary, ["validate", file])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("\(file):3:18: '30 fortnights' is not a duration"))
+        #expect(result.stderr.contains("\(file):5:11: tier has no levels"))
+        let good = try Fixtures.run(Fixtures.tagstreamBinary, ["validate", Fixtures.referencePipeline])
+        #expect(good.status == 0)
+    }
+
+    @Test(arguments: [
+        (["replay", "--out", "/tmp/x", "f.jsonl"], "--pipeline"),
+        (["replay", "--pipeline", "p.yaml", "--out", "/tmp/x", "--until", "soon", "f.jsonl"], "--until"),
+        (["replay", "--pipeline", Fixtures.referencePipeline, "--out", "/tmp/x", "/nonexistent.jsonl"], "no such file"),
+        (["frobnicate"], "Usage"),
+    ])
+    func misuseGivesAClearErrorAndTheUsage(arguments: [String], mention: String) throws {
+        let result = try Fixtures.run(Fixtures.tagstreamBinary, arguments)
+        #expect(result.status != 0)
+        #expect(result.stderr.contains(mention), "stderr: \(result.stderr)")
+    }
+}

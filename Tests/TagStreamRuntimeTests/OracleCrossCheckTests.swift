@@ -1,0 +1,32 @@
+import Foundation
+import Testing
+@testable import TagStreamRuntime
+
+/// The engine against an independent Python implementation of the SPEC, on realistic data
+/// with bad, duplicate, late, unknown and out-of-order records.
+@Suite struct OracleCrossCheckTests {
+    @Test func replayAgreesWithTheIndependentOracleOnMessyData() throws {
+        let input = try Fixtures.temporaryDirectory("oracle-in")
+        let files = try Fixtures.generateEvents([
+            "--users", "500", "--days", "150", "--seed", "7", "--partitions", "2", "--ts-format", "mixed",
+            "--disorder-ms", "120000", "--dup-rate", "0.01", "--bad-rate", "0.005", "--late-rate", "0.002",
+            "--unknown-type-rate", "0.002", "--escape-rate", "0.05", "--noise-rate", "0.05",
+        ], into: input)
+        let ours = try Fixtures.temporaryDirectory("oracle-ours")
+        let summary = try Fixtures.replay(files, into: ours)
+        let theirs = try Fixtures.temporaryDirectory("oracle-theirs")
+        let oracle = try Fixtures.run("/usr/bin/env", ["python3", Fixtures.oracle, "--out", theirs.path] + files)
+        #expect(oracle.status == 0, "oracle failed: \(oracle.stderr)")
+
+        let expected = try RecordSet.load(directory: theirs)
+        #expect(expected.values.reduce(0, +) > 1000, "the data set should produce plenty of records")
+        #expect(RecordSet.differences(expected: expected, actual: try RecordSet.load(directory: ours)) == [])
+        let counts = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: theirs.appendingPathComponent("summary.json"))) as? [String: Any])
+        #expect(summary.accepted == counts["accepted"] as? Int)
+        #expect(summary.deadLetter == counts["dead_letter"] as? Int)
+        #expect(summary.duplicate == counts["duplicate"] as? Int)
+        #expect(summary.late == counts["late"] as? Int)
+        #expect(summary.ignored == counts["ignored"] as? Int)
+        #expect(summary.deadLetter > 0 && summary.duplicate > 0 && summary.late > 0 && summary.ignored > 0)
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import TagStreamCore
+import TagStreamRuntime
+
+/// Paths and helpers shared by the runtime tests.
+enum Fixtures {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
+    static let examples = shared.appendingPathComponent("examples")
+    static let referencePipeline = packageRoot.appendingPathComponent("pipelines/community-grocery.yaml").path
+    static let genEvents = shared.appendingPathComponent("tools/gen_events.py").path
+    static let oracle = packageRoot.appendingPathComponent("Tests/Oracle/spec_oracle.py").path
+
+    /// A fresh empty directory under the system's temporary directory.
+    static func temporaryDirectory(_ name: String) throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tagstream-tests-\(name)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// Runs a command to completion; returns its standard output, throwing on a non-zero exit.
+    @discardableResult
+    static func run(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+    }
+
+    /// Writes a `gen_events.py` data set (deterministic for its arguments) and returns its files.
+    static func generateEvents(_ arguments: [String], into directory: URL) throws -> [String] {
+        let result = try run("/usr/bin/env", ["python3", genEvents] + arguments + ["--out", directory.path])
+        guard result.status == 0 else { throw TestFailure("gen_events.py failed: \(result.stderr)") }
+        return try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".jsonl") }.sorted()
+            .map { directory.appendingPathComponent($0).path }
+    }
+
+    /// Replays `inputs` with the reference pipeline into `out`.
+    @discardableResult
+    static func replay(_ inputs: [String], into out: URL, until: Int64? = nil) throws -> ReplaySummary {
+        let pipeline = try PipelineLoader.load(path: referencePipeline)
+        let job = try ReplayJob(options: ReplayOptions(pipeline: pipeline, inputs: inputs, outputDirectory: out.path, until: until))
+        return try job.run(progress: ProgressLine(enabled: false))
+    }
+
+    /// The built `tagstream` executable beside the test bundle.
+    static var tagstreamBinary: String {
+        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        for candidate in [dir, dir.deletingLastPathComponent()] {
+            let path = candidate.appendingPathComponent("tagstream").path
+            if FileManager.default.isExecutableFile(atPath: path) { return path }
+        }
+        return packageRoot.appendingPathComponent(".build/debug/tagstream").path
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Output records compared as the worked examples are: a multiset, ignoring `id`, `evidence` and key order.
+enum RecordSet {
+    static let recordFiles = ["tags.jsonl", "alerts.jsonl", "coupons.jsonl", "community_stats.jsonl"]
+
+    /// Canonical text of each record line of the files, `summary` lines left out.
+    static func load(_ paths: [String]) throws -> [String: Int] {
+        var counts: [String: Int] = [:]
+        for path in paths {
+            for line in try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n") where !line.isEmpty {
+                guard var object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+                guard object["kind"] as? String != "summary" else { continue }
+                object["id"] = nil
+                object["evidence"] = nil
+                counts[canonical(object), default: 0] += 1
+            }
+        }
+        return counts
+    }
+
+    static func load(directory: URL) throws -> [String: Int] {
+        try load(recordFiles.map { directory.appendingPathComponent($0).path })
+    }
+
+    static func canonical(_ value: Any) -> String {
+        switch value {
+        case let object as [String: Any]:
+            return "{" + object.keys.sorted().map { "\($0):\(canonical(object[$0]!))" }.joined(separator: ",") + "}"
+        case let array as [Any]:
+            return "[" + array.map(canonical).joined(separator: ",") + "]"
+        case let number as NSNumber:  // booleans too: both sides are parsed alike
+            return String(format: "%.9g", number.doubleValue)
+        case let string as String:
+            return "\"\(string)\""
+        case is NSNull:
+            return "null"
+        default:
+            return "\(value)"
+        }
+    }
+
+    /// Lines describing what is missing and unexpected; empty when both sets are equal.
+    static func differences(expected: [String: Int], actual: [String: Int], limit: Int = 10) -> [String] {
+        var lines: [String] = []
+        for (record, count) in expected where actual[record, default: 0] < count {
+            lines.append("missing: \(record)")
+        }
+        for (record, count) in actual where expected[record, default: 0] < count {
+            lines.append("unexpected: \(record)")
+        }
+        return Array(lines.sorted().prefix(limit))
+    }
+}
