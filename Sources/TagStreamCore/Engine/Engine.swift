@@ -51,10 +51,9 @@ public struct Engine: Sendable {
     private mutating func fireTimers(at instant: Int64) {
         var due: [TimerEntry] = []
         while let top = timers.min, top.instant == instant { due.append(timers.removeMin()) }
+        let names = symbols.users
         due.sort { a, b in
-            if a.user != b.user {
-                return symbols.users[a.user].utf8.lexicographicallyPrecedes(symbols.users[b.user].utf8)
-            }
+            if a.user != b.user { return names[a.user].utf8.lexicographicallyPrecedes(names[b.user].utf8) }
             return a < b
         }
         var previous: TimerEntry?
@@ -178,7 +177,7 @@ public struct Engine: Sendable {
 
     // MARK: Rules
 
-    func lifecycleState(of user: UserState, at t: Int64) -> LifecycleRule.State {
+    func lifecycleState(of user: borrowing UserState, at t: Int64) -> LifecycleRule.State {
         guard user.hasPaid else { return .prospect }
         let rule = pipeline.lifecycle
         let silence = t - user.lastPaid
@@ -190,7 +189,7 @@ public struct Engine: Sendable {
     }
 
     /// The next instant after `t` at which time alone can change the user's lifecycle.
-    func nextLifecycleBoundary(of user: UserState, after t: Int64) -> Int64 {
+    func nextLifecycleBoundary(of user: borrowing UserState, after t: Int64) -> Int64 {
         guard user.hasPaid else { return .max }
         let rule = pipeline.lifecycle
         let candidates = [
@@ -227,7 +226,7 @@ public struct Engine: Sendable {
         }
     }
 
-    private func tierLevel(of user: UserState, at t: Int64) -> Int8 {
+    private func tierLevel(of user: borrowing UserState, at t: Int64) -> Int8 {
         guard user.hasPaid else { return -1 }
         for (i, level) in pipeline.tier.levels.enumerated() {
             guard t - user.lastPaid < level.recency.milliseconds else { continue }
@@ -262,29 +261,39 @@ public struct Engine: Sendable {
         let index = Int(u)
         users[index].evictWindow(at: t, length: pipeline.tier.spendWindow.milliseconds)
         for (f, flag) in rules.flags.enumerated() {
-            let user = users[index]
-            let on: Bool
-            let evidence: [(String, EvidenceValue)]
-            switch flag {
-            case let .couponShare(minimumOrders, share):
-                on = user.windowPaid >= minimumOrders && share.isMet(part: Int64(user.windowCoupons), whole: Int64(user.windowPaid))
-                evidence = [("orders", .integer(Int64(user.windowPaid))), ("coupon_orders", .integer(Int64(user.windowCoupons)))]
-            case let .boughtCategory(_, window, slot):
-                on = user.flagTimes[slot] > t - window
-                evidence = [("last_order", user.flagTimes[slot] == .min ? .absent : .instant(user.flagTimes[slot]))]
-            case let .searchedKeywords(_, _, window, slot):
-                on = user.flagTimes[slot] > t - window
-                evidence = [("oldest_counted_search", user.flagTimes[slot] == .min ? .absent : .instant(user.flagTimes[slot]))]
-            case let .flagAndTier(other, tiers):
-                on = user.flags & (1 << UInt64(other)) != 0 && user.tier >= 0 && tiers & (1 << UInt64(user.tier)) != 0
-                evidence = [("tier", tierName(user.tier).map { .text($0) } ?? .absent)]
-            }
+            let on = flagHolds(flag, for: users[index], at: t)
             let bit: UInt64 = 1 << UInt64(f)
-            let was = user.flags & bit != 0
+            let was = users[index].flags & bit != 0
             guard on != was else { continue }
             users[index].flags ^= bit
             let name = rules.flagNames[f]
-            emitTag(name, on ? name : nil, previous: was ? name : nil, user: u, at: t, cause: cause, evidence: evidence)
+            emitTag(name, on ? name : nil, previous: was ? name : nil, user: u, at: t, cause: cause,
+                    evidence: flagEvidence(flag, for: users[index]))
+        }
+    }
+
+    private func flagHolds(_ flag: CompiledRules.Flag, for user: borrowing UserState, at t: Int64) -> Bool {
+        switch flag {
+        case let .couponShare(minimumOrders, share):
+            return user.windowPaid >= minimumOrders && share.isMet(part: Int64(user.windowCoupons), whole: Int64(user.windowPaid))
+        case let .boughtCategory(_, window, slot), let .searchedKeywords(_, _, window, slot):
+            return user.flagTimes[slot] > t - window
+        case let .flagAndTier(other, tiers):
+            return user.flags & (1 << UInt64(other)) != 0 && user.tier >= 0 && tiers & (1 << UInt64(user.tier)) != 0
+        }
+    }
+
+    private func flagEvidence(_ flag: CompiledRules.Flag, for user: borrowing UserState) -> [(String, EvidenceValue)] {
+        func instant(_ t: Int64) -> EvidenceValue { t == .min ? .absent : .instant(t) }
+        switch flag {
+        case .couponShare:
+            return [("orders", .integer(Int64(user.windowPaid))), ("coupon_orders", .integer(Int64(user.windowCoupons)))]
+        case let .boughtCategory(_, _, slot):
+            return [("last_order", instant(user.flagTimes[slot]))]
+        case let .searchedKeywords(_, _, _, slot):
+            return [("oldest_counted_search", instant(user.flagTimes[slot]))]
+        case .flagAndTier:
+            return [("tier", tierName(user.tier).map { .text($0) } ?? .absent)]
         }
     }
 
@@ -328,8 +337,7 @@ public struct Engine: Sendable {
         var spends: [Money] = []
         for u in sortedUsers {
             users[Int(u)].evictWindow(at: m, length: window)
-            let user = users[Int(u)]
-            if user.windowPaid >= 1, user.windowSpend > .zero { spends.append(user.windowSpend) }
+            if users[Int(u)].windowPaid >= 1, users[Int(u)].windowSpend > .zero { spends.append(users[Int(u)].windowSpend) }
         }
         spends.sort()
         for (i, q) in rules.percentiles.enumerated() {
@@ -367,9 +375,8 @@ public struct Engine: Sendable {
         var customers = [Int](repeating: 0, count: communities.count)
         var active = customers, sleeping = customers
         for u in sortedUsers {
-            let user = users[Int(u)]
-            guard user.hasPaid, user.community >= 0 else { continue }
-            let c = Int(user.community)
+            guard users[Int(u)].hasPaid, users[Int(u)].community >= 0 else { continue }
+            let c = Int(users[Int(u)].community)
             if c >= customers.count {
                 let grow = c + 1 - customers.count
                 customers += repeatElement(0, count: grow)
@@ -377,8 +384,8 @@ public struct Engine: Sendable {
                 sleeping += repeatElement(0, count: grow)
             }
             customers[c] += 1
-            if user.lastPaid > m - rule.activeWindow.milliseconds { active[c] += 1 }
-            if user.lifecycle == .sleeping || user.lifecycle == .churned { sleeping[c] += 1 }
+            if users[Int(u)].lastPaid > m - rule.activeWindow.milliseconds { active[c] += 1 }
+            if users[Int(u)].lifecycle == .sleeping || users[Int(u)].lifecycle == .churned { sleeping[c] += 1 }
         }
         if customers.count > communities.count {
             communities.append(contentsOf: repeatElement(CommunityState(), count: customers.count - communities.count))

@@ -28,7 +28,7 @@ public struct Sequencer: Sendable {
     public private(set) var maxAccepted: Int64 = .min
     /// The engine's watermark: the minimum over active partitions, never moving back.
     public private(set) var watermark: Int64 = .min
-    var acceptedIDs: [String: Int64] = [:]
+    var acceptedIDs = AcceptedIDs()
     var pruneAt = 1 << 16
     var buffer = Heap<Pending>()
 
@@ -49,9 +49,10 @@ public struct Sequencer: Sendable {
 
     /// Decides whether `event`, read from partition `p`, is a duplicate, late, or accepted (then buffered).
     public mutating func admit(_ event: Event, partition p: Int) -> Admission {
-        if let prior = acceptedIDs[event.eventID], prior > maxAccepted - dedupeHorizon { return .duplicate }
+        let key = AcceptedIDs.Key(event.eventID)
+        if let prior = acceptedIDs.time(of: key), prior > maxAccepted - dedupeHorizon { return .duplicate }
         if event.ts < watermark(ofPartition: p) || event.ts < watermark { return .late }
-        acceptedIDs[event.eventID] = event.ts
+        acceptedIDs.set(key, time: event.ts)
         if event.ts > maxAccepted { maxAccepted = event.ts }
         if event.ts > partitions[p].maxAccepted {
             partitions[p].maxAccepted = event.ts
@@ -94,8 +95,7 @@ public struct Sequencer: Sendable {
     }
 
     private mutating func pruneAcceptedIDs() {
-        let horizon = maxAccepted - dedupeHorizon
-        acceptedIDs = acceptedIDs.filter { $0.value > horizon }
+        acceptedIDs.prune(keepingAfter: maxAccepted - dedupeHorizon)
         pruneAt = max(1 << 16, acceptedIDs.count * 2)
     }
 }

@@ -49,7 +49,10 @@ public final class LineReader {
     /// Calls `body` with the next line (without its newline); nil at the end of the file.
     public func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
         while true {
-            if let newline = buffer[start..<end].firstIndex(of: 0x0A) {
+            let found = buffer.withUnsafeBufferPointer { b in
+                memchr(b.baseAddress! + start, 0x0A, end - start).map { UnsafeRawPointer($0) - UnsafeRawPointer(b.baseAddress!) }
+            }
+            if let newline = found {
                 let lineStart = start
                 start = newline + 1
                 lineNumber += 1
