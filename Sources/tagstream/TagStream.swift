@@ -56,11 +56,18 @@ struct Replay: ParsableCommand {
     @Option(help: "Allowed out-of-orderness per partition, overriding the pipeline (e.g. 5m).")
     var lateness: TimeSpan?
 
+    @Option(help: "Keep checkpoints here; a rerun with the same arguments resumes from the latest one.")
+    var checkpointDir: String?
+
+    @Option(help: "Input records between checkpoints.")
+    var checkpointEvery = 1_000_000
+
     @Argument(help: "Event files (JSONL, plain or gzip), each one partition.")
     var files: [String]
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one event file.") }
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be a positive number of records.") }
     }
 
     func run() throws {
@@ -68,10 +75,15 @@ struct Replay: ParsableCommand {
         if let lateness { compiled.time.lateness = lateness }
         let job: ReplayJob
         do {
-            job = try ReplayJob(options: ReplayOptions(pipeline: compiled, inputs: files, outputDirectory: out, until: until?.milliseconds))
+            job = try ReplayJob(options: ReplayOptions(
+                pipeline: compiled, inputs: files, outputDirectory: out, until: until?.milliseconds,
+                checkpointDirectory: checkpointDir, checkpointEvery: checkpointEvery))
         } catch let error as FileError {
             throw ValidationError(error.description)
+        } catch let error as SnapshotError {
+            throw ValidationError("cannot resume from \(checkpointDir ?? ""): \(error.message)")
         }
+        if job.resumed { FileHandle.standardError.write(Data("resuming from the checkpoint in \(checkpointDir ?? "")\n".utf8)) }
         let summary = try job.run()
         print(summary.text)
         print("Results in \(out)/ (summary.json, \(ReplayOutput.allFiles.joined(separator: ", ")))")

@@ -16,7 +16,7 @@ public struct Engine: Sendable {
     /// The next daily refresh; `.max` until the first event is applied.
     var nextRefresh: Int64 = .max
     /// The last instant whose timers and refresh have fired.
-    public private(set) var clock: Int64 = .min
+    public internal(set) var clock: Int64 = .min
     /// The spend thresholds of the last refresh, one per percentile; nil: population too small.
     var thresholds: [Money?]
     var sortedUsers: [Int32] = []

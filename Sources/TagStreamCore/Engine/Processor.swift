@@ -36,8 +36,9 @@ public struct Processor: Sendable {
     public var counts = OutcomeCounts()
     /// Events after this instant are not applied, and time stops here. Nil: no bound.
     public let until: Int64?
-    /// The `ts` of the last applied event.
-    public private(set) var lastApplied: Int64 = .min
+    /// The `ts` of the first and of the last applied event.
+    public internal(set) var firstApplied: Int64 = .min
+    public internal(set) var lastApplied: Int64 = .min
 
     public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil) {
         sequencer = Sequencer(
@@ -106,6 +107,7 @@ public struct Processor: Sendable {
             return
         }
         engine.apply(event)
+        if firstApplied == .min { firstApplied = event.ts }
         lastApplied = event.ts
     }
 }

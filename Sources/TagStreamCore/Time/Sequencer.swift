@@ -23,11 +23,11 @@ public struct Sequencer: Sendable {
 
     public let lateness: Int64
     public let dedupeHorizon: Int64
-    public private(set) var partitions: [Partition]
+    public internal(set) var partitions: [Partition]
     /// The largest accepted `ts` over all partitions.
-    public private(set) var maxAccepted: Int64 = .min
+    public internal(set) var maxAccepted: Int64 = .min
     /// The engine's watermark: the minimum over active partitions, never moving back.
-    public private(set) var watermark: Int64 = .min
+    public internal(set) var watermark: Int64 = .min
     var acceptedIDs = AcceptedIDs()
     var pruneAt = 1 << 16
     var buffer = Heap<Pending>()

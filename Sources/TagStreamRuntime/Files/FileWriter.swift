@@ -38,6 +38,13 @@ public final class FileWriter {
         if buffer.count >= capacity { try flush() }
     }
 
+    /// Appends `bytes` as they are.
+    public func writeBytes<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
+        buffer.append(contentsOf: bytes)
+        size += Int64(bytes.count)
+        if buffer.count >= capacity { try flush() }
+    }
+
     public func flush() throws {
         var done = 0
         while done < buffer.count {

@@ -35,15 +35,16 @@ public final class LineReader {
 
     deinit { if let file { gzclose(file) } }
 
-    /// Skips forward to a byte offset reached earlier (for resuming from a checkpoint).
+    /// Skips forward to a position reached earlier (for resuming from a checkpoint).
     public func skip(toOffset target: Int64, lineNumber line: Int) throws {
         while offset < target {
             guard try nextLine({ _ in () }) != nil else {
-                throw FileError(path: path, message: "shorter than the checkpoint says (\(target) bytes)")
+                throw FileError(path: path, message: "is shorter than the checkpoint says (\(target) bytes)")
             }
         }
-        guard offset == target else { throw FileError(path: path, message: "does not match the checkpoint at byte \(target)") }
-        lineNumber = line
+        guard offset == target, lineNumber == line else {
+            throw FileError(path: path, message: "does not match the checkpoint (byte \(target), line \(line)): was the file changed?")
+        }
     }
 
     /// Calls `body` with the next line (without its newline); nil at the end of the file.

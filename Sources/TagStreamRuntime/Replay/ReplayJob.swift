@@ -9,30 +9,53 @@ public struct ReplayOptions: Sendable {
     public var outputDirectory: String
     /// Events after this instant are not applied; timers fire up to it. Nil: up to the largest `ts`.
     public var until: Int64?
+    /// Where checkpoints go; nil: no checkpoints.
+    public var checkpointDirectory: String?
+    /// Input records between checkpoints. Default: 1,000,000.
+    public var checkpointEvery = 1_000_000
 
-    public init(pipeline: Pipeline, inputs: [String], outputDirectory: String, until: Int64? = nil) {
+    public init(pipeline: Pipeline, inputs: [String], outputDirectory: String, until: Int64? = nil,
+                checkpointDirectory: String? = nil, checkpointEvery: Int = 1_000_000) {
         self.pipeline = pipeline
         self.inputs = inputs
         self.outputDirectory = outputDirectory
         self.until = until
+        self.checkpointDirectory = checkpointDirectory
+        self.checkpointEvery = checkpointEvery
     }
 }
 
-/// A backtest: replays event files through the engine exactly as live mode would see them.
+/// A backtest: replays event files through the engine exactly as live mode would see them,
+/// resumable from checkpoints with byte-identical results.
 public final class ReplayJob {
     public let options: ReplayOptions
     private let readers: [LineReader]
     private var finished: [Bool]
     private var processor: Processor
     private let output: ReplayOutput
-    private var firstApplied: Int64?
+    private let checkpoints: CheckpointStore?
+    /// Whether this run continues from a checkpoint.
+    public let resumed: Bool
 
     public init(options: ReplayOptions) throws {
         self.options = options
         readers = try options.inputs.map { try LineReader(path: $0) }
         finished = Array(repeating: false, count: options.inputs.count)
         processor = Processor(pipeline: options.pipeline, partitions: options.inputs.count, until: options.until)
-        output = try ReplayOutput(directory: options.outputDirectory)
+        checkpoints = try options.checkpointDirectory.map { try DirectoryCheckpointStore(directory: $0) }
+        if let saved = try checkpoints?.load() {
+            let position = try ReplayCheckpoint.restore(saved, options: options, into: &processor)
+            for (p, reader) in readers.enumerated() {
+                try reader.skip(toOffset: position.offsets[p], lineNumber: position.lines[p])
+            }
+            finished = position.finished
+            output = try ReplayOutput(directory: options.outputDirectory, resumingAt: position.outputSizes)
+            output.restoreTally(position.tally)
+            resumed = true
+        } else {
+            output = try ReplayOutput(directory: options.outputDirectory)
+            resumed = false
+        }
     }
 
     /// Reads every file to its end, finishes the run and writes `summary.json`.
@@ -45,18 +68,29 @@ public final class ReplayJob {
             if records & 0xFFFF == 0 {
                 progress.update(self.progressText(records: records, since: started))
             }
+            if checkpoints != nil, records % options.checkpointEvery == 0 { try checkpoint() }
         }
         processor.finish()
         try output.write(&processor.engine.output, symbols: processor.engine.symbols)
-        try output.flush()
+        try output.flush(durable: checkpoints != nil)
         progress.finish()
-        let lastApplied = processor.lastApplied
         let summary = ReplaySummary(
             inputFiles: options.inputs, counts: processor.counts, outputs: output.tally,
             finalState: processor.engine.distribution(),
-            eventTimes: firstApplied.map { ($0, lastApplied) }, wallSeconds: Date().timeIntervalSince(started))
+            eventTimes: processor.firstApplied == .min ? nil : (processor.firstApplied, processor.lastApplied),
+            wallSeconds: Date().timeIntervalSince(started))
         try summary.json().write(to: URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("summary.json"))
+        try checkpoints?.clear()
         return summary
+    }
+
+    /// Makes the outputs so far durable, then records where every input and output stands.
+    private func checkpoint() throws {
+        try output.flush(durable: true)
+        let position = ReplayCheckpoint.Position(
+            offsets: readers.map(\.offset), lines: readers.map(\.lineNumber), finished: finished,
+            outputSizes: output.sizes, tally: output.tally)
+        try checkpoints?.save(try ReplayCheckpoint.encode(position, options: options, processor: processor))
     }
 
     /// The unfinished partition that holds the engine's watermark back (the lowest; ties: the first).
@@ -89,7 +123,6 @@ public final class ReplayJob {
             finished[p] = true
             processor.setPartition(p, active: false)
         }
-        if firstApplied == nil, processor.lastApplied != .min { firstApplied = processor.lastApplied }
         if !processor.engine.output.isEmpty {
             try output.write(&processor.engine.output, symbols: processor.engine.symbols)
         }
@@ -100,5 +133,42 @@ public final class ReplayJob {
         let rate = seconds > 0 ? Double(records) / seconds : 0
         let reached = processor.lastApplied == .min ? "-" : EventTime.format(processor.lastApplied)
         return "replay: \(records) records, event time \(reached), \(Int(rate)) records/s"
+    }
+}
+
+/// A replay checkpoint: the processor snapshot plus where each input file and output file stands.
+enum ReplayCheckpoint {
+    struct Position {
+        var offsets: [Int64]
+        var lines: [Int]
+        var finished: [Bool]
+        var outputSizes: [Int64]
+        var tally: OutputTally
+    }
+
+    static func encode(_ position: Position, options: ReplayOptions, processor: Processor) throws -> [UInt8] {
+        var w = SnapshotWriter()
+        w.write(options.inputs) { w, path in w.write(path) }
+        w.write(position.offsets) { w, o in w.write(o) }
+        w.write(position.lines) { w, l in w.write(l) }
+        w.write(position.finished) { w, f in w.write(f) }
+        w.write(position.outputSizes) { w, s in w.write(s) }
+        w.write(raw: Array(try JSONEncoder().encode(position.tally)))
+        w.write(raw: processor.snapshot())
+        return SnapshotEnvelope.seal(w.bytes, pipelineFingerprint: options.pipeline.fingerprint)
+    }
+
+    static func restore(_ bytes: [UInt8], options: ReplayOptions, into processor: inout Processor) throws -> Position {
+        var r = SnapshotReader(try SnapshotEnvelope.open(bytes, pipelineFingerprint: options.pipeline.fingerprint))
+        let inputs = try r.readArray { try $0.readString() }
+        guard inputs == options.inputs else {
+            throw SnapshotError("the checkpoint is for other input files (\(inputs.joined(separator: ", "))); use the same files or another --checkpoint-dir")
+        }
+        let position = Position(
+            offsets: try r.readArray { try $0.readInt64() }, lines: try r.readArray { try $0.readInt() },
+            finished: try r.readArray { try $0.readBool() }, outputSizes: try r.readArray { try $0.readInt64() },
+            tally: try JSONDecoder().decode(OutputTally.self, from: Data(try r.readRaw())))
+        try processor.restore(try r.readRaw())
+        return position
     }
 }

@@ -1,0 +1,169 @@
+/// Why a snapshot cannot be used; says what to do for a person.
+public struct SnapshotError: Error, CustomStringConvertible {
+    public let message: String
+    public var description: String { message }
+    public init(_ message: String) { self.message = message }
+}
+
+/// Appends the binary snapshot encoding: little-endian, zig-zag varints, length-prefixed bytes.
+public struct SnapshotWriter {
+    public private(set) var bytes: [UInt8] = []
+
+    public init() {}
+
+    public mutating func write(_ value: Int64) {
+        var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
+        while v >= 0x80 {
+            bytes.append(UInt8(v & 0x7F) | 0x80)
+            v >>= 7
+        }
+        bytes.append(UInt8(v))
+    }
+
+    public mutating func write(_ value: Int) { write(Int64(value)) }
+    public mutating func write(_ value: Int32) { write(Int64(value)) }
+    public mutating func write(_ value: Bool) { bytes.append(value ? 1 : 0) }
+
+    public mutating func write(_ value: UInt64) {
+        for shift in stride(from: 0, to: 64, by: 8) { bytes.append(UInt8(truncatingIfNeeded: value >> UInt64(shift))) }
+    }
+
+    public mutating func write(_ value: String) {
+        write(value.utf8.count)
+        bytes.append(contentsOf: value.utf8)
+    }
+
+    public mutating func write(_ value: Money) { write(value.units) }
+
+    public mutating func write(optional value: Int64?) {
+        write(value != nil)
+        if let value { write(value) }
+    }
+
+    public mutating func write<C: Collection>(_ values: C, _ element: (inout SnapshotWriter, C.Element) -> Void) {
+        write(values.count)
+        for value in values { element(&self, value) }
+    }
+
+    public mutating func write(raw: [UInt8]) {
+        write(raw.count)
+        bytes.append(contentsOf: raw)
+    }
+}
+
+/// Reads what `SnapshotWriter` wrote, refusing anything truncated or malformed.
+public struct SnapshotReader {
+    let bytes: [UInt8]
+    var position = 0
+
+    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+
+    public var isAtEnd: Bool { position == bytes.count }
+
+    public mutating func readInt64() throws -> Int64 {
+        var result: UInt64 = 0
+        var shift: UInt64 = 0
+        while true {
+            guard position < bytes.count, shift < 64 else { throw SnapshotError("snapshot is truncated or corrupt") }
+            let b = bytes[position]
+            position += 1
+            result |= UInt64(b & 0x7F) << shift
+            if b < 0x80 { break }
+            shift += 7
+        }
+        return Int64(bitPattern: result >> 1) ^ -Int64(bitPattern: result & 1)
+    }
+
+    public mutating func readInt() throws -> Int { Int(try readInt64()) }
+
+    public mutating func readInt32() throws -> Int32 {
+        let v = try readInt64()
+        guard let i = Int32(exactly: v) else { throw SnapshotError("snapshot is corrupt: \(v) is out of range") }
+        return i
+    }
+
+    public mutating func readCount() throws -> Int {
+        let n = try readInt()
+        guard n >= 0, n <= bytes.count - position else { throw SnapshotError("snapshot is truncated or corrupt") }
+        return n
+    }
+
+    public mutating func readBool() throws -> Bool {
+        guard position < bytes.count else { throw SnapshotError("snapshot is truncated") }
+        position += 1
+        return bytes[position - 1] != 0
+    }
+
+    public mutating func readUInt64() throws -> UInt64 {
+        guard bytes.count - position >= 8 else { throw SnapshotError("snapshot is truncated") }
+        var v: UInt64 = 0
+        for k in 0..<8 { v |= UInt64(bytes[position + k]) << UInt64(8 * k) }
+        position += 8
+        return v
+    }
+
+    public mutating func readString() throws -> String {
+        let n = try readCount()
+        defer { position += n }
+        return String(decoding: bytes[position..<position + n], as: UTF8.self)
+    }
+
+    public mutating func readMoney() throws -> Money { Money(units: try readInt64()) }
+
+    public mutating func readOptionalInt64() throws -> Int64? {
+        try readBool() ? try readInt64() : nil
+    }
+
+    public mutating func readArray<T>(_ element: (inout SnapshotReader) throws -> T) throws -> [T] {
+        let n = try readCount()
+        var result: [T] = []
+        result.reserveCapacity(n)
+        for _ in 0..<n { result.append(try element(&self)) }
+        return result
+    }
+
+    public mutating func readRaw() throws -> [UInt8] {
+        let n = try readCount()
+        defer { position += n }
+        return Array(bytes[position..<position + n])
+    }
+}
+
+/// A versioned, checksummed envelope around snapshot sections.
+public enum SnapshotEnvelope {
+    public static let magic: [UInt8] = Array("TAGSTREAM-SNAPSHOT".utf8)
+    /// The format this build writes and reads.
+    public static let formatVersion = 1
+
+    /// Wraps `body` with the magic, version, pipeline fingerprint and an FNV-1a-64 checksum.
+    public static func seal(_ body: [UInt8], pipelineFingerprint: UInt64) -> [UInt8] {
+        var w = SnapshotWriter()
+        w.write(formatVersion)
+        w.write(pipelineFingerprint)
+        w.write(raw: body)
+        var h = FNV1a64()
+        h.add(bytes: w.bytes)
+        w.write(h.value)
+        return magic + w.bytes
+    }
+
+    /// Checks the envelope and returns the body; refuses other formats, pipelines and damaged bytes.
+    public static func open(_ bytes: [UInt8], pipelineFingerprint: UInt64) throws -> [UInt8] {
+        guard bytes.starts(with: magic) else { throw SnapshotError("not a TagStream snapshot") }
+        let content = Array(bytes[magic.count...])
+        guard content.count >= 8 else { throw SnapshotError("snapshot is truncated") }
+        var h = FNV1a64()
+        h.add(bytes: content[..<(content.count - 8)])
+        var tail = SnapshotReader(Array(content[(content.count - 8)...]))
+        var r = SnapshotReader(content)
+        let version = try r.readInt()
+        guard version == formatVersion else {
+            throw SnapshotError("snapshot format version \(version) is not supported by this build (it reads version \(formatVersion))")
+        }
+        guard try tail.readUInt64() == h.value else { throw SnapshotError("snapshot checksum does not match: the data is damaged") }
+        guard try r.readUInt64() == pipelineFingerprint else {
+            throw SnapshotError("snapshot was taken with a different pipeline; start without it or use the same pipeline")
+        }
+        return try r.readRaw()
+    }
+}

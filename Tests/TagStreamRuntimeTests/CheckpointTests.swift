@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import TagStreamCore
+@testable import TagStreamRuntime
+
+/// Snapshots and replay checkpoints: a resumed run is byte-identical to an uninterrupted one.
+@Suite struct CheckpointTests {
+    static func messyEvents(_ name: String) throws -> [String] {
+        try Fixtures.generateEvents([
+            "--users", "300", "--days", "90", "--seed", "3", "--partitions", "2", "--disorder-ms", "120000",
+            "--dup-rate", "0.01", "--bad-rate", "0.005", "--late-rate", "0.005", "--unknown-type-rate", "0.005",
+        ], into: try Fixtures.temporaryDirectory(name))
+    }
+
+    /// Encoded records of a processor fed `lines` (partition, bytes), restoring from a snapshot at each of `cuts`.
+    static func run(_ lines: [(Int, [UInt8])], partitions: Int, pipeline: Pipeline, cuts: Set<Int>) throws -> [[UInt8]] {
+        var processor = Processor(pipeline: pipeline, partitions: partitions)
+        var encoder = RecordEncoder()
+        var records: [[UInt8]] = []
+        func drain(_ p: inout Processor) {
+            for record in p.engine.output { records.append(encoder.encode(record, symbols: p.engine.symbols)) }
+            p.engine.output.removeAll()
+        }
+        for (i, (p, bytes)) in lines.enumerated() {
+            if cuts.contains(i) {
+                let snapshot = processor.snapshot()
+                processor = Processor(pipeline: pipeline, partitions: partitions)
+                try processor.restore(snapshot)
+            }
+            _ = bytes.withUnsafeBufferPointer { processor.process($0, partition: p) }
+            drain(&processor)
+        }
+        processor.finish()
+        drain(&processor)
+        return records
+    }
+
+    @Test func restoringSnapshotsAtRandomPointsChangesNoRecord() throws {
+        let files = try Self.messyEvents("snap")
+        var lines: [(Int, [UInt8])] = []
+        for (p, file) in files.enumerated() {
+            for line in try Data(contentsOf: URL(fileURLWithPath: file)).split(separator: 0x0A) { lines.append((p, Array(line))) }
+        }
+        // Interleave partitions by arrival within each file, as a live consumer might see them.
+        lines.sort { $0.1.count % 7 < $1.1.count % 7 }
+        let pipeline = try PipelineLoader.load(path: Fixtures.referencePipeline)
+        var generator = SystemRandomNumberGenerator()
+        let cuts = Set((0..<12).map { _ in Int.random(in: 0..<lines.count, using: &generator) })
+        let straight = try Self.run(lines, partitions: files.count, pipeline: pipeline, cuts: [])
+        let resumed = try Self.run(lines, partitions: files.count, pipeline: pipeline, cuts: cuts)
+        #expect(straight.count > 1000)
+        #expect(straight == resumed, "cuts at \(cuts.sorted())")
+    }
+
+    @Test func replayKilledAtRandomMomentsResumesToByteIdenticalFiles() throws {
+        let files = try Self.messyEvents("kill")
+        let reference = try Fixtures.temporaryDirectory("kill-ref")
+        try Fixtures.replay(files, into: reference)
+
+        let out = try Fixtures.temporaryDirectory("kill-out"), checkpoints = try Fixtures.temporaryDirectory("kill-ck")
+        let arguments = ["replay", "--pipeline", Fixtures.referencePipeline, "--out", out.path,
+                         "--checkpoint-dir", checkpoints.path, "--checkpoint-every", "5000"] + files
+        var kills = 0
+        for delay in [0.4, 0.7, 1.0, 1.3, 1.6] {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Fixtures.tagstreamBinary)
+            process.arguments = arguments
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            Thread.sleep(forTimeInterval: delay * Double.random(in: 0.5...1.5))
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                kills += 1
+            }
+            process.waitUntilExit()
+        }
+        let final = try Fixtures.run(Fixtures.tagstreamBinary, arguments)
+        #expect(final.status == 0, "\(final.stderr)")
+        #expect(kills > 0, "the replay finished before any kill; use more data")
+        for name in ReplayOutput.allFiles {
+            #expect(try Data(contentsOf: reference.appendingPathComponent(name)) == Data(contentsOf: out.appendingPathComponent(name)),
+                    "\(name) differs after \(kills) kills")
+        }
+    }
+
+    @Test func damagedOrForeignCheckpointsAreRefusedClearly() throws {
+        let pipeline = try PipelineLoader.load(path: Fixtures.referencePipeline)
+        let body: [UInt8] = Array("state".utf8)
+        let sealed = SnapshotEnvelope.seal(body, pipelineFingerprint: pipeline.fingerprint)
+        #expect(try SnapshotEnvelope.open(sealed, pipelineFingerprint: pipeline.fingerprint) == body)
+
+        var flipped = sealed
+        flipped[flipped.count - 12] ^= 0x01
+        #expect { try SnapshotEnvelope.open(flipped, pipelineFingerprint: pipeline.fingerprint) } throws: {
+            ($0 as? SnapshotError)?.message.contains("checksum") == true
+        }
+        #expect { try SnapshotEnvelope.open(Array(sealed.dropLast(3)), pipelineFingerprint: pipeline.fingerprint) } throws: { $0 is SnapshotError }
+        var future = sealed
+        future[SnapshotEnvelope.magic.count] = 0x7E  // zig-zag varint of version 63
+        #expect { try SnapshotEnvelope.open(future, pipelineFingerprint: pipeline.fingerprint) } throws: {
+            ($0 as? SnapshotError)?.message.contains("format version 63 is not supported") == true
+        }
+        var other = pipeline
+        other.time.lateness = TimeSpan(milliseconds: 1)
+        #expect { try SnapshotEnvelope.open(sealed, pipelineFingerprint: other.fingerprint) } throws: {
+            ($0 as? SnapshotError)?.message.contains("different pipeline") == true
+        }
+    }
+}
