@@ -192,13 +192,13 @@ public struct Engine: Sendable {
     func nextLifecycleBoundary(of user: borrowing UserState, after t: Int64) -> Int64 {
         guard user.hasPaid else { return .max }
         let rule = pipeline.lifecycle
-        let candidates = [
-            user.firstPaid + rule.newWithin.milliseconds,
-            user.lastPaid + rule.atRiskAfter.milliseconds,
-            user.lastPaid + rule.sleepingAfter.milliseconds,
-            user.lastPaid + rule.churnedAfter.milliseconds,
-        ]
-        return candidates.filter { $0 > t }.min() ?? .max
+        var next = Int64.max
+        for candidate in [user.firstPaid + rule.newWithin.milliseconds, user.lastPaid + rule.atRiskAfter.milliseconds,
+                          user.lastPaid + rule.sleepingAfter.milliseconds, user.lastPaid + rule.churnedAfter.milliseconds]
+        where candidate > t && candidate < next {
+            next = candidate
+        }
+        return next
     }
 
     private mutating func evaluateLifecycle(_ u: Int32, at t: Int64, cause: RecordCause) {

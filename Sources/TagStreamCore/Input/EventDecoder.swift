@@ -117,8 +117,8 @@ public struct EventDecoder: Sendable {
             if reader.peek() == 0x7B {
                 try readItem(&reader)
             } else {
-                let value = try reader.readValue(depth: 2)
-                if value.kind != .null, itemsProblem == nil {
+                _ = try reader.readValue(depth: 2)
+                if itemsProblem == nil {
                     itemsProblem = .wrongType("items", expected: "an array of objects {sku, category, qty, price}")
                 }
             }
@@ -220,7 +220,9 @@ public struct EventDecoder: Sendable {
         case .failure(let r): return .deadLetter(r)
         }
         guard let tsToken = token(.ts) else { return .deadLetter(.missing("ts")) }
-        guard let ts = Self.timestamp(tsToken, reader) else { return .deadLetter(.invalidTimestamp) }
+        guard let ts = Self.timestamp(tsToken, reader), EventTime.supportedRange.contains(ts) else {
+            return .deadLetter(.invalidTimestamp)
+        }
         for field in Field.optionalStrings {
             if let t = token(field), t.kind != .string { return .deadLetter(.wrongType(field.name, expected: "a string")) }
         }
@@ -237,7 +239,7 @@ public struct EventDecoder: Sendable {
         if let type, type.isOrder {
             guard let a = token(.amount) else { return .deadLetter(.missing("amount")) }
             guard let value = Money.parse(reader.bytes[a.start..<a.end]) else { return .deadLetter(.amountOutOfRange) }
-            guard value.units >= 0, reader.bytes[a.start] != 0x2D || value.units == 0 else { return .deadLetter(.negativeAmount) }
+            guard !Self.isBelowZero(reader.bytes[a.start..<a.end]) else { return .deadLetter(.negativeAmount) }
             amount = value
             guard let o = token(.orderID) else { return .deadLetter(.missing("order_id")) }
             guard o.end > o.start else { return .deadLetter(.empty("order_id")) }
@@ -261,6 +263,16 @@ public struct EventDecoder: Sendable {
             }
         }
         return .event(event)
+    }
+
+    /// Whether a JSON number's text is negative and not zero (before any rounding).
+    static func isBelowZero(_ number: Slice<UnsafeBufferPointer<UInt8>>) -> Bool {
+        guard number.first == 0x2D else { return false }
+        for c in number.dropFirst() {
+            if c == 0x65 || c == 0x45 { return false }
+            if c >= 0x31, c <= 0x39 { return true }
+        }
+        return false
     }
 
     static func timestamp(_ t: JSONToken, _ reader: JSONReader) -> Int64? {

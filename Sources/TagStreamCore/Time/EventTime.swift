@@ -5,6 +5,9 @@ public enum EventTime {
     public static let hour: Int64 = 3_600_000
     public static let day: Int64 = 86_400_000
 
+    /// Instants the engine accepts: years 0001 to 9999, as RFC 3339 can write them.
+    public static let supportedRange: ClosedRange<Int64> = -62_135_596_800_000...253_402_300_799_999
+
     /// The first UTC midnight at or after `instant`.
     public static func midnight(atOrAfter instant: Int64) -> Int64 {
         let floor = floorDiv(instant, day) * day

@@ -1,0 +1,241 @@
+import Testing
+@testable import TagStreamCore
+
+/// Daily refresh (SPEC §4 "Daily refresh", §5 "End of replay") and tiers.
+///
+/// Most tests build a population of filler users `f01…f20` spending 1…20 on 2026-01-01, so
+/// that the refresh at 2026-01-02T00:00Z computes p95 = 19 (index ⌈0.95·20⌉ − 1 = 18) and
+/// p75 = 15 (index ⌈0.75·20⌉ − 1 = 14); a user `x` who orders after that midnight is not
+/// part of that population, so its tier shows the thresholds directly.
+@Suite struct TierAndRefreshTests {
+    let m1 = jan1 + day
+
+    // MARK: First refresh
+
+    @Test(arguments: [
+        (-1, [jan1, jan1 + day, jan1 + 2 * day]),
+        (0, [jan1, jan1 + day, jan1 + 2 * day]),
+        (1, [jan1 + day, jan1 + 2 * day]),
+    ] as [(Int64, [Int64])])
+    func firstRefreshIsTheFirstMidnightAtOrAfterTheFirstAppliedEvent(offset: Int64, refreshes: [Int64]) {
+        var feed = Feed()
+        feed.order("u1", at: jan1 + offset, community: "c1")
+        let run = replay(feed, until: jan1 + 2 * day)
+        let statsInstants = run.records.filter { $0.kind == .communityStats }.map(\.ts)
+        #expect(statsInstants == refreshes)
+    }
+
+    @Test func refreshesStopAtUntil() {
+        var feed = Feed()
+        feed.order("u1", at: jan1 + hour, community: "c1")
+        let run = replay(feed, until: jan1 + 3 * day - 1)
+        #expect(run.records.filter { $0.kind == .communityStats }.map(\.ts) == [jan1 + day, jan1 + 2 * day])
+    }
+
+    // MARK: Percentiles
+
+    @Test(arguments: [
+        ("20", "platinum"), ("19", "platinum"), ("18.99", "gold"), ("15", "gold"), ("15.00", "gold"),
+        ("14.99", "silver"), ("0.01", "silver"),
+    ])
+    func tierAtAnOrderUsesNearestRankThresholdsAndEqualSpendMeetsThem(amount: String, tier: String) {
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        feed.order("x", at: m1 + hour, amount: amount)
+        let run = replay(feed)
+        #expect(run.tags("tier", user: "x") == ["\(m1 + hour) \(tier)<-null"])
+    }
+
+    /// With spends 1…n the value at index ⌈q·n⌉ − 1 is ⌈q·n⌉ itself.
+    @Test(arguments: [20, 21, 39, 40, 41, 100])
+    func nearestRankIndexIsCeilingOfQTimesNMinusOne(n: Int) {
+        let p95 = (95 * n + 99) / 100
+        let p75 = (75 * n + 99) / 100
+        var feed = Feed()
+        feed.fillers(count: n, at: jan1 + hour)
+        feed.order("x95", at: m1 + hour, amount: String(p95))
+        feed.order("x95-", at: m1 + hour, amount: "\(p95 - 1).99")
+        feed.order("x75", at: m1 + hour, amount: String(p75))
+        feed.order("x75-", at: m1 + hour, amount: "\(p75 - 1).99")
+        let run = replay(feed)
+        #expect(run.tags("tier", user: "x95") == ["\(m1 + hour) platinum<-null"])
+        #expect(run.tags("tier", user: "x95-") == ["\(m1 + hour) gold<-null"])
+        #expect(run.tags("tier", user: "x75") == ["\(m1 + hour) gold<-null"])
+        #expect(run.tags("tier", user: "x75-") == ["\(m1 + hour) silver<-null"])
+    }
+
+    @Test func nineteenUsersGiveNoThresholdsSoNobodyIsAboveSilver() {
+        var feed = Feed()
+        feed.fillers(count: 19, at: jan1 + hour)
+        feed.order("x", at: m1 + hour, amount: "1000")
+        let run = replay(feed)
+        #expect(run.tags("tier", user: "x") == ["\(m1 + hour) silver<-null"])
+        // The refresh itself promotes nobody either.
+        #expect(!run.records.contains { $0.body == .tag(group: "tier", tag: "platinum", previous: "silver") })
+    }
+
+    @Test func twentyUsersPromoteTheTopOnesAtTheRefresh() {
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        let run = replay(feed, until: m1)
+        // p95 = 19 and p75 = 15: f19 and f20 become platinum, f15…f18 gold, the rest stay silver.
+        let promoted = run.records.filter { $0.ts == m1 && $0.cause == .refresh }.map(run.describe)
+        #expect(promoted == (15...20).map { n in
+            "\(m1) tag tier \(n >= 19 ? "platinum" : "gold")<-silver f\(n)"
+        })
+    }
+
+    @Test func usersWithoutPositiveSpendAreNotInThePopulation() {
+        var feed = Feed()
+        feed.fillers(count: 19, at: jan1 + hour)
+        // Refunded in full: one order in the window but spend 0, so still n = 19.
+        feed.order("z", at: jan1 + hour, amount: "5")
+        feed.refund("z", at: jan1 + 2 * hour, amount: "5")
+        // A free order: spend 0.
+        feed.order("w", at: jan1 + hour, amount: "0")
+        feed.order("x", at: m1 + hour, amount: "1000")
+        let run = replay(feed)
+        #expect(run.tags("tier", user: "x") == ["\(m1 + hour) silver<-null"])
+    }
+
+    @Test func tenOrdersOfTenCentsMeetAThresholdOfOneExactly() {
+        var feed = Feed()
+        // Sorted spends 0.01…0.18, 1, 2: p95 = 1 (index 18), p75 = 0.15 (index 14).
+        feed.fillers((1...18).map { "0.\($0 < 10 ? "0" : "")\($0)" } + ["1", "2"], at: jan1 + hour)
+        for k in 0..<10 { feed.order("x", at: m1 + hour + Int64(k) * minute, amount: "0.1") }
+        let run = replay(feed)
+        #expect(run.tags("tier", user: "x") == [
+            "\(m1 + hour) silver<-null",
+            "\(m1 + hour + minute) gold<-silver",
+            "\(m1 + hour + 9 * minute) platinum<-gold",
+        ])
+    }
+
+    @Test(arguments: [("1", "platinum"), ("1.01", "gold"), ("5.01", "silver")])
+    func refundReducesSpendAtTheRefundEvent(refund: String, tier: String) {
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        feed.order("x", at: m1 + hour, amount: "20")
+        let refundID = feed.refund("x", at: m1 + 2 * hour, amount: refund)
+        let run = replay(feed)
+        let changes = run.tags("tier", user: "x")
+        if tier == "platinum" {
+            #expect(changes == ["\(m1 + hour) platinum<-null"])
+        } else {
+            #expect(changes == ["\(m1 + hour) platinum<-null", "\(m1 + 2 * hour) \(tier)<-platinum"])
+            #expect(run.tagRecords("tier", user: "x").last?.cause == .event(refundID))
+        }
+    }
+
+    // MARK: The 90-day window
+
+    /// `x` orders 10 at A; the population (f01…f20 and x) is measured at A's midnight + 90d,
+    /// where p95 = 19; x's second order of 9 makes 19 only while the first is in (t − 90d, t].
+    @Test(arguments: [(-1, "platinum"), (0, nil), (1, nil)] as [(Int64, String?)])
+    func spendWindowAtAnOrderExcludesTheOrderExactlyNinetyDaysOld(offset: Int64, tier: String?) {
+        let a = jan1 + hour
+        var feed = Feed()
+        feed.order("x", at: a, amount: "10")
+        feed.fillers(count: 20, at: jan1 + 89 * day + 2 * hour)
+        feed.order("x", at: a + 90 * day + offset, amount: "9")
+        let run = replay(feed)
+        let expected = ["\(a) silver<-null"] + (tier.map { ["\(a + 90 * day + offset) \($0)<-silver"] } ?? [])
+        #expect(run.tags("tier", user: "x") == expected)
+    }
+
+    /// A filler that ordered exactly 90 days before the midnight is out of the population, so
+    /// only 19 users remain and there are no thresholds.
+    @Test(arguments: [(-1, "silver"), (0, "silver"), (1, "platinum")] as [(Int64, String)])
+    func refreshPopulationExcludesAnOrderExactlyNinetyDaysBeforeTheMidnight(offset: Int64, tier: String) {
+        let m = jan1 + 100 * day
+        var feed = Feed()
+        feed.order("edge", at: m - 90 * day + offset, amount: "1")
+        feed.fillers((2...20).map(String.init), at: m - 89 * day)
+        feed.order("x", at: m + hour, amount: "19")
+        let run = replay(feed)
+        #expect(run.tags("tier", user: "x") == ["\(m + hour) \(tier)<-null"])
+    }
+
+    // MARK: Tier at a midnight
+
+    @Test(arguments: [
+        (-1, ["silver<-null @-1ms by event", "platinum<-silver @0 by refresh"]),
+        (0, ["silver<-null @0 by event", "platinum<-silver @0 by refresh"]),
+        (1, ["platinum<-null @1ms by event"]),
+    ] as [(Int64, [String])])
+    func orderAtExactlyMidnightUsesThePreviousThresholdsAndTheRefreshAfterItTheNewOnes(
+        offset: Int64, expected: [String]
+    ) {
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        feed.order("x", at: m1 + offset, amount: "19")
+        let run = replay(feed, until: m1 + hour)
+        let changes = run.tagRecords("tier", user: "x").map { record -> String in
+            guard case let .tag(_, tag, previous) = record.body else { return "?" }
+            let d = record.ts - m1
+            let cause = record.cause == .refresh ? "refresh" : record.cause == .timer ? "timer" : "event"
+            return "\(tag ?? "null")<-\(previous ?? "null") @\(d == 0 ? "0" : "\(d)ms") by \(cause)"
+        }
+        #expect(changes == expected)
+    }
+
+    /// p95 is 19 from the refresh at m1 and 118 from the one at m2 (20 more users spending
+    /// 101…120): an order of 19 exactly at m2 is platinum by m1's thresholds, then the refresh
+    /// at m2 demotes it.
+    @Test func orderAtMidnightUsesTheThresholdsOfTheDayBefore() {
+        let m2 = m1 + day
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        feed.fillers((101...120).map(String.init), at: m1 + hour, prefix: "g")
+        let id = feed.order("x", at: m2, amount: "19")
+        let run = replay(feed, until: m2)
+        #expect(run.tags("tier", user: "x") == ["\(m2) platinum<-null", "\(m2) silver<-platinum"])
+        #expect(run.tagRecords("tier", user: "x").map(\.cause) == [.event(id), .refresh])
+    }
+
+    @Test func tierDecaysAtRefreshesByRecency() {
+        let l = m1 + hour
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        feed.order("x", at: l, amount: "100")
+        let run = replay(feed, until: l + 91 * day)
+        // platinum needs t − last_paid < 30d, gold < 60d, silver < 90d; checked at midnights.
+        #expect(run.tags("tier", user: "x") == [
+            "\(l) platinum<-null",
+            "\(m1 + 31 * day) gold<-platinum",
+            "\(m1 + 61 * day) silver<-gold",
+            "\(m1 + 91 * day) null<-silver",
+        ])
+    }
+
+    @Test func tierDecayAtAMidnightExactlyThirtyDaysAfterTheLastOrder() {
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        feed.order("x", at: m1 + hour, amount: "100")
+        feed.order("x", at: m1 + day, amount: "1")
+        let run = replay(feed, until: m1 + 31 * day)
+        #expect(run.tags("tier", user: "x") == ["\(m1 + hour) platinum<-null", "\(m1 + 31 * day) gold<-platinum"])
+    }
+
+    @Test func clickstreamEventsDoNotReevaluateTheTier() {
+        let l = m1 + hour
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        feed.order("x", at: l, amount: "100")
+        feed.open("x", at: l + 30 * day)
+        let run = replay(feed, until: l + 30 * day + hour)
+        // At l + 30d the user is at_risk, but the tier only changes at the next refresh.
+        #expect(run.tags("lifecycle", user: "x").last == "\(l + 30 * day) at_risk<-new")
+        #expect(run.tags("tier", user: "x") == ["\(l) platinum<-null"])
+        let later = replay(feed, until: m1 + 31 * day)
+        #expect(later.tags("tier", user: "x").last == "\(m1 + 31 * day) gold<-platinum")
+    }
+
+    @Test func refreshEvaluatesUsersWithoutOrdersInUserIdOrder() {
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        let run = replay(feed, until: m1)
+        let refreshUsers = run.records.filter { $0.cause == .refresh && $0.user >= 0 }.compactMap(run.userName)
+        #expect(refreshUsers == refreshUsers.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+}
