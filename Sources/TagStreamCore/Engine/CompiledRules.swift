@@ -14,6 +14,10 @@ struct CompiledRules: Sendable {
     let percentiles: [Ratio]
     /// For each tier level, the index of its percentile in `percentiles`.
     let levelPercentile: [Int?]
+    /// The longest recency bound of any tier level.
+    let longestRecency: Int64
+    /// The slot and window of each flag that holds for a while after an event.
+    let timedFlagSlots: [(slot: Int, window: Int64)]
 
     init(_ pipeline: Pipeline) {
         let levelNames = pipeline.tier.levels.map(\.name)
@@ -43,6 +47,13 @@ struct CompiledRules: Sendable {
         flagSlots = slot
         vipTiers = mask(pipeline.vipChurn?.tiers ?? [])
         percentiles = pipeline.tier.percentiles
+        longestRecency = pipeline.tier.levels.map(\.recency.milliseconds).max() ?? 0
+        timedFlagSlots = compiled.compactMap { flag in
+            switch flag {
+            case let .boughtCategory(_, window, slot), let .searchedKeywords(_, _, window, slot): (slot, window)
+            default: nil
+            }
+        }
         levelPercentile = pipeline.tier.levels.map { level in level.spendPercentile.flatMap { pipeline.tier.percentiles.firstIndex(of: $0) } }
     }
 

@@ -53,7 +53,7 @@ public struct Engine: Sendable {
         while let top = timers.min, top.instant == instant { due.append(timers.removeMin()) }
         let names = symbols.users
         due.sort { a, b in
-            if a.user != b.user { return names[a.user].utf8.lexicographicallyPrecedes(names[b.user].utf8) }
+            if a.user != b.user { return names.precedes(a.user, b.user) }
             return a < b
         }
         var previous: TimerEntry?
@@ -177,33 +177,10 @@ public struct Engine: Sendable {
 
     // MARK: Rules
 
-    func lifecycleState(of user: borrowing UserState, at t: Int64) -> LifecycleRule.State {
-        guard user.hasPaid else { return .prospect }
-        let rule = pipeline.lifecycle
-        let silence = t - user.lastPaid
-        if silence >= rule.churnedAfter.milliseconds { return .churned }
-        if silence >= rule.sleepingAfter.milliseconds { return .sleeping }
-        if silence >= rule.atRiskAfter.milliseconds { return .atRisk }
-        if t - user.firstPaid < rule.newWithin.milliseconds { return .new }
-        return .active
-    }
-
-    /// The next instant after `t` at which time alone can change the user's lifecycle.
-    func nextLifecycleBoundary(of user: borrowing UserState, after t: Int64) -> Int64 {
-        guard user.hasPaid else { return .max }
-        let rule = pipeline.lifecycle
-        var next = Int64.max
-        for candidate in [user.firstPaid + rule.newWithin.milliseconds, user.lastPaid + rule.atRiskAfter.milliseconds,
-                          user.lastPaid + rule.sleepingAfter.milliseconds, user.lastPaid + rule.churnedAfter.milliseconds]
-        where candidate > t && candidate < next {
-            next = candidate
-        }
-        return next
-    }
-
     private mutating func evaluateLifecycle(_ u: Int32, at t: Int64, cause: RecordCause) {
         let index = Int(u)
-        let state = lifecycleState(of: users[index], at: t)
+        let rule = pipeline.lifecycle
+        let state = rule.state(of: users[index], at: t)
         let previous = users[index].lifecycle
         if state != previous {
             users[index].lifecycle = state
@@ -219,7 +196,7 @@ public struct Engine: Sendable {
                 }
             }
         }
-        let due = nextLifecycleBoundary(of: users[index], after: t)
+        let due = rule.nextBoundary(of: users[index], after: t)
         if due != users[index].lifecycleDue {
             users[index].lifecycleDue = due
             if due != .max { timers.insert(TimerEntry(instant: due, kind: .lifecycle, user: u, payload: 0)) }
@@ -344,17 +321,25 @@ public struct Engine: Sendable {
             thresholds[i] = spends.count >= pipeline.tier.minimumPopulation && !spends.isEmpty
                 ? spends[Int(max(1, q.ceilTimes(Int64(spends.count)))) - 1] : nil
         }
-        for u in sortedUsers {
+        for u in sortedUsers where !isDormant(users[Int(u)], at: m) {
             evaluateTier(u, at: m, cause: .refresh)
             evaluateFlags(u, at: m, cause: .refresh)
         }
         refreshCommunities(at: m)
     }
 
+    /// Whether no tier and no flag can hold for the user at `t`, nor does: the refresh may skip them.
+    private func isDormant(_ user: borrowing UserState, at t: Int64) -> Bool {
+        guard user.tier < 0, user.flags == 0, user.window.isEmpty else { return false }
+        if user.hasPaid, t - user.lastPaid < rules.longestRecency { return false }
+        for (slot, window) in rules.timedFlagSlots where user.flagTimes[slot] > t - window { return false }
+        return true
+    }
+
     private mutating func mergeNewUsers() {
         guard !usersSinceRefresh.isEmpty else { return }
         let names = symbols.users
-        func before(_ a: Int32, _ b: Int32) -> Bool { names[a].utf8.lexicographicallyPrecedes(names[b].utf8) }
+        func before(_ a: Int32, _ b: Int32) -> Bool { names.precedes(a, b) }
         usersSinceRefresh.sort(by: before)
         var merged: [Int32] = []
         merged.reserveCapacity(sortedUsers.count + usersSinceRefresh.count)
@@ -391,19 +376,16 @@ public struct Engine: Sendable {
             communities.append(contentsOf: repeatElement(CommunityState(), count: customers.count - communities.count))
         }
         let names = symbols.communities
-        let order = (0..<communities.count).sorted { names[Int32($0)].utf8.lexicographicallyPrecedes(names[Int32($1)].utf8) }
+        let order = (0..<communities.count).sorted { names.precedes(Int32($0), Int32($1)) }
         for c in order {
             communities[c].evict(at: m, rule: rule)
             let count = c < customers.count ? customers[c] : 0
             if count >= 1 {
                 let state = communities[c]
-                let top = state.skuTotals.map { (sku: $0.key, quantity: $0.value.quantity) }.sorted { a, b in
-                    a.quantity != b.quantity ? a.quantity > b.quantity
-                        : symbols.skus[a.sku].utf8.lexicographicallyPrecedes(symbols.skus[b.sku].utf8)
-                }.prefix(rule.topSkus)
+                let top = topSkus(state.skuTotals, count: rule.topSkus)
                 let figures = CommunityFigures(
                     customers: count, active: active[c], gmv: state.gmvSum, orders: state.paidOrders.count,
-                    sleeping: sleeping[c], topSkus: Array(top))
+                    sleeping: sleeping[c], topSkus: top)
                 emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh, body: .communityStats(figures), evidence: []))
             }
             guard let alert = pipeline.communityAlert else { continue }
@@ -420,6 +402,24 @@ public struct Engine: Sendable {
             }
             communities[c].ratioWasHigh = high
         }
+    }
+
+    /// The `count` skus with the largest quantity, ties by sku ascending, without sorting them all.
+    private func topSkus(_ totals: [Int32: (quantity: Money, entries: Int)], count: Int) -> [(sku: Int32, quantity: Money)] {
+        guard count > 0 else { return [] }
+        let names = symbols.skus
+        func before(_ a: (sku: Int32, quantity: Money), _ b: (sku: Int32, quantity: Money)) -> Bool {
+            a.quantity != b.quantity ? a.quantity > b.quantity : names.precedes(a.sku, b.sku)
+        }
+        var top: [(sku: Int32, quantity: Money)] = []
+        for (sku, total) in totals {
+            let candidate = (sku: sku, quantity: total.quantity)
+            guard top.count < count || before(candidate, top[top.count - 1]) else { continue }
+            let at = top.firstIndex { before(candidate, $0) } ?? top.count
+            top.insert(candidate, at: at)
+            if top.count > count { top.removeLast() }
+        }
+        return top
     }
 
     // MARK: Records

@@ -86,6 +86,13 @@ public struct Processor: Sendable {
         applyReady()
     }
 
+    /// Hands the records produced so far, with the symbols that name them, to `body`, then forgets them.
+    public mutating func drainOutput(_ body: ([OutputRecord], SymbolTable) throws -> Void) rethrows {
+        guard !engine.output.isEmpty else { return }
+        try body(engine.output, engine.symbols)
+        engine.output.removeAll(keepingCapacity: true)
+    }
+
     /// Applies every buffered event below the watermark and fires the timers before it.
     public mutating func applyReady() {
         while let event = sequencer.nextReady() { apply(event) }

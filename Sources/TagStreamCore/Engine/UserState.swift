@@ -106,3 +106,28 @@ struct TimerEntry: Comparable, Sendable {
         (a.instant, a.kind.rawValue, a.user, a.payload) < (b.instant, b.kind.rawValue, b.user, b.payload)
     }
 }
+
+extension LifecycleRule {
+    /// The user's lifecycle state at `t`: the first of the ladder that matches.
+    func state(of user: borrowing UserState, at t: Int64) -> State {
+        guard user.hasPaid else { return .prospect }
+        let silence = t - user.lastPaid
+        if silence >= churnedAfter.milliseconds { return .churned }
+        if silence >= sleepingAfter.milliseconds { return .sleeping }
+        if silence >= atRiskAfter.milliseconds { return .atRisk }
+        if t - user.firstPaid < newWithin.milliseconds { return .new }
+        return .active
+    }
+
+    /// The next instant after `t` at which time alone can change the user's state; `.max` if none.
+    func nextBoundary(of user: borrowing UserState, after t: Int64) -> Int64 {
+        guard user.hasPaid else { return .max }
+        var next = Int64.max
+        for candidate in [user.firstPaid + newWithin.milliseconds, user.lastPaid + atRiskAfter.milliseconds,
+                          user.lastPaid + sleepingAfter.milliseconds, user.lastPaid + churnedAfter.milliseconds]
+        where candidate > t && candidate < next {
+            next = candidate
+        }
+        return next
+    }
+}

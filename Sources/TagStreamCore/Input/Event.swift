@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
 /// The event types of SPEC §1; anything else is counted as ignored.
 public enum EventType: UInt8, CaseIterable, Sendable {
     case appOpen, view, click, search, addToCart, removeFromCart, share, couponClaim, orderPaid, orderRefunded
@@ -54,25 +60,80 @@ public struct Event: Sendable, Equatable {
 }
 
 /// Dense ids for strings that repeat (users, communities, skus, categories), in first-seen order.
+/// Looks names up by their UTF-8 bytes in an open-addressing table, so a known name costs no allocation.
 public struct Interner: Sendable {
-    private var ids: [String: Int32] = [:]
     public private(set) var names: [String] = []
+    /// Every name's UTF-8 bytes back to back, with each name's start, for comparisons without `String`.
+    private var arena: [UInt8] = []
+    private var starts: [Int] = [0]
+    /// Slots hold id + 1; 0 is empty.
+    private var slots = [Int32](repeating: 0, count: 64)
 
     public init() {}
 
     public mutating func intern(_ name: String) -> Int32 {
-        if let id = ids[name] { return id }
+        var copy = name
+        return copy.withUTF8 { intern(bytes: $0) }
+    }
+
+    /// The id of the name spelled by `bytes` (valid UTF-8), adding it when new.
+    public mutating func intern(bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
+        let mask = slots.count - 1
+        var i = Self.hash(bytes) & mask
+        while slots[i] != 0 {
+            let id = Int(slots[i] - 1)
+            if starts[id + 1] - starts[id] == bytes.count,
+               arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + starts[id], bytes.baseAddress!, bytes.count) == 0 }) {
+                return Int32(id)
+            }
+            i = (i + 1) & mask
+        }
         let id = Int32(names.count)
-        names.append(name)
-        ids[name] = id
+        names.append(String(decoding: bytes, as: UTF8.self))
+        arena.append(contentsOf: bytes)
+        starts.append(arena.count)
+        slots[i] = id + 1
+        if names.count * 2 > slots.count { grow() }
         return id
     }
 
-    public func id(of name: String) -> Int32? { ids[name] }
+    public func id(of name: String) -> Int32? {
+        let mask = slots.count - 1
+        var i = Self.hash(name.utf8) & mask
+        while slots[i] != 0 {
+            if names[Int(slots[i] - 1)] == name { return slots[i] - 1 }
+            i = (i + 1) & mask
+        }
+        return nil
+    }
 
     public subscript(id: Int32) -> String { names[Int(id)] }
 
+    /// Whether name `a` sorts before name `b` by code points (UTF-8 bytes).
+    public func precedes(_ a: Int32, _ b: Int32) -> Bool {
+        let (sa, la) = (starts[Int(a)], starts[Int(a) + 1] - starts[Int(a)])
+        let (sb, lb) = (starts[Int(b)], starts[Int(b) + 1] - starts[Int(b)])
+        let order = arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + sa, $0.baseAddress! + sb, min(la, lb)) }
+        return order != 0 ? order < 0 : la < lb
+    }
+
     public var count: Int { names.count }
+
+    private mutating func grow() {
+        slots = [Int32](repeating: 0, count: slots.count * 2)
+        let mask = slots.count - 1
+        for (id, name) in names.enumerated() {
+            var i = Self.hash(name.utf8) & mask
+            while slots[i] != 0 { i = (i + 1) & mask }
+            slots[i] = Int32(id) + 1
+        }
+    }
+
+    private static func hash<S: Sequence>(_ bytes: S) -> Int where S.Element == UInt8 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        return Int(truncatingIfNeeded: h ^ (h >> 32))
+    }
 }
 
 /// The interned strings shared by the decoder and the engine.

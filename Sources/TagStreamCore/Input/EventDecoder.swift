@@ -167,30 +167,34 @@ public struct EventDecoder: Sendable {
         itemTokens.append(item)
     }
 
+    /// Each field name as up to two little-endian words (names are at most 16 bytes).
+    static let nameWords: [(length: Int, low: UInt64, high: UInt64, field: Field)] = Field.allCases.map { field in
+        let bytes = Array(field.name.utf8)
+        func word(_ range: Range<Int>) -> UInt64 {
+            range.reduce(0) { w, k in k < bytes.count ? w | UInt64(bytes[k]) << UInt64(8 * (k - range.lowerBound)) : w }
+        }
+        return (bytes.count, word(0..<8), word(8..<16), field)
+    }
+
     static func field(for key: JSONToken, in reader: JSONReader) -> Field? {
         if key.flag { return Field.byName[reader.string(key)] }
-        let b = reader.bytes
-        func equals(_ name: StaticString) -> Bool {
-            guard key.end - key.start == name.utf8CodeUnitCount else { return false }
-            for k in 0..<name.utf8CodeUnitCount where b[key.start + k] != name.utf8Start[k] { return false }
-            return true
+        let length = key.end - key.start
+        guard length > 0, length <= 16 else { return nil }
+        var low: UInt64 = 0, high: UInt64 = 0
+        if key.start + 16 <= reader.bytes.count {
+            let base = UnsafeRawPointer(reader.bytes.baseAddress! + key.start)
+            low = base.loadUnaligned(as: UInt64.self)
+            high = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            if length < 8 { low &= (1 << UInt64(8 * length)) - 1 }
+            high = length <= 8 ? 0 : length < 16 ? high & ((1 << UInt64(8 * (length - 8))) - 1) : high
+        } else {
+            for k in 0..<length {
+                let byte = UInt64(reader.bytes[key.start + k])
+                if k < 8 { low |= byte << UInt64(8 * k) } else { high |= byte << UInt64(8 * (k - 8)) }
+            }
         }
-        switch key.end - key.start {
-        case 2: return equals("ts") ? .ts : nil
-        case 3: return equals("sku") ? .sku : nil
-        case 4: return equals("type") ? .type : nil
-        case 5: return equals("price") ? .price : equals("query") ? .query : equals("items") ? .items : nil
-        case 6: return equals("amount") ? .amount : nil
-        case 7: return equals("user_id") ? .userID : nil
-        case 8:
-            return equals("event_id") ? .eventID : equals("category") ? .category
-                : equals("order_id") ? .orderID : equals("discount") ? .discount : nil
-        case 9: return equals("leader_id") ? .leaderID : equals("coupon_id") ? .couponID : nil
-        case 10: return equals("session_id") ? .sessionID : nil
-        case 11: return equals("referrer_id") ? .referrerID : nil
-        case 12: return equals("community_id") ? .communityID : nil
-        default: return nil
-        }
+        for entry in nameWords where entry.length == length && entry.low == low && entry.high == high { return entry.field }
+        return nil
     }
 
     private func token(_ field: Field) -> JSONToken? {
@@ -198,15 +202,20 @@ public struct EventDecoder: Sendable {
         return t
     }
 
-    private func requiredString(_ field: Field, _ reader: JSONReader) -> Result<String, DeadLetterReason> {
+    /// Interns a string token's text, straight from the bytes when it has no escapes.
+    private func intern(_ t: JSONToken, _ reader: JSONReader, into interner: inout Interner) -> Int32 {
+        t.flag ? interner.intern(reader.string(t)) : interner.intern(bytes: UnsafeBufferPointer(rebasing: reader.bytes[t.start..<t.end]))
+    }
+
+    private func requiredString(_ field: Field, _ reader: JSONReader, decode: Bool = true) -> Result<String, DeadLetterReason> {
         guard let t = token(field) else { return .failure(.missing(field.name)) }
         guard t.kind == .string else { return .failure(.wrongType(field.name, expected: "a string")) }
         guard t.end > t.start else { return .failure(.empty(field.name)) }
-        return .success(reader.string(t))
+        return .success(decode ? reader.string(t) : "")
     }
 
     private mutating func validate(_ reader: JSONReader, symbols: inout SymbolTable) -> DecodeResult {
-        let eventID: String, typeName: String, userID: String
+        let eventID: String, typeName: String
         switch requiredString(.eventID, reader) {
         case .success(let s): eventID = s
         case .failure(let r): return .deadLetter(r)
@@ -215,10 +224,7 @@ public struct EventDecoder: Sendable {
         case .success(let s): typeName = s
         case .failure(let r): return .deadLetter(r)
         }
-        switch requiredString(.userID, reader) {
-        case .success(let s): userID = s
-        case .failure(let r): return .deadLetter(r)
-        }
+        if case .failure(let r) = requiredString(.userID, reader, decode: false) { return .deadLetter(r) }
         guard let tsToken = token(.ts) else { return .deadLetter(.missing("ts")) }
         guard let ts = Self.timestamp(tsToken, reader), EventTime.supportedRange.contains(ts) else {
             return .deadLetter(.invalidTimestamp)
@@ -247,9 +253,9 @@ public struct EventDecoder: Sendable {
         guard let type else { return .ignored(type: typeName) }
 
         var event = Event(
-            ts: ts, eventID: eventID, type: type, user: symbols.users.intern(userID), community: -1,
+            ts: ts, eventID: eventID, type: type, user: intern(token(.userID)!, reader, into: &symbols.users), community: -1,
             amount: amount, hasCoupon: false, query: nil, items: [])
-        if let c = token(.communityID) { event.community = symbols.communities.intern(reader.string(c)) }
+        if let c = token(.communityID) { event.community = intern(c, reader, into: &symbols.communities) }
         if let c = token(.couponID) { event.hasCoupon = c.end > c.start }
         if type == .search, let q = token(.query) { event.query = reader.string(q) }
         if type == .orderPaid, !itemTokens.isEmpty {
@@ -257,8 +263,8 @@ public struct EventDecoder: Sendable {
             for item in itemTokens {
                 let quantity = item.quantity.flatMap { Money.parse(reader.bytes[$0.start..<$0.end]) } ?? .zero
                 event.items.append(OrderItem(
-                    sku: item.sku.map { symbols.skus.intern(reader.string($0)) } ?? -1,
-                    category: item.category.map { symbols.categories.intern(reader.string($0)) } ?? -1,
+                    sku: item.sku.map { intern($0, reader, into: &symbols.skus) } ?? -1,
+                    category: item.category.map { intern($0, reader, into: &symbols.categories) } ?? -1,
                     quantity: quantity))
             }
         }

@@ -100,9 +100,10 @@ struct JSONReader {
         position += 1
         let start = position
         var escaped = false
-        while position < bytes.count {
-            let c = bytes[position]
-            switch c {
+        while true {
+            skipPlainStringBytes()
+            guard position < bytes.count else { throw fail("unterminated string") }
+            switch bytes[position] {
             case 0x22:
                 let token = JSONToken(kind: .string, start: start, end: position, flag: escaped)
                 position += 1
@@ -119,15 +120,34 @@ struct JSONReader {
                     position += 5
                 default: throw fail("invalid escape")
                 }
-            case 0x00..<0x20:
-                throw fail("control character in string")
             case 0x80...:
                 try skipUTF8Sequence()
             default:
-                position += 1
+                throw fail("control character in string")
             }
         }
-        throw fail("unterminated string")
+    }
+
+    /// Advances over printable ASCII other than `"` and `\\`, eight bytes at a time where it can.
+    private mutating func skipPlainStringBytes() {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let base = UnsafeRawPointer(bytes.baseAddress!)
+        while position + 8 <= bytes.count {
+            let w = base.loadUnaligned(fromByteOffset: position, as: UInt64.self)
+            let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+            let special = (((quote &- ones) & ~quote) | ((backslash &- ones) & ~backslash) | ((w &- ones &* 0x20) & ~w) | w) & highs
+            // The lowest flagged byte is always a real one (borrows only run towards higher bytes).
+            if special != 0 {
+                position += special.trailingZeroBitCount / 8
+                return
+            }
+            position += 8
+        }
+        while position < bytes.count {
+            let c = bytes[position]
+            guard c >= 0x20, c < 0x80, c != 0x22, c != 0x5C else { return }
+            position += 1
+        }
     }
 
     mutating func skipUTF8Sequence() throws(JSONSyntaxError) {

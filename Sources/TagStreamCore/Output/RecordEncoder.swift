@@ -58,7 +58,7 @@ public struct RecordEncoder {
                 switch value {
                 case .integer(let v): writer.integer(v)
                 case .money(let m): writer.raw(m.description)
-                case .instant(let t): writer.string(EventTime.format(t))
+                case .instant(let t): writer.instant(t)
                 case let .ratio(part, whole): writer.number(whole > 0 ? Double(part) / Double(whole) : 0)
                 case .text(let s): writer.string(s)
                 case .absent: writer.null()
@@ -76,7 +76,7 @@ public struct RecordEncoder {
         hash.add(record.kind.name)
         hash.add(user ?? "")
         hash.add(community ?? "")
-        hash.add(String(record.ts))
+        hash.add(bytes: withUnsafeBytes(of: record.ts.littleEndian) { Array($0) })
         switch record.body {
         case let .tag(group, tag, previous): hash.add(group); hash.add(tag ?? "-"); hash.add(previous ?? "-")
         case let .alert(name): hash.add(name)

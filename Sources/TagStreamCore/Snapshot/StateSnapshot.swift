@@ -52,7 +52,7 @@ extension Sequencer {
         w.write(watermark)
         w.write(pruneAt)
         w.write(acceptedIDs.entries) { w, e in w.write(e.0.a); w.write(e.0.b); w.write(e.1) }
-        w.write(buffer.unordered) { w, pending in pending.event.write(to: &w) }
+        w.write(bufferedEvents) { w, event in event.write(to: &w) }
     }
 
     mutating func read(from r: inout SnapshotReader) throws {
@@ -63,11 +63,11 @@ extension Sequencer {
         partitions = restored
         maxAccepted = try r.readInt64()
         watermark = try r.readInt64()
-        pruneAt = try r.readInt()
+        pruneAt = try r.readInt64()
         let entries = try r.readArray { r in (AcceptedIDs.Key(a: try r.readUInt64(), b: try r.readUInt64()), try r.readInt64()) }
         acceptedIDs = AcceptedIDs(capacity: max(1 << 16, entries.count))
         for (key, time) in entries { acceptedIDs.set(key, time: time) }
-        buffer = Heap(try r.readArray { r in Pending(event: try Event(from: &r)) })
+        restoreBuffer(try r.readArray { try Event(from: &$0) })
     }
 }
 

@@ -5,15 +5,26 @@ struct AcceptedIDs: Sendable {
         var a: UInt64
         var b: UInt64
 
+        /// Two independent 64-bit hashes of the id's UTF-8 bytes, mixed a word at a time.
         init(_ id: String) {
-            var a: UInt64 = 0xcbf2_9ce4_8422_2325
+            var a: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(id.utf8.count)
             var b: UInt64 = 0x9e37_79b9_7f4a_7c15
-            for byte in id.utf8 {
-                a = (a ^ UInt64(byte)) &* 0x0000_0100_0000_01B3
-                b = (b ^ UInt64(byte)) &* 0xff51_afd7_ed55_8ccd
-                b ^= b >> 29
+            var text = id
+            text.withUTF8 { bytes in
+                var k = 0
+                while k < bytes.count {
+                    var word: UInt64 = 0
+                    for j in 0..<min(8, bytes.count - k) { word |= UInt64(bytes[k + j]) << UInt64(8 * j) }
+                    a = (a ^ word) &* 0x9e37_79b9_7f4a_7c15
+                    a = (a << 31) | (a >> 33)
+                    b = (b ^ word) &* 0xff51_afd7_ed55_8ccd
+                    b = (b << 29) | (b >> 35)
+                    k += 8
+                }
             }
-            self.a = a
+            a = (a ^ (a >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+            b = (b ^ (b >> 33)) &* 0xff51_afd7_ed55_8ccd
+            self.a = a ^ (a >> 29)
             self.b = b ^ (b >> 32)
         }
 
@@ -29,55 +40,60 @@ struct AcceptedIDs: Sendable {
         }
     }
 
-    private(set) var keys: [Key]
-    /// `.min` marks an empty slot.
-    private(set) var times: [Int64]
+    /// One slot: a key and its `ts`, side by side so a probe touches one cache line.
+    struct Slot: Sendable {
+        var key: Key
+        /// `.min` marks an empty slot.
+        var time: Int64
+    }
+
+    private(set) var slots: [Slot]
     private(set) var count = 0
 
     init(capacity: Int = 1 << 16) {
         var size = 16
         while size < capacity * 2 { size <<= 1 }
-        keys = Array(repeating: Key(a: 0, b: 0), count: size)
-        times = Array(repeating: .min, count: size)
+        slots = Array(repeating: Slot(key: Key(a: 0, b: 0), time: .min), count: size)
     }
 
     private func find(_ key: Key) -> Int {
-        let mask = keys.count - 1
+        let mask = slots.count - 1
         var i = key.slot & mask
-        while times[i] != .min, keys[i] != key { i = (i + 1) & mask }
+        while slots[i].time != .min, slots[i].key != key { i = (i + 1) & mask }
         return i
     }
 
     func time(of key: Key) -> Int64? {
         let i = find(key)
-        return times[i] == .min ? nil : times[i]
+        return slots[i].time == .min ? nil : slots[i].time
     }
 
     mutating func set(_ key: Key, time: Int64) {
         let i = find(key)
-        if times[i] == .min {
+        if slots[i].time == .min {
             count += 1
-            keys[i] = key
+            slots[i].key = key
         }
-        times[i] = time
-        if count * 10 > keys.count * 7 { rebuild(keepingAfter: .min, capacity: count * 2) }
+        slots[i].time = time
+        if count * 10 > slots.count * 7 { rebuild(keepingAfter: .min, capacity: count) }
     }
 
     /// Drops every id whose `ts` is at or before `horizon`.
     mutating func prune(keepingAfter horizon: Int64) {
-        rebuild(keepingAfter: horizon, capacity: max(1 << 16, count))
+        let kept = slots.reduce(0) { $0 + ($1.time != .min && $1.time > horizon ? 1 : 0) }
+        rebuild(keepingAfter: horizon, capacity: max(1 << 15, kept))
     }
 
     private mutating func rebuild(keepingAfter horizon: Int64, capacity: Int) {
         var fresh = AcceptedIDs(capacity: capacity)
-        for i in times.indices where times[i] != .min && times[i] > horizon {
-            fresh.set(keys[i], time: times[i])
+        for slot in slots where slot.time != .min && slot.time > horizon {
+            fresh.set(slot.key, time: slot.time)
         }
         self = fresh
     }
 
     /// Every entry, for snapshots.
     var entries: [(Key, Int64)] {
-        times.indices.filter { times[$0] != .min }.map { (keys[$0], times[$0]) }
+        slots.filter { $0.time != .min }.map { ($0.key, $0.time) }
     }
 }

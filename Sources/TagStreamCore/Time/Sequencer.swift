@@ -1,3 +1,4 @@
+import DequeModule
 import HeapModule
 
 /// What the sequencer decided about a well-formed event (SPEC §1, §3).
@@ -29,8 +30,11 @@ public struct Sequencer: Sendable {
     /// The engine's watermark: the minimum over active partitions, never moving back.
     public internal(set) var watermark: Int64 = .min
     var acceptedIDs = AcceptedIDs()
-    var pruneAt = 1 << 16
-    var buffer = Heap<Pending>()
+    /// The reorder buffer: arrivals in order go to a queue, the others to a heap.
+    var inOrder = Deque<Pending>()
+    var outOfOrder = Heap<Pending>()
+    /// When the largest accepted `ts` reaches this, ids older than the horizon are dropped.
+    var pruneAt: Int64 = .min
 
     public init(partitions: Int, lateness: Int64, dedupeHorizon: Int64) {
         self.partitions = Array(repeating: Partition(), count: partitions)
@@ -45,7 +49,7 @@ public struct Sequencer: Sendable {
     }
 
     /// Number of accepted events waiting for the watermark.
-    public var buffered: Int { buffer.count }
+    public var buffered: Int { inOrder.count + outOfOrder.count }
 
     /// Decides whether `event`, read from partition `p`, is a duplicate, late, or accepted (then buffered).
     public mutating func admit(_ event: Event, partition p: Int) -> Admission {
@@ -58,8 +62,9 @@ public struct Sequencer: Sendable {
             partitions[p].maxAccepted = event.ts
             updateWatermark()
         }
-        buffer.insert(Pending(event: event))
-        if acceptedIDs.count >= pruneAt { pruneAcceptedIDs() }
+        let pending = Pending(event: event)
+        if let last = inOrder.last, pending < last { outOfOrder.insert(pending) } else { inOrder.append(pending) }
+        if maxAccepted >= pruneAt { pruneAcceptedIDs() }
         return .accepted
     }
 
@@ -77,13 +82,27 @@ public struct Sequencer: Sendable {
 
     /// The next buffered event below the watermark, in order.
     public mutating func nextReady() -> Event? {
-        guard let top = buffer.min, top.event.ts < watermark else { return nil }
-        return buffer.removeMin().event
+        nextBuffered(below: watermark)
     }
 
-    /// The next buffered event regardless of the watermark, for the end of a bounded run.
-    public mutating func nextBuffered() -> Event? {
-        buffer.isEmpty ? nil : buffer.removeMin().event
+    /// The next buffered event below `bound` (by default any), for the end of a bounded run.
+    public mutating func nextBuffered(below bound: Int64 = .max) -> Event? {
+        let queued = inOrder.first, heaped = outOfOrder.min
+        if let queued, heaped.map({ queued < $0 }) ?? true {
+            guard queued.event.ts < bound else { return nil }
+            return inOrder.removeFirst().event
+        }
+        guard let heaped, heaped.event.ts < bound else { return nil }
+        return outOfOrder.removeMin().event
+    }
+
+    /// Every buffered event, in no particular order (for snapshots).
+    var bufferedEvents: [Event] { inOrder.map(\.event) + outOfOrder.unordered.map(\.event) }
+
+    /// Replaces the buffer with `events`.
+    mutating func restoreBuffer(_ events: [Event]) {
+        inOrder = Deque(events.map(Pending.init).sorted())
+        outOfOrder = Heap()
     }
 
     private mutating func updateWatermark() {
@@ -94,8 +113,10 @@ public struct Sequencer: Sendable {
         if lowest != .max, lowest > watermark { watermark = lowest }
     }
 
+    /// Drops ids older than the horizon; runs each time event time advances by a quarter horizon,
+    /// so the table holds at most 1.25 horizons of ids.
     private mutating func pruneAcceptedIDs() {
         acceptedIDs.prune(keepingAfter: maxAccepted - dedupeHorizon)
-        pruneAt = max(1 << 16, acceptedIDs.count * 2)
+        pruneAt = maxAccepted + max(1, dedupeHorizon / 4)
     }
 }

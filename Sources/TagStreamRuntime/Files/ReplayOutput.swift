@@ -27,13 +27,12 @@ public final class ReplayOutput {
 
     public func restoreTally(_ tally: OutputTally) { self.tally = tally }
 
-    /// Encodes and appends records, then empties the array.
-    public func write(_ records: inout [OutputRecord], symbols: SymbolTable) throws {
+    /// Encodes and appends records.
+    public func write(_ records: [OutputRecord], symbols: SymbolTable) throws {
         for record in records {
             try writers[record.kind.rawValue].writeLine(encoder.encode(record, symbols: symbols))
             tally.count(record)
         }
-        records.removeAll(keepingCapacity: true)
     }
 
     /// Appends a dead letter: the reason, where the record came from, and its original bytes.

@@ -71,7 +71,7 @@ public final class ReplayJob {
             if checkpoints != nil, records % options.checkpointEvery == 0 { try checkpoint() }
         }
         processor.finish()
-        try output.write(&processor.engine.output, symbols: processor.engine.symbols)
+        try writeRecords()
         try output.flush(durable: checkpoints != nil)
         progress.finish()
         let summary = ReplaySummary(
@@ -123,9 +123,11 @@ public final class ReplayJob {
             finished[p] = true
             processor.setPartition(p, active: false)
         }
-        if !processor.engine.output.isEmpty {
-            try output.write(&processor.engine.output, symbols: processor.engine.symbols)
-        }
+        try writeRecords()
+    }
+
+    private func writeRecords() throws {
+        try processor.drainOutput { records, symbols in try output.write(records, symbols: symbols) }
     }
 
     private func progressText(records: Int, since start: Date) -> String {
