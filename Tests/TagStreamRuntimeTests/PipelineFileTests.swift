@@ -24,6 +24,19 @@ import TagStreamCore
         for file in files { _ = try PipelineLoader.load(path: dir.appendingPathComponent(file).path) }
     }
 
+    @Test func anotherPipelineRunsWithItsOwnTagsAndCampaigns() throws {
+        let files = try Fixtures.generateEvents(["--users", "300", "--days", "60", "--seed", "2"], into: try Fixtures.temporaryDirectory("shop-in"))
+        let pipeline = try PipelineLoader.load(path: Fixtures.packageRoot.appendingPathComponent("pipelines/ecommerce-basic.yaml").path)
+        #expect(pipeline.coupons.cartRescue?.dailyCapPerCommunity == 200)
+        let out = try Fixtures.temporaryDirectory("shop-out")
+        let summary = try ReplayJob(options: ReplayOptions(pipeline: pipeline, inputs: files, outputDirectory: out.path))
+            .run(progress: ProgressLine(enabled: false))
+        #expect(Set(summary.outputs.tagsSet.keys) == ["lifecycle", "tier", "bargain_hunter"])
+        #expect(Set(summary.outputs.tagsSet["tier"]?.keys.map { $0 } ?? []) == ["vip", "regular"])
+        #expect(Set(summary.outputs.coupons.keys) == ["cart_rescue"])
+        #expect(summary.outputs.byKind["community_stats"] == nil)
+    }
+
     static let mistakes: [(yaml: String, message: String)] = [
         ("pipeline: x\nlifecycle:\n  churned_after: 30 fortnights\ntier:\n  levels:\n    - tag: a\n      last_paid_within: 1d\n",
          "p.yaml:3:18: '30 fortnights' is not a duration"),

@@ -23,6 +23,14 @@ public struct Engine: Sendable {
     var usersSinceRefresh: [Int32] = []
     /// For each category id: the bit mask of `boughtCategory` flags it matches.
     var categoryMasks: [UInt64] = []
+    /// Coupon triggers per campaign and community on `capDay` (UTC day number), for daily caps.
+    var capDay: Int64 = .min
+    var capCounts: [CapKey: Int] = [:]
+
+    struct CapKey: Hashable, Sendable {
+        var campaign: String
+        var community: Int32
+    }
 
     public init(pipeline: Pipeline) {
         self.pipeline = pipeline
@@ -114,7 +122,7 @@ public struct Engine: Sendable {
         if event.type.isOrder { evaluateTier(u, at: event.ts, cause: cause) }
         evaluateFlags(u, at: event.ts, cause: cause)
         if firstOrder, let campaign = pipeline.coupons.secondOrder {
-            emitCoupon(campaign, user: u, at: event.ts, cause: cause)
+            emitCoupon(campaign.name, cap: campaign.dailyCapPerCommunity, user: u, at: event.ts, cause: cause)
         }
         if event.type == .orderPaid { scheduleVipCheck(u) }
     }
@@ -190,9 +198,9 @@ public struct Engine: Sendable {
                 ("last_paid", users[index].hasPaid ? .instant(users[index].lastPaid) : .absent),
             ])
             if state == .sleeping, let wakeUp = pipeline.coupons.wakeUp {
-                if users[index].lastWakeUp.map({ t - $0 >= wakeUp.cooldown.milliseconds }) ?? true {
+                if users[index].lastWakeUp.map({ t - $0 >= wakeUp.cooldown.milliseconds }) ?? true,
+                   emitCoupon(wakeUp.name, cap: wakeUp.dailyCapPerCommunity, user: u, at: t, cause: cause) {
                     users[index].lastWakeUp = t
-                    emitCoupon(wakeUp.name, user: u, at: t, cause: cause)
                 }
             }
         }
@@ -302,8 +310,9 @@ public struct Engine: Sendable {
         let user = users[Int(u)]
         if user.hasPaid, user.lastPaid >= added { return }
         if let last = user.lastCartRescue, last > t - rescue.cooldown.milliseconds { return }
-        users[Int(u)].lastCartRescue = t
-        emitCoupon(rescue.name, user: u, at: t, cause: .timer)
+        if emitCoupon(rescue.name, cap: rescue.dailyCapPerCommunity, user: u, at: t, cause: .timer) {
+            users[Int(u)].lastCartRescue = t
+        }
     }
 
     // MARK: Daily refresh
@@ -434,10 +443,25 @@ public struct Engine: Sendable {
                           body: .tag(group: group, tag: tag, previous: previous), evidence: evidence))
     }
 
-    private mutating func emitCoupon(_ campaign: String, user u: Int32, at t: Int64, cause: RecordCause) {
+    /// Emits a coupon trigger unless the campaign's daily cap for the user's community is reached;
+    /// returns whether it did. Holdout triggers are emitted and count, for caps and cooldowns alike.
+    @discardableResult
+    private mutating func emitCoupon(_ campaign: String, cap: Int?, user u: Int32, at t: Int64, cause: RecordCause) -> Bool {
+        let community = users[Int(u)].community
+        if let cap, community >= 0 {
+            let day = EventTime.floorDiv(t, EventTime.day)
+            if day != capDay {
+                capDay = day
+                capCounts.removeAll()
+            }
+            let key = CapKey(campaign: campaign, community: community)
+            guard capCounts[key, default: 0] < cap else { return false }
+            capCounts[key, default: 0] += 1
+        }
         let holdout = FNV1a64.hash("\(campaign):\(symbols.users[u])") % 100 < UInt64(pipeline.coupons.holdoutPercent)
         emit(OutputRecord(ts: t, user: u, community: users[Int(u)].community, cause: cause,
                           body: .coupon(campaign: campaign, holdout: holdout), evidence: []))
+        return true
     }
 }
 

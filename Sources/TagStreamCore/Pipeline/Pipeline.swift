@@ -152,22 +152,34 @@ public struct CommunityAlertRule: Sendable {
 public struct CouponRules: Sendable {
     /// Share of users (FNV-1a-64 of `campaign:user_id` mod 100) held out. Default: 10.
     public var holdoutPercent = 10
-    public var secondOrder: String? = "second_order"
+    public var secondOrder: SecondOrder? = SecondOrder()
     public var wakeUp: WakeUp? = WakeUp()
     public var cartRescue: CartRescue? = CartRescue()
 
+    /// A trigger at a user's first paid order.
+    public struct SecondOrder: Sendable {
+        public init() {}
+
+        public var name = "second_order"
+        /// At most this many triggers per community per UTC day; nil: no cap.
+        public var dailyCapPerCommunity: Int?
+    }
+    /// A trigger when a user becomes sleeping.
     public struct WakeUp: Sendable {
         public init() {}
 
         public var name = "wake_up"
         public var cooldown = TimeSpan(milliseconds: 60 * EventTime.day)
+        public var dailyCapPerCommunity: Int?
     }
+    /// A trigger `delay` after an `add_to_cart` that no order followed.
     public struct CartRescue: Sendable {
         public init() {}
 
         public var name = "cart_rescue"
         public var delay = TimeSpan(milliseconds: 2 * EventTime.hour)
         public var cooldown = TimeSpan(milliseconds: EventTime.day)
+        public var dailyCapPerCommunity: Int?
     }
 }
 

@@ -105,6 +105,10 @@ extension Engine {
         w.write(thresholds) { w, t in w.write(optional: t?.units) }
         w.write(sortedUsers) { w, u in w.write(u) }
         w.write(usersSinceRefresh) { w, u in w.write(u) }
+        w.write(capDay)
+        w.write(capCounts.sorted { ($0.key.campaign, $0.key.community) < ($1.key.campaign, $1.key.community) }) { w, e in
+            w.write(e.key.campaign); w.write(e.key.community); w.write(e.value)
+        }
     }
 
     mutating func read(from r: inout SnapshotReader) throws {
@@ -131,6 +135,11 @@ extension Engine {
         thresholds = restored
         sortedUsers = try r.readArray { try $0.readInt32() }
         usersSinceRefresh = try r.readArray { try $0.readInt32() }
+        capDay = try r.readInt64()
+        capCounts = [:]
+        for (campaign, community, count) in try r.readArray({ (try $0.readString(), try $0.readInt32(), try $0.readInt()) }) {
+            capCounts[CapKey(campaign: campaign, community: community)] = count
+        }
         categoryMasks = []
         output = []
     }

@@ -154,16 +154,23 @@ struct PipelineChecker {
         rules.cartRescue = nil
         guard let node, let f = mapping(node, "coupons", allowed: ["holdout_percent", "second_order", "wake_up", "cart_rescue"]) else { return }
         integer(f["holdout_percent"], minimum: 0, maximum: 100).map { rules.holdoutPercent = $0 }
-        if mapping(f["second_order"], "second_order", allowed: []) != nil { rules.secondOrder = "second_order" }
-        if let w = mapping(f["wake_up"], "wake_up", allowed: ["cooldown"]) {
+        let cap = "daily_cap_per_community"
+        if let s = mapping(f["second_order"], "second_order", allowed: [cap]) {
+            var campaign = CouponRules.SecondOrder()
+            campaign.dailyCapPerCommunity = integer(s[cap], minimum: 1)
+            rules.secondOrder = campaign
+        }
+        if let w = mapping(f["wake_up"], "wake_up", allowed: ["cooldown", cap]) {
             var campaign = CouponRules.WakeUp()
             duration(w["cooldown"]).map { campaign.cooldown = $0 }
+            campaign.dailyCapPerCommunity = integer(w[cap], minimum: 1)
             rules.wakeUp = campaign
         }
-        if let c = mapping(f["cart_rescue"], "cart_rescue", allowed: ["delay", "cooldown"]) {
+        if let c = mapping(f["cart_rescue"], "cart_rescue", allowed: ["delay", "cooldown", cap]) {
             var campaign = CouponRules.CartRescue()
             duration(c["delay"]).map { campaign.delay = $0 }
             duration(c["cooldown"]).map { campaign.cooldown = $0 }
+            campaign.dailyCapPerCommunity = integer(c[cap], minimum: 1)
             rules.cartRescue = campaign
         }
     }
