@@ -21,6 +21,11 @@ let package = Package(
         ),
         .target(name: "TagStreamSimulation"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", providers: [.apt(["librdkafka-dev"])]),
+        .target(
+            name: "Kafka",
+            dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
+        ),
         .target(
             name: "TagStreamRuntime",
             dependencies: [
@@ -32,12 +37,14 @@ let package = Package(
         .executableTarget(
             name: "tagstream",
             dependencies: [
-                "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation",
+                "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "Kafka",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
         .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
+        .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(
             name: "TagStreamRuntimeTests",
             dependencies: ["TagStreamRuntime", "TagStreamCore", "TagStreamSimulation"],

@@ -62,3 +62,33 @@ import Testing
         #expect(result.stderr.contains(mention), "stderr: \(result.stderr)")
     }
 }
+
+/// `tagstream cluster`: an embedded Kafka cluster any client can use.
+@Suite struct ClusterCommandTests {
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"), "kcat is installed by scripts/install-deps.sh"))
+    func clusterServesTheTopicsToKcatAndStopsOnInterrupt() throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.tagstreamBinary)
+        process.arguments = ["cluster", "--brokers", "3", "--partitions", "2"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        var firstLine = Data()
+        while !firstLine.contains(0x0A), case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {
+            firstLine.append(chunk)
+        }
+        let text = String(decoding: firstLine, as: UTF8.self)
+        #expect(text.hasPrefix("bootstrap: 127.0.0.1:"))
+        let brokers = String(text.dropFirst("bootstrap: ".count).prefix { $0 != "\n" })
+        let metadata = try Fixtures.run("/usr/bin/kcat", ["-b", brokers, "-L", "-m", "10"])
+        #expect(metadata.stdout.contains("3 brokers"))
+        for topic in ["events.clickstream", "events.orders", "tags", "alerts", "coupons", "community.stats", "events.dlq", "events.late"] {
+            #expect(metadata.stdout.contains("topic \"\(topic)\" with 2 partitions"), "\(topic) missing")
+        }
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}

@@ -29,6 +29,8 @@ public struct TimeSettings: Sendable {
 
 /// Kafka topic names and the output file of each record kind.
 public struct Topics: Sendable {
+    public init() {}
+
     public var clickstream = "events.clickstream"
     public var orders = "events.orders"
     public var tags = "tags"

@@ -1,0 +1,44 @@
+import CRdKafka
+import Logging
+
+/// librdkafka's mock cluster: brokers that speak the real Kafka protocol on loopback, with fault
+/// injection. For development (`tagstream cluster`), the demo and tests. Not thread-safe.
+public final class EmbeddedKafkaCluster {
+    private let handle: RDKafkaHandle
+    private let cluster: OpaquePointer
+    /// `HOST:PORT,…` for any Kafka client.
+    public let bootstrapServers: String
+
+    /// Kafka protocol request kinds, for `injectErrors`.
+    public enum Request: Int16, Sendable {
+        case produce = 0, fetch = 1
+    }
+
+    public init(brokers: Int = 3, logger: Logger = Logger(label: "tagstream.kafka.cluster")) throws(KafkaError) {
+        handle = try RDKafkaHandle(type: RD_KAFKA_PRODUCER, configuration: KafkaConfiguration(properties: [:]), logger: logger)
+        guard let cluster = rd_kafka_mock_cluster_new(handle.pointer, Int32(brokers)) else {
+            throw KafkaError(code: -1_001, message: "cannot start the embedded cluster")
+        }
+        self.cluster = cluster
+        bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
+    }
+
+    deinit { rd_kafka_mock_cluster_destroy(cluster) }
+
+    public func createTopic(_ name: String, partitions: Int, replicationFactor: Int = 1) throws(KafkaError) {
+        let err = rd_kafka_mock_topic_create(cluster, name, Int32(partitions), Int32(replicationFactor))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "create topic \(name)") }
+    }
+
+    /// Takes a broker (ids start at 1) down or brings it back.
+    public func setBroker(_ id: Int32, up: Bool) throws(KafkaError) {
+        let err = up ? rd_kafka_mock_broker_set_up(cluster, id) : rd_kafka_mock_broker_set_down(cluster, id)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "broker \(id) \(up ? "up" : "down")") }
+    }
+
+    /// Makes the next requests of a kind fail with these errors, one each, in order.
+    public func injectErrors(_ request: Request, codes: [Int32]) {
+        var errors = codes.map { rd_kafka_resp_err_t(rawValue: $0) }
+        rd_kafka_mock_push_request_errors_array(cluster, request.rawValue, errors.count, &errors)
+    }
+}

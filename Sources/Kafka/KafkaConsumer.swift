@@ -1,0 +1,85 @@
+import CRdKafka
+import Logging
+
+/// One record read from Kafka; its bytes are copied out of librdkafka's buffers.
+public struct KafkaRecord: Sendable, Equatable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: [UInt8]?
+    public var value: [UInt8]
+    /// Broker or producer timestamp in epoch milliseconds, when present.
+    public var timestamp: Int64?
+}
+
+/// What a poll returns besides records.
+public enum ConsumerEvent: Sendable {
+    case record(KafkaRecord)
+    /// The consumer reached the current end of a partition (`next` is the offset it will read next).
+    case partitionEnd(topic: String, partition: Int32, next: Int64)
+    case error(KafkaError)
+}
+
+/// A consumer in a consumer group with manual commits. Not thread-safe: one owner thread or actor.
+public final class KafkaConsumer {
+    private let handle: RDKafkaHandle
+    private var closed = false
+
+    public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "tagstream.kafka.consumer")) throws(KafkaError) {
+        handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration, logger: logger)
+        rd_kafka_poll_set_consumer(handle.pointer)
+    }
+
+    deinit { close() }
+
+    /// Joins the group for these topics; partitions arrive through the group's rebalancing.
+    public func subscribe(_ topics: [String]) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for topic in topics { rd_kafka_topic_partition_list_add(list, topic, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(handle.pointer, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "subscribe to \(topics.joined(separator: ","))") }
+    }
+
+    /// Up to `maxEvents` events; waits at most `timeoutMilliseconds` for the first one.
+    public func poll(maxEvents: Int = 1_000, timeoutMilliseconds: Int32 = 100) -> [ConsumerEvent] {
+        var events: [ConsumerEvent] = []
+        var timeout = timeoutMilliseconds
+        while events.count < maxEvents, let message = rd_kafka_consumer_poll(handle.pointer, timeout) {
+            defer { rd_kafka_message_destroy(message) }
+            timeout = 0
+            let m = message.pointee
+            let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+            switch m.err {
+            case RD_KAFKA_RESP_ERR_NO_ERROR:
+                var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+                let ts = rd_kafka_message_timestamp(message, &timestampType)
+                events.append(.record(KafkaRecord(
+                    topic: topic, partition: m.partition, offset: m.offset,
+                    key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
+                    value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? [],
+                    timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)))
+            case RD_KAFKA_RESP_ERR__PARTITION_EOF:
+                events.append(.partitionEnd(topic: topic, partition: m.partition, next: m.offset))
+            default:
+                events.append(.error(KafkaError(m.err, context: "consume \(topic)[\(m.partition)]")))
+            }
+        }
+        return events
+    }
+
+    /// Commits the offsets after the records returned so far, synchronously.
+    public func commit() throws(KafkaError) {
+        let err = rd_kafka_commit(handle.pointer, nil, 0)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
+            throw KafkaError(err, context: "commit")
+        }
+    }
+
+    /// Leaves the group cleanly.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        rd_kafka_consumer_close(handle.pointer)
+    }
+}
