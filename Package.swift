@@ -29,7 +29,8 @@ let package = Package(
         .target(
             name: "TagStreamRuntime",
             dependencies: [
-                "TagStreamCore", "CZlib",
+                "TagStreamCore", "CZlib", "Kafka",
+                .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -47,7 +48,7 @@ let package = Package(
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(
             name: "TagStreamRuntimeTests",
-            dependencies: ["TagStreamRuntime", "TagStreamCore", "TagStreamSimulation"],
+            dependencies: ["TagStreamRuntime", "TagStreamCore", "TagStreamSimulation", "Kafka"],
             resources: []
         ),
     ]

@@ -12,6 +12,19 @@ public struct KafkaRecord: Sendable, Equatable {
     public var timestamp: Int64?
 }
 
+/// A partition of a topic.
+public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+
+    public init(topic: String, partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
+
+    public var description: String { "\(topic)[\(partition)]" }
+}
+
 /// What a poll returns besides records.
 public enum ConsumerEvent: Sendable {
     case record(KafkaRecord)
@@ -66,6 +79,49 @@ public final class KafkaConsumer {
             }
         }
         return events
+    }
+
+    /// The partitions currently assigned to this consumer by the group.
+    public func assignment() throws(KafkaError) -> [TopicPartition] {
+        var list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?
+        let err = rd_kafka_assignment(handle.pointer, &list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { throw KafkaError(err, context: "assignment") }
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        return (0..<Int(list.pointee.cnt)).map { i in
+            let element = list.pointee.elems[i]
+            return TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+        }
+    }
+
+    /// Stops fetching these partitions (records already fetched are still returned) until `resume`.
+    public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
+        try withList(partitions) { list throws(KafkaError) in
+            let err = rd_kafka_pause_partitions(handle.pointer, list)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "pause") }
+        }
+    }
+
+    public func resume(_ partitions: [TopicPartition]) throws(KafkaError) {
+        try withList(partitions) { list throws(KafkaError) in
+            let err = rd_kafka_resume_partitions(handle.pointer, list)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "resume") }
+        }
+    }
+
+    private func withList(_ partitions: [TopicPartition],
+                          _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(KafkaError) -> Void) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(partitions.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for tp in partitions { rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition) }
+        try body(list)
+    }
+
+    /// The offset after the last record now in a partition (its high watermark), asked of the leader.
+    public func endOffset(of tp: TopicPartition, timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> Int64 {
+        var low: Int64 = 0, high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "end offset of \(tp)") }
+        return high
     }
 
     /// Commits the offsets after the records returned so far, synchronously.

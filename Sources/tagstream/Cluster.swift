@@ -45,14 +45,18 @@ struct Cluster: ParsableCommand {
 /// Blocks until SIGINT or SIGTERM.
 func waitForTermination() {
     let stop = DispatchSemaphore(value: 0)
-    var sources: [DispatchSourceSignal] = []
-    for signalNumber in [SIGINT, SIGTERM] {
-        signal(signalNumber, SIG_IGN)
-        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-        source.setEventHandler { stop.signal() }
-        source.resume()
-        sources.append(source)
-    }
+    let sources = stopOnTermination { stop.signal() }
     stop.wait()
     sources.forEach { $0.cancel() }
+}
+
+/// Calls `action` on SIGINT or SIGTERM instead of dying; keep the returned sources alive.
+func stopOnTermination(_ action: @escaping @Sendable () -> Void) -> [DispatchSourceSignal] {
+    [SIGINT, SIGTERM].map { signalNumber in
+        signal(signalNumber, SIG_IGN)
+        let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+        source.setEventHandler(handler: action)
+        source.resume()
+        return source
+    }
 }

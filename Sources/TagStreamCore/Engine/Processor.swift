@@ -100,10 +100,18 @@ public struct Processor: Sendable {
         if watermark != .min { engine.advance(through: min(watermark - 1, until ?? .max)) }
     }
 
+    /// Adds an input partition (a Kafka partition seen for the first time) and returns its index.
+    public mutating func addPartition() -> Int { sequencer.addPartition() }
+
+    /// Applies every buffered event without waiting for the watermark (a live run shutting down).
+    public mutating func applyBuffered() {
+        while let event = sequencer.nextBuffered() { apply(event) }
+    }
+
     /// The end of a bounded run: applies everything buffered, then fires timers and refreshes
     /// up to `until`, or else up to the largest accepted `ts`.
     public mutating func finish() {
-        while let event = sequencer.nextBuffered() { apply(event) }
+        applyBuffered()
         let end = until ?? sequencer.maxAccepted
         if end != .min { engine.advance(through: end) }
     }

@@ -75,7 +75,7 @@ public struct OutputTally: Sendable, Codable, Equatable {
 
     public init() {}
 
-    mutating func count(_ record: OutputRecord) {
+    public mutating func count(_ record: OutputRecord) {
         byKind[record.kind.name, default: 0] += 1
         switch record.body {
         case let .tag(group, tag, _):

@@ -1,0 +1,238 @@
+import DequeModule
+import Foundation
+import Kafka
+import Logging
+import TagStreamCore
+
+/// What a live run consumes and produces.
+public struct LiveOptions: Sendable {
+    public var pipeline: Pipeline
+    public var brokers: String
+    /// Default: `tagstream-<pipeline name>`.
+    public var group: String
+    /// Extra librdkafka properties (`-X key=value`), for both consumer and producer.
+    public var properties: [String: String] = [:]
+    /// Finish like a replay once every assigned partition has reached its end.
+    public var stopAtEnd = false
+    /// A partition without records for this long stops holding the watermark back. Default: 30 s.
+    public var idleTimeout: TimeInterval = 30
+    /// A consumer that gets no partitions within this time is an error. Default: 30 s.
+    public var assignmentTimeout: TimeInterval = 30
+
+    public init(pipeline: Pipeline, brokers: String, group: String? = nil) {
+        self.pipeline = pipeline
+        self.brokers = brokers
+        self.group = group ?? "tagstream-\(pipeline.name)"
+    }
+}
+
+/// The long-running stream processor: Kafka in, the same engine as `replay`, Kafka out.
+/// Not thread-safe: `run` is called from one thread; `stop()` may be called from any.
+public final class LiveJob: @unchecked Sendable {
+    public let options: LiveOptions
+    private let logger: Logger
+    private let consumer: KafkaConsumer
+    private let producer: KafkaProducer
+    private var processor: Processor
+    private var partitions: [TopicPartition: Int] = [:]
+    private var topicPartitions: [TopicPartition] = []
+    /// Records fetched and not yet processed, per partition: like files in a replay, records are
+    /// taken from the partition that holds the watermark back, so results do not depend on how
+    /// Kafka interleaves partitions.
+    private var queues: [Deque<KafkaRecord>] = []
+    private var paused: Set<Int> = []
+    static let pauseAbove = 20_000, resumeBelow = 2_000
+    private var atEnd: Set<Int> = []
+    /// With `stopAtEnd`: each partition's end offset when the run began.
+    private var endOffsets: [Int: Int64] = [:]
+    private var lastRecord: [Int: Date] = [:]
+    private var encoder = RecordEncoder()
+    private var deadLetterWriter = JSONWriter()
+    private let stopRequested = LockedFlag()
+    public private(set) var tally = OutputTally()
+
+    public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
+        self.options = options
+        self.logger = logger
+        consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: options.properties), logger: logger)
+        producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: options.properties), logger: logger)
+        processor = Processor(pipeline: options.pipeline, partitions: 0)
+    }
+
+    /// Asks `run` to drain and return.
+    public func stop() { stopRequested.set() }
+
+    /// Consumes until `stop()` (or, with `stopAtEnd`, until every partition is at its end), then
+    /// applies what it holds, flushes the producer and commits offsets.
+    public func run(status: (OutcomeCounts, OutputTally) -> Void = { _, _ in }) throws -> OutcomeCounts {
+        let topics = options.pipeline.topics
+        try consumer.subscribe([topics.clickstream, topics.orders])
+        let started = Date()
+        var lastStatus = Date()
+        while !stopRequested.isSet {
+            let events = consumer.poll(maxEvents: 10_000, timeoutMilliseconds: 100)
+            try registerAssignedPartitions()
+            for event in events { try handle(event) }
+            markIdlePartitions()
+            try processQueuedRecords()
+            try produceRecords()
+            if Date().timeIntervalSince(lastStatus) >= 1 {
+                lastStatus = Date()
+                status(processor.counts, tally)
+            }
+            if options.stopAtEnd, events.isEmpty, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
+            if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
+               try consumer.assignment().isEmpty {
+                throw KafkaError(code: -1_002, message: "no partitions of \(topics.clickstream), \(topics.orders) were assigned within \(Int(options.assignmentTimeout)) s: do the topics exist and are the brokers reachable?")
+            }
+        }
+        if options.stopAtEnd { processor.finish() } else { processor.applyBuffered() }
+        try produceRecords()
+        try producer.flush()
+        try consumer.commit()
+        consumer.close()
+        status(processor.counts, tally)
+        return processor.counts
+    }
+
+    /// The final lifecycle and tier distribution.
+    public var finalState: StateDistribution { processor.engine.distribution() }
+
+    private func handle(_ event: ConsumerEvent) throws {
+        switch event {
+        case .record(let record):
+            let p = partitionIndex(TopicPartition(topic: record.topic, partition: record.partition))
+            lastRecord[p] = Date()
+            atEnd.remove(p)
+            queues[p].append(record)
+            if queues[p].count > Self.pauseAbove, paused.insert(p).inserted { try consumer.pause([topicPartitions[p]]) }
+        case let .partitionEnd(topic, partition, next):
+            let p = partitionIndex(TopicPartition(topic: topic, partition: partition))
+            // An end reported before the offset the run began with is not the end yet.
+            if next >= endOffsets[p, default: 0] { atEnd.insert(p) }
+        case .error(let error):
+            logger.warning("\(error.description)")
+        }
+    }
+
+    /// Processes queued records, always from the partition that holds the engine's watermark back,
+    /// until that partition has nothing queued (then its next records must be waited for).
+    private func processQueuedRecords() throws {
+        while let p = partitionHoldingWatermark() {
+            guard let record = queues[p].popFirst() else {
+                // A bounded run treats the end of a partition as the end of its file.
+                guard options.stopAtEnd, atEnd.contains(p) else { return }
+                processor.setPartition(p, active: false)
+                continue
+            }
+            if !processor.sequencer.partitions[p].isActive { processor.setPartition(p, active: true) }
+            try process(record, partition: p)
+            if queues[p].count < Self.resumeBelow, paused.remove(p) != nil { try consumer.resume([topicPartitions[p]]) }
+        }
+    }
+
+    /// The active partition with the lowest watermark (ties: the first), or an idle one with records.
+    private func partitionHoldingWatermark() -> Int? {
+        var best: Int?
+        var lowest = Int64.max
+        for p in queues.indices where processor.sequencer.partitions[p].isActive || !queues[p].isEmpty {
+            let watermark = processor.sequencer.watermark(ofPartition: p)
+            if best == nil || watermark < lowest {
+                best = p
+                lowest = watermark
+            }
+        }
+        return best
+    }
+
+    private func process(_ record: KafkaRecord, partition p: Int) throws {
+        let outcome = record.value.withUnsafeBufferPointer { processor.process($0, partition: p) }
+        switch outcome {
+        case .deadLetter(let reason):
+            try producer.send(topic: options.pipeline.topics.deadLetters, key: record.key, value: deadLetter(record, reason))
+        case .late:
+            try producer.send(topic: options.pipeline.topics.late, key: record.key, value: record.value)
+        case .accepted, .duplicate, .ignored, .blank:
+            break
+        }
+    }
+
+    /// Every assigned partition holds the watermark back from the start, even before its first
+    /// record, as every file does in a replay.
+    private func registerAssignedPartitions() throws {
+        for tp in try consumer.assignment() where partitions[tp] == nil {
+            let p = partitionIndex(tp)
+            if options.stopAtEnd { endOffsets[p] = try consumer.endOffset(of: tp) }
+        }
+    }
+
+    private func partitionIndex(_ tp: TopicPartition) -> Int {
+        if let p = partitions[tp] { return p }
+        let p = processor.addPartition()
+        partitions[tp] = p
+        topicPartitions.append(tp)
+        queues.append(Deque())
+        lastRecord[p] = Date()
+        logger.info("consuming \(tp)")
+        return p
+    }
+
+    private func allPartitionsAtEnd() throws -> Bool {
+        let assigned = try consumer.assignment()
+        return !assigned.isEmpty && assigned.allSatisfy { tp in partitions[tp].map { atEnd.contains($0) } ?? false }
+    }
+
+    private func markIdlePartitions() {
+        guard !options.stopAtEnd else { return }
+        let now = Date()
+        for (p, seen) in lastRecord where processor.sequencer.partitions[p].isActive && queues[p].isEmpty
+            && now.timeIntervalSince(seen) > options.idleTimeout {
+            processor.setPartition(p, active: false)
+        }
+    }
+
+    private func produceRecords() throws {
+        let topics = options.pipeline.topics
+        try processor.drainOutput { records, symbols in
+            for record in records {
+                let topic: String
+                switch record.kind {
+                case .tag: topic = topics.tags
+                case .alert: topic = topics.alerts
+                case .coupon: topic = topics.coupons
+                case .communityStats: topic = topics.communityStats
+                }
+                let key = record.user >= 0 ? symbols.users[record.user] : record.community >= 0 ? symbols.communities[record.community] : ""
+                try producer.send(topic: topic, key: Array(key.utf8), value: encoder.encode(record, symbols: symbols))
+                tally.count(record)
+            }
+        }
+    }
+
+    /// The dead-letter record: the reason, where the record came from, and its original bytes.
+    private func deadLetter(_ record: KafkaRecord, _ reason: DeadLetterReason) -> [UInt8] {
+        deadLetterWriter.reset()
+        deadLetterWriter.beginObject()
+        deadLetterWriter.key("reason"); deadLetterWriter.string(reason.code)
+        deadLetterWriter.key("field"); deadLetterWriter.string(reason.field)
+        deadLetterWriter.key("message"); deadLetterWriter.string(reason.message)
+        deadLetterWriter.key("topic"); deadLetterWriter.string(record.topic)
+        deadLetterWriter.key("partition"); deadLetterWriter.integer(Int64(record.partition))
+        deadLetterWriter.key("offset"); deadLetterWriter.integer(record.offset)
+        if let text = String(validating: record.value, as: UTF8.self) {
+            deadLetterWriter.key("raw"); deadLetterWriter.string(text)
+        } else {
+            deadLetterWriter.key("raw_base64"); deadLetterWriter.string(Data(record.value).base64EncodedString())
+        }
+        deadLetterWriter.endObject()
+        return deadLetterWriter.bytes
+    }
+}
+
+/// A flag set from any thread (a signal handler's queue) and read by the run loop.
+final class LockedFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = false
+    func set() { lock.withLock { value = true } }
+    var isSet: Bool { lock.withLock { value } }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import TagStreamCore
+import TagStreamRuntime
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a pipeline on Kafka: consume the input topics, produce tags, alerts, coupons and stats.")
+
+    @Option(help: "Kafka brokers, HOST:PORT[,…].")
+    var brokers: String
+
+    @Option(help: "The pipeline file.")
+    var pipeline: String
+
+    @Option(help: "Consumer group (default: tagstream-<pipeline name>).")
+    var group: String?
+
+    @Option(name: .customShort("X"), help: "A librdkafka property key=value, as kcat takes it (repeatable).")
+    var properties: [String] = []
+
+    @Flag(help: "Stop once every assigned partition is at its end, finishing like replay (a backfill).")
+    var stopAtEnd = false
+
+    @Option(help: "Seconds without records after which a partition stops holding the watermark back.")
+    var idleTimeout: Double = 30
+
+    func validate() throws {
+        for property in properties where !property.contains("=") {
+            throw ValidationError("-X takes key=value, got '\(property)'.")
+        }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap(StreamLogHandler.standardError)
+        var options = LiveOptions(pipeline: try loadPipeline(pipeline), brokers: brokers, group: group)
+        options.stopAtEnd = stopAtEnd
+        options.idleTimeout = idleTimeout
+        for property in properties {
+            let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
+            options.properties[parts[0]] = parts[1]
+        }
+        let job: LiveJob
+        do {
+            job = try LiveJob(options: options)
+        } catch let error as KafkaError {
+            throw ValidationError(error.message)
+        }
+        let signals = stopOnTermination { job.stop() }
+        let progress = ProgressLine()
+        let counts: OutcomeCounts
+        do {
+            counts = try job.run { counts, tally in
+                progress.update("run: \(counts.total) records in (accepted \(counts.accepted)), out: "
+                                + tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+            }
+        } catch let error as KafkaError {
+            progress.finish()
+            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            throw ExitCode(2)
+        }
+        progress.finish()
+        withExtendedLifetime(signals) {}
+        print("Input: \(counts.total) records: accepted \(counts.accepted), dead letters \(counts.deadLetter), "
+              + "duplicates \(counts.duplicate), late \(counts.late), ignored \(counts.ignored)")
+        print("Output: " + job.tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+    }
+}
