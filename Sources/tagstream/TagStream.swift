@@ -8,7 +8,7 @@ struct TagStream: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tagstream",
         abstract: "Streaming real-time tagging for community group-buying platforms.",
-        subcommands: [Replay.self, Run.self, Generate.self, Validate.self, Cluster.self])
+        subcommands: [Replay.self, Run.self, Demo.self, Generate.self, Validate.self, Cluster.self])
 }
 
 /// An instant given on the command line: epoch milliseconds or RFC 3339.

@@ -50,6 +50,8 @@ public final class LiveJob: @unchecked Sendable {
     private var deadLetterWriter = JSONWriter()
     private let stopRequested = LockedFlag()
     public private(set) var tally = OutputTally()
+    /// Called with every output record as it is produced (for live views); runs on the run loop.
+    public var onRecord: ((OutputRecord.Kind, [UInt8]) -> Void)?
 
     public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
         self.options = options
@@ -203,8 +205,10 @@ public final class LiveJob: @unchecked Sendable {
                 case .communityStats: topic = topics.communityStats
                 }
                 let key = record.user >= 0 ? symbols.users[record.user] : record.community >= 0 ? symbols.communities[record.community] : ""
-                try producer.send(topic: topic, key: Array(key.utf8), value: encoder.encode(record, symbols: symbols))
+                let value = encoder.encode(record, symbols: symbols)
+                try producer.send(topic: topic, key: Array(key.utf8), value: value)
                 tally.count(record)
+                onRecord?(record.kind, value)
             }
         }
     }

@@ -1,0 +1,201 @@
+import ArgumentParser
+import Foundation
+import Kafka
+import Logging
+import TagStreamCore
+import TagStreamRuntime
+import TagStreamSimulation
+
+struct Demo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Live demo: an embedded 3-broker Kafka cluster, synthetic traffic in accelerated time, and the engine on it.")
+
+    @Option(help: "Wall-clock seconds per simulated day.")
+    var secondsPerDay: Double = 3
+
+    @Option(help: "Stop after this many seconds (default: run until Ctrl-C).")
+    var duration: Double?
+
+    @Option(help: "Users in the synthetic community platform.")
+    var users = 3_000
+
+    @Option(help: "The pipeline file.")
+    var pipeline = "pipelines/community-grocery.yaml"
+
+    func validate() throws {
+        guard secondsPerDay > 0 else { throw ValidationError("--seconds-per-day must be positive.") }
+        guard users > 0 else { throw ValidationError("--users must be positive.") }
+    }
+
+    func run() throws {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = .warning
+            return handler
+        }
+        let compiled = try loadPipeline(pipeline)
+        let cluster = try EmbeddedKafkaCluster(brokers: 3)
+        let topics = compiled.topics
+        for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons,
+                      topics.communityStats, topics.deadLetters, topics.late] {
+            try cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
+        }
+        print("bootstrap: \(cluster.bootstrapServers)")
+        print("watch with: kcat -b \(cluster.bootstrapServers) -C -t \(topics.tags) -o end")
+
+        let view = DemoView()
+        let job = try LiveJob(options: LiveOptions(pipeline: compiled, brokers: cluster.bootstrapServers, group: "tagstream-demo"))
+        job.onRecord = { kind, bytes in view.record(kind, String(decoding: bytes, as: UTF8.self)) }
+        let traffic = try TrafficPublisher(brokers: cluster.bootstrapServers, topics: topics,
+                                           config: SimulationConfig(users: users, days: 36_500), secondsPerDay: secondsPerDay)
+        let finished = DispatchSemaphore(value: 0)
+        let failure = ErrorBox()
+        Thread.detachNewThread {
+            do { try traffic.run() } catch { failure.set(error); finished.signal() }
+        }
+        Thread.detachNewThread {
+            do {
+                _ = try job.run { counts, tally in view.update(counts: counts, tally: tally, published: traffic.published, day: traffic.day) }
+            } catch { failure.set(error) }
+            finished.signal()
+        }
+        let signals = stopOnTermination { finished.signal() }
+        if let duration {
+            DispatchQueue.global().asyncAfter(deadline: .now() + duration) { finished.signal() }
+        }
+        let render = DispatchSource.makeTimerSource(queue: .global())
+        render.schedule(deadline: .now() + 1, repeating: isatty(STDOUT_FILENO) == 1 ? 0.5 : 5)
+        render.setEventHandler { view.draw() }
+        render.resume()
+        finished.wait()
+        render.cancel()
+        traffic.stop()
+        job.stop()
+        withExtendedLifetime((signals, cluster)) {}
+        if let error = failure.value { throw error }
+        Thread.sleep(forTimeInterval: 0.5)
+        view.draw(final: true)
+    }
+}
+
+/// Publishes simulated days to the input topics, spreading each day over `secondsPerDay`.
+final class TrafficPublisher: @unchecked Sendable {
+    private let producer: KafkaProducer
+    private let topics: Topics
+    private var simulator: EventSimulator
+    private let secondsPerDay: Double
+    private let stopped = NSLock()
+    private var isStopped = false
+    private let counters = NSLock()
+    private var publishedCount = 0
+    private var dayIndex = 0
+
+    init(brokers: String, topics: Topics, config: SimulationConfig, secondsPerDay: Double) throws {
+        producer = try KafkaProducer(configuration: .producer(brokers: brokers))
+        self.topics = topics
+        simulator = try EventSimulator(config: config)
+        self.secondsPerDay = secondsPerDay
+    }
+
+    var published: Int { counters.withLock { publishedCount } }
+    var day: Int { counters.withLock { dayIndex } }
+
+    func stop() { stopped.withLock { isStopped = true } }
+
+    func run() throws {
+        while !stopped.withLock({ isStopped }), let events = simulator.nextDay() {
+            let dayStart = Date()
+            let midnight = events.first.map { $0.ts - $0.ts % EventTime.day } ?? 0
+            for event in events {
+                let due = Double(event.ts - midnight) / Double(EventTime.day) * secondsPerDay
+                let wait = due - Date().timeIntervalSince(dayStart)
+                if wait > 0.01 { Thread.sleep(forTimeInterval: wait) }
+                if stopped.withLock({ isStopped }) { break }
+                try producer.send(topic: event.stream == .orders ? topics.orders : topics.clickstream,
+                                  key: Array(event.userID.utf8), value: Array(event.json.utf8))
+                counters.withLock { publishedCount += 1 }
+            }
+            counters.withLock { dayIndex += 1 }
+        }
+        try producer.flush()
+    }
+}
+
+/// The demo's live view: counters and the latest records; a redrawn screen on a terminal,
+/// otherwise a status line every few seconds.
+final class DemoView: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts = OutcomeCounts()
+    private var tally = OutputTally()
+    private var published = 0
+    private var day = 0
+    private var recent: [OutputRecord.Kind: [String]] = [:]
+    private let started = Date()
+    private var lastAccepted = 0, lastDraw = Date()
+    private let isTerminal = isatty(STDOUT_FILENO) == 1
+
+    func update(counts: OutcomeCounts, tally: OutputTally, published: Int, day: Int) {
+        lock.withLock {
+            self.counts = counts
+            self.tally = tally
+            self.published = published
+            self.day = day
+        }
+    }
+
+    func record(_ kind: OutputRecord.Kind, _ json: String) {
+        guard kind != .communityStats, let line = Self.describe(json) else { return }
+        lock.withLock {
+            recent[kind, default: []].append(line)
+            if recent[kind]!.count > 5 { recent[kind]!.removeFirst() }
+        }
+    }
+
+    /// One line for a person: when, who, what changed.
+    static func describe(_ json: String) -> String? {
+        guard let r = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any] else { return nil }
+        let when = (r["ts"] as? Int).map { EventTime.format(Int64($0)) } ?? "?"
+        let who = (r["user_id"] as? String) ?? (r["community_id"] as? String) ?? "?"
+        switch r["kind"] as? String {
+        case "tag":
+            return "\(when)  \(who)  \(r["group"] ?? ""): \(r["previous"] as? String ?? "–") → \(r["tag"] as? String ?? "–")"
+        case "alert":
+            return "\(when)  \(who)  \(r["alert"] ?? "")"
+        case "coupon":
+            return "\(when)  \(who)  \(r["campaign"] ?? "")" + ((r["holdout"] as? Bool) == true ? " (holdout: not sent)" : "")
+        default:
+            return nil
+        }
+    }
+
+    func draw(final: Bool = false) {
+        lock.withLock {
+            let now = Date()
+            let rate = Double(counts.total - lastAccepted) / max(0.001, now.timeIntervalSince(lastDraw))
+            lastAccepted = counts.total
+            lastDraw = now
+            let outputs = tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            let status = String(format: "day %d · in %d (%.0f/s, lag %d) · accepted %d, dead letters %d, late %d · out: %@",
+                                day, counts.total, rate, max(0, published - counts.total), counts.accepted, counts.deadLetter,
+                                counts.late, outputs.isEmpty ? "none yet" : outputs)
+            guard isTerminal, !final else {
+                print(final ? "final: \(status)" : status)
+                return
+            }
+            var screen = "\u{1B}[H\u{1B}[2J TagStream demo · \(Int(now.timeIntervalSince(started))) s · Ctrl-C stops\n\n \(status)\n"
+            for kind in [OutputRecord.Kind.tag, .alert, .coupon] {
+                screen += "\n latest \(kind.name) records:\n"
+                for line in recent[kind] ?? [] { screen += "   \(line.prefix(150))\n" }
+            }
+            print(screen, terminator: "")
+        }
+    }
+}
+
+/// The first error of a background thread.
+final class ErrorBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var error: Error?
+    func set(_ e: Error) { lock.withLock { if error == nil { error = e } } }
+    var value: Error? { lock.withLock { error } }
+}
