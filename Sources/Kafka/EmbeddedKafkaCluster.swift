@@ -2,8 +2,9 @@ import CRdKafka
 import Logging
 
 /// librdkafka's mock cluster: brokers that speak the real Kafka protocol on loopback, with fault
-/// injection. For development (`tagstream cluster`), the demo and tests. Not thread-safe.
-public final class EmbeddedKafkaCluster {
+/// injection. For development (`tagstream cluster`), the demo and tests. Its methods may be called
+/// from any thread: librdkafka hands each mock operation to the cluster's own thread.
+public final class EmbeddedKafkaCluster: @unchecked Sendable {
     private let handle: RDKafkaHandle
     private let cluster: OpaquePointer
     /// `HOST:PORT,…` for any Kafka client.

@@ -93,6 +93,20 @@ public final class KafkaConsumer {
         }
     }
 
+    /// The group's committed offset of each partition (-1001 when none), asked of the group coordinator.
+    public func committed(_ partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        try withList(partitions) { list throws(KafkaError) in
+            let err = rd_kafka_committed(handle.pointer, list, timeoutMilliseconds)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "committed offsets") }
+            for i in 0..<Int(list.pointee.cnt) {
+                let e = list.pointee.elems[i]
+                result[TopicPartition(topic: String(cString: e.topic), partition: e.partition)] = e.offset
+            }
+        }
+        return result
+    }
+
     /// Stops fetching these partitions (records already fetched are still returned) until `resume`.
     public func pause(_ partitions: [TopicPartition]) throws(KafkaError) {
         try withList(partitions) { list throws(KafkaError) in

@@ -93,3 +93,153 @@ import TagStreamCore
         #expect(envelope["topic"] is String && envelope["partition"] is Int && envelope["offset"] is Int && envelope["reason"] is String)
     }
 }
+
+/// Live mode's operational behaviour: idle partitions, shutdown and restart, faults.
+@Suite(.serialized) struct LiveOperationTests {
+    static let day0: Int64 = 1_767_225_600_000
+
+    static func cluster(partitions: Int, topics: Topics) throws -> EmbeddedKafkaCluster {
+        let cluster = try EmbeddedKafkaCluster(brokers: 3)
+        for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons, topics.communityStats,
+                      topics.deadLetters, topics.late] {
+            try cluster.createTopic(topic, partitions: partitions, replicationFactor: 3)
+        }
+        return cluster
+    }
+
+    static func event(_ id: String, user: String, at ts: Int64) -> [UInt8] {
+        Array(#"{"event_id":"\#(id)","type":"app_open","user_id":"\#(user)","ts":\#(ts)}"#.utf8)
+    }
+
+    @Test func idlePartitionStopsHoldingTheWatermarkAndLaterRecordsThereAreLate() throws {
+        let pipeline = Pipeline(name: "idle")
+        let cluster = try Self.cluster(partitions: 3, topics: pipeline.topics)
+        let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+        for i in 0..<20 {
+            for p in Int32(0)...1 {
+                try producer.send(topic: pipeline.topics.clickstream, key: nil,
+                                  value: Self.event("p\(p)-\(i)", user: "u\(p)", at: Self.day0 + Int64(i) * EventTime.hour), partition: p)
+            }
+        }
+        try producer.flush()
+        var options = LiveOptions(pipeline: pipeline, brokers: cluster.bootstrapServers, group: "idle")
+        options.idleTimeout = 2
+        let job = try LiveJob(options: options)
+        let tags = LockedRecords()
+        job.onRecord = { _, bytes in tags.append(String(decoding: bytes, as: UTF8.self)) }
+        let done = DispatchSemaphore(value: 0)
+        let counts = LockedCounts()
+        Thread.detachNewThread {
+            counts.set(try? job.run())
+            done.signal()
+        }
+        // Partition 2 of both topics is silent: nothing is applied until it is idle.
+        Thread.sleep(forTimeInterval: 1)
+        #expect(tags.count == 0)
+        let deadline = Date().addingTimeInterval(20)
+        while tags.count < 2, Date() < deadline { Thread.sleep(forTimeInterval: 0.2) }
+        #expect(tags.count == 2, "both users' prospect tags once the silent partitions are idle")
+        // A record on the idle partition, behind the engine's watermark, is late.
+        try producer.send(topic: pipeline.topics.clickstream, key: nil, value: Self.event("late-1", user: "u9", at: Self.day0 + EventTime.hour), partition: 2)
+        try producer.send(topic: pipeline.topics.clickstream, key: nil, value: Self.event("p0-late", user: "u0", at: Self.day0 + 30 * EventTime.hour), partition: 0)
+        try producer.flush()
+        Thread.sleep(forTimeInterval: 3)
+        job.stop()
+        done.wait()
+        #expect(counts.value?.late == 1)
+        #expect(counts.value?.accepted == 41)
+    }
+
+    @Test func sigtermDrainsCommitsAndExitsZeroAndARestartContinues() throws {
+        let pipeline = Pipeline(name: "restart")
+        let cluster = try Self.cluster(partitions: 2, topics: pipeline.topics)
+        let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+        for i in 0..<400 {
+            try producer.send(topic: pipeline.topics.clickstream, key: Array("u\(i % 20)".utf8),
+                              value: Self.event("e\(i)", user: "u\(i % 20)", at: Self.day0 + Int64(i) * EventTime.minute))
+        }
+        try producer.flush()
+
+        // The embedded cluster keeps a departed member until its session times out: keep it short.
+        let arguments = ["run", "--brokers", cluster.bootstrapServers, "--pipeline", Fixtures.referencePipeline, "--group", "restart",
+                         "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Fixtures.tagstreamBinary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        Thread.sleep(forTimeInterval: 4)
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(10)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        #expect(!process.isRunning, "exits within a few seconds of SIGTERM")
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+
+        let probe = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "restart"))
+        let committed = try probe.committed([0, 1].map { TopicPartition(topic: pipeline.topics.clickstream, partition: $0) })
+        #expect(committed.values.reduce(0, +) == 400, "offsets of everything consumed are committed: \(committed)")
+        probe.close()
+
+        for i in 400..<450 {
+            try producer.send(topic: pipeline.topics.clickstream, key: Array("u\(i % 20)".utf8),
+                              value: Self.event("e\(i)", user: "u\(i % 20)", at: Self.day0 + Int64(i) * EventTime.minute))
+        }
+        try producer.flush()
+        let rerun = try Fixtures.run(Fixtures.tagstreamBinary, arguments + ["--stop-at-end"])
+        #expect(rerun.status == 0, "\(rerun.stderr.suffix(500))")
+        #expect(rerun.stdout.contains("Input: 50 records"), "continues after the committed offsets: \(rerun.stdout)")
+    }
+
+    @Test func runSurvivesABrokerOutageAndTransientErrorsWithoutLosingRecords() throws {
+        let pipeline = Pipeline(name: "faults")
+        let cluster = try Self.cluster(partitions: 3, topics: pipeline.topics)
+        let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+        for i in 0..<3_000 {
+            try producer.send(topic: pipeline.topics.clickstream, key: Array("u\(i % 50)".utf8),
+                              value: Self.event("e\(i)", user: "u\(i % 50)", at: Self.day0 + Int64(i) * EventTime.second))
+        }
+        try producer.flush()
+        var options = LiveOptions(pipeline: pipeline, brokers: cluster.bootstrapServers, group: "faults")
+        options.stopAtEnd = true
+        let job = try LiveJob(options: options)
+        cluster.injectErrors(.fetch, codes: [KafkaError.notLeader, KafkaError.requestTimedOut])
+        cluster.injectErrors(.produce, codes: [KafkaError.notLeader, KafkaError.requestTimedOut, KafkaError.brokerNotAvailable])
+        Thread.detachNewThread {
+            Thread.sleep(forTimeInterval: 0.5)
+            try? cluster.setBroker(2, up: false)
+            Thread.sleep(forTimeInterval: 3)
+            try? cluster.setBroker(2, up: true)
+        }
+        let counts = try job.run()
+        #expect(counts.accepted == 3_000)
+        let tags = try LiveRunTests.readTopic(pipeline.topics.tags, brokers: cluster.bootstrapServers, expecting: 50)
+        #expect(tags.count == 50, "one prospect tag per user")
+        let duplicates = tags.values.reduce(0) { $0 + $1.count } - 50
+        #expect(duplicates >= 0)
+        print("records duplicated after faults: \(duplicates)")
+    }
+
+    @Test func missingInputTopicsAreAClearErrorAfterTheTimeout() throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        var options = LiveOptions(pipeline: Pipeline(name: "none"), brokers: cluster.bootstrapServers, group: "none")
+        options.assignmentTimeout = 2
+        let job = try LiveJob(options: options)
+        #expect { try job.run() } throws: { ($0 as? KafkaError)?.message.contains("no partitions") == true }
+    }
+}
+
+final class LockedRecords: @unchecked Sendable {
+    private let lock = NSLock()
+    private var lines: [String] = []
+    func append(_ line: String) { lock.withLock { lines.append(line) } }
+    var count: Int { lock.withLock { lines.count } }
+}
+
+final class LockedCounts: @unchecked Sendable {
+    private let lock = NSLock()
+    private var counts: OutcomeCounts?
+    func set(_ c: OutcomeCounts?) { lock.withLock { counts = c } }
+    var value: OutcomeCounts? { lock.withLock { counts } }
+}

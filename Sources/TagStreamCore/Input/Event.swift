@@ -24,8 +24,6 @@ public enum EventType: UInt8, CaseIterable, Sendable {
         }
     }
 
-    static let byName: [String: EventType] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
-
     public var isOrder: Bool { self == .orderPaid || self == .orderRefunded }
 }
 

@@ -34,10 +34,26 @@ public struct EventDecoder: Sendable {
             }
         }
 
-        static let byName: [String: Field] = Dictionary(uniqueKeysWithValues: allCases.map { ($0.name, $0) })
+        static let table = ShortNameTable(allCases.map { ($0.name, $0) })
         static let optionalStrings: [Field] = [.communityID, .leaderID, .sessionID, .sku, .category, .query, .referrerID, .orderID, .couponID]
         static let numbers: [Field] = [.price, .amount, .discount]
+
+        /// The kind an optional field must have when present; nil for required fields, checked on their own.
+        var expectedKind: JSONToken.Kind? {
+            switch self {
+            case .eventID, .type, .userID, .ts: nil
+            case .price, .amount, .discount: .number
+            case .items: .array
+            default: .string
+            }
+        }
+
+        var bit: UInt32 { 1 << UInt32(rawValue) }
     }
+
+    enum ItemKey: Sendable { case sku, category, quantity, price }
+    static let itemKeys = ShortNameTable<ItemKey>([("sku", .sku), ("category", .category), ("qty", .quantity), ("price", .price)])
+    static let eventTypes = ShortNameTable(EventType.allCases.map { ($0.name, $0) })
 
     struct ItemTokens {
         var sku: JSONToken?
@@ -47,6 +63,8 @@ public struct EventDecoder: Sendable {
     }
 
     private var slots = [JSONToken?](repeating: nil, count: Field.allCases.count)
+    /// Bit `field.rawValue`: the field is present (not null) with a kind other than `expectedKind`.
+    private var wrongTypes: UInt32 = 0
     private var itemTokens: [ItemTokens] = []
     private var itemsProblem: DeadLetterReason?
 
@@ -56,6 +74,7 @@ public struct EventDecoder: Sendable {
     public mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, symbols: inout SymbolTable) -> DecodeResult {
         var reader = JSONReader(bytes)
         for k in slots.indices { slots[k] = nil }
+        wrongTypes = 0
         itemTokens.removeAll(keepingCapacity: true)
         itemsProblem = nil
         do throws(JSONSyntaxError) {
@@ -84,7 +103,7 @@ public struct EventDecoder: Sendable {
             guard reader.peek() == 0x22 else { throw reader.fail("expected a key") }
             let key = try reader.readString()
             try reader.expect(0x3A, "':'")
-            let field = Self.field(for: key, in: reader)
+            let field = reader.lookUp(key, in: Self.Field.table)
             if field == .items {
                 reader.skipWhitespace()
                 itemTokens.removeAll(keepingCapacity: true)
@@ -92,19 +111,30 @@ public struct EventDecoder: Sendable {
                 if reader.peek() == 0x5B {
                     let start = reader.position
                     try readItems(&reader)
-                    slots[Field.items.rawValue] = JSONToken(kind: .array, start: start, end: reader.position, flag: false)
+                    store(JSONToken(kind: .array, start: start, end: reader.position, flag: false), in: .items)
                 } else {
-                    slots[Field.items.rawValue] = try reader.readValue(depth: 1)
+                    store(try reader.readValue(depth: 1), in: .items)
                 }
             } else {
                 let value = try reader.readValue(depth: 1)
-                if let field { slots[field.rawValue] = value }
+                if let field { store(value, in: field) }
             }
             reader.skipWhitespace()
             guard let c = reader.peek() else { throw reader.fail("unterminated object") }
             reader.position += 1
             if c == 0x7D { return }
             guard c == 0x2C else { throw reader.fail("expected ',' or '}'") }
+        }
+    }
+
+    /// Keeps a field's value (a later duplicate key wins) and notes whether its kind is wrong.
+    @inline(__always)
+    private mutating func store(_ value: JSONToken, in field: Field) {
+        slots[field.rawValue] = value
+        if let expected = field.expectedKind, value.kind != .null, value.kind != expected {
+            wrongTypes |= field.bit
+        } else {
+            wrongTypes &= ~field.bit
         }
     }
 
@@ -146,55 +176,29 @@ public struct EventDecoder: Sendable {
             try reader.expect(0x3A, "':'")
             var value: JSONToken? = try reader.readValue(depth: 3)
             if value?.kind == .null { value = nil }
-            if reader.stringEquals(key, "sku") { item.sku = value }
-            else if reader.stringEquals(key, "category") { item.category = value }
-            else if reader.stringEquals(key, "qty") { item.quantity = value }
-            else if reader.stringEquals(key, "price") { item.price = value }
+            switch reader.lookUp(key, in: Self.itemKeys) {
+            case .sku: item.sku = value
+            case .category: item.category = value
+            case .quantity: item.quantity = value
+            case .price: item.price = value
+            case nil: break
+            }
             reader.skipWhitespace()
             guard let c = reader.peek() else { throw reader.fail("unterminated object") }
             reader.position += 1
             if c == 0x7D { break }
             guard c == 0x2C else { throw reader.fail("expected ',' or '}'") }
         }
-        if itemsProblem == nil {
-            for (name, token, kind) in [("sku", item.sku, JSONToken.Kind.string), ("category", item.category, .string),
-                                        ("qty", item.quantity, .number), ("price", item.price, .number)]
-            where token != nil && token!.kind != kind {
-                itemsProblem = .wrongType("items", expected: "items whose \(name) is a \(kind == .string ? "string" : "number")")
-                break
-            }
-        }
+        if itemsProblem == nil { itemsProblem = Self.problem(of: item) }
         itemTokens.append(item)
     }
 
-    /// Each field name as up to two little-endian words (names are at most 16 bytes).
-    static let nameWords: [(length: Int, low: UInt64, high: UInt64, field: Field)] = Field.allCases.map { field in
-        let bytes = Array(field.name.utf8)
-        func word(_ range: Range<Int>) -> UInt64 {
-            range.reduce(0) { w, k in k < bytes.count ? w | UInt64(bytes[k]) << UInt64(8 * (k - range.lowerBound)) : w }
-        }
-        return (bytes.count, word(0..<8), word(8..<16), field)
-    }
-
-    static func field(for key: JSONToken, in reader: JSONReader) -> Field? {
-        if key.flag { return Field.byName[reader.string(key)] }
-        let length = key.end - key.start
-        guard length > 0, length <= 16 else { return nil }
-        var low: UInt64 = 0, high: UInt64 = 0
-        if key.start + 16 <= reader.bytes.count {
-            let base = UnsafeRawPointer(reader.bytes.baseAddress! + key.start)
-            low = base.loadUnaligned(as: UInt64.self)
-            high = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-            if length < 8 { low &= (1 << UInt64(8 * length)) - 1 }
-            high = length <= 8 ? 0 : length < 16 ? high & ((1 << UInt64(8 * (length - 8))) - 1) : high
-        } else {
-            for k in 0..<length {
-                let byte = UInt64(reader.bytes[key.start + k])
-                if k < 8 { low |= byte << UInt64(8 * k) } else { high |= byte << UInt64(8 * (k - 8)) }
-            }
-        }
-        for entry in nameWords where entry.length == length && entry.low == low && entry.high == high { return entry.field }
-        return nil
+    /// The first item field (sku, category, qty, price) present with the wrong kind.
+    private static func problem(of item: ItemTokens) -> DeadLetterReason? {
+        func wrong(_ token: JSONToken?, _ kind: JSONToken.Kind) -> Bool { token.map { $0.kind != kind } ?? false }
+        let name = wrong(item.sku, .string) ? "sku is a string" : wrong(item.category, .string) ? "category is a string"
+            : wrong(item.quantity, .number) ? "qty is a number" : wrong(item.price, .number) ? "price is a number" : nil
+        return name.map { .wrongType("items", expected: "items whose \($0)") }
     }
 
     private func token(_ field: Field) -> JSONToken? {
@@ -207,40 +211,45 @@ public struct EventDecoder: Sendable {
         t.flag ? interner.intern(reader.string(t)) : interner.intern(bytes: UnsafeBufferPointer(rebasing: reader.bytes[t.start..<t.end]))
     }
 
-    private func requiredString(_ field: Field, _ reader: JSONReader, decode: Bool = true) -> Result<String, DeadLetterReason> {
+    /// The token of a required string field, or why the record is a dead letter.
+    private func requiredString(_ field: Field) -> Result<JSONToken, DeadLetterReason> {
         guard let t = token(field) else { return .failure(.missing(field.name)) }
         guard t.kind == .string else { return .failure(.wrongType(field.name, expected: "a string")) }
         guard t.end > t.start else { return .failure(.empty(field.name)) }
-        return .success(decode ? reader.string(t) : "")
+        return .success(t)
+    }
+
+    /// Why an optional field present with the wrong kind makes the record a dead letter (the first, in SPEC order).
+    private func wrongTypeReason() -> DeadLetterReason? {
+        guard wrongTypes != 0 else { return nil }
+        for field in Field.optionalStrings where wrongTypes & field.bit != 0 {
+            return .wrongType(field.name, expected: "a string")
+        }
+        for field in Field.numbers where wrongTypes & field.bit != 0 {
+            return .wrongType(field.name, expected: "a number")
+        }
+        return .wrongType("items", expected: "an array of objects {sku, category, qty, price}")
     }
 
     private mutating func validate(_ reader: JSONReader, symbols: inout SymbolTable) -> DecodeResult {
-        let eventID: String, typeName: String
-        switch requiredString(.eventID, reader) {
-        case .success(let s): eventID = s
+        let eventIDToken: JSONToken, typeToken: JSONToken
+        switch requiredString(.eventID) {
+        case .success(let t): eventIDToken = t
         case .failure(let r): return .deadLetter(r)
         }
-        switch requiredString(.type, reader) {
-        case .success(let s): typeName = s
+        switch requiredString(.type) {
+        case .success(let t): typeToken = t
         case .failure(let r): return .deadLetter(r)
         }
-        if case .failure(let r) = requiredString(.userID, reader, decode: false) { return .deadLetter(r) }
+        if case .failure(let r) = requiredString(.userID) { return .deadLetter(r) }
         guard let tsToken = token(.ts) else { return .deadLetter(.missing("ts")) }
         guard let ts = Self.timestamp(tsToken, reader), EventTime.supportedRange.contains(ts) else {
             return .deadLetter(.invalidTimestamp)
         }
-        for field in Field.optionalStrings {
-            if let t = token(field), t.kind != .string { return .deadLetter(.wrongType(field.name, expected: "a string")) }
-        }
-        for field in Field.numbers {
-            if let t = token(field), t.kind != .number { return .deadLetter(.wrongType(field.name, expected: "a number")) }
-        }
-        if let t = token(.items), t.kind != .array {
-            return .deadLetter(.wrongType("items", expected: "an array of objects {sku, category, qty, price}"))
-        }
+        if let reason = wrongTypeReason() { return .deadLetter(reason) }
         if let problem = itemsProblem { return .deadLetter(problem) }
 
-        let type = EventType.byName[typeName]
+        let type = reader.lookUp(typeToken, in: Self.eventTypes)
         var amount = Money.zero
         if let type, type.isOrder {
             guard let a = token(.amount) else { return .deadLetter(.missing("amount")) }
@@ -250,10 +259,10 @@ public struct EventDecoder: Sendable {
             guard let o = token(.orderID) else { return .deadLetter(.missing("order_id")) }
             guard o.end > o.start else { return .deadLetter(.empty("order_id")) }
         }
-        guard let type else { return .ignored(type: typeName) }
+        guard let type else { return .ignored(type: reader.string(typeToken)) }
 
         var event = Event(
-            ts: ts, eventID: eventID, type: type, user: intern(token(.userID)!, reader, into: &symbols.users), community: -1,
+            ts: ts, eventID: reader.string(eventIDToken), type: type, user: intern(token(.userID)!, reader, into: &symbols.users), community: -1,
             amount: amount, hasCoupon: false, query: nil, items: [])
         if let c = token(.communityID) { event.community = intern(c, reader, into: &symbols.communities) }
         if let c = token(.couponID) { event.hasCoupon = c.end > c.start }

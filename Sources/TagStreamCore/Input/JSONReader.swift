@@ -27,7 +27,14 @@ struct JSONReader {
 
     func fail(_ message: String) -> JSONSyntaxError { JSONSyntaxError(message: message, offset: position) }
 
+    @inline(__always)
     mutating func skipWhitespace() {
+        // Compact JSON has no whitespace between tokens: test for that first.
+        if position < bytes.count, bytes[position] > 0x20 { return }
+        skipWhitespaceBytes()
+    }
+
+    private mutating func skipWhitespaceBytes() {
         while position < bytes.count {
             switch bytes[position] {
             case 0x20, 0x09, 0x0A, 0x0D: position += 1
@@ -40,7 +47,12 @@ struct JSONReader {
 
     func peek() -> UInt8? { position < bytes.count ? bytes[position] : nil }
 
-    mutating func expect(_ byte: UInt8, _ what: String) throws(JSONSyntaxError) {
+    @inline(__always)
+    mutating func expect(_ byte: UInt8, _ what: StaticString) throws(JSONSyntaxError) {
+        if position < bytes.count, bytes[position] == byte {
+            position += 1
+            return
+        }
         skipWhitespace()
         guard peek() == byte else { throw fail("expected \(what)") }
         position += 1
@@ -256,12 +268,25 @@ struct JSONReader {
         return String(scalars)
     }
 
-    /// Whether a string token (escapes resolved) equals `text`.
-    func stringEquals(_ token: JSONToken, _ text: StaticString) -> Bool {
-        if token.flag { return string(token) == text.description }
-        let count = token.end - token.start
-        guard count == text.utf8CodeUnitCount else { return false }
-        for k in 0..<count where bytes[token.start + k] != text.utf8Start[k] { return false }
-        return true
+    /// The value a string token names in `table`, comparing bytes (escapes resolved).
+    @inline(__always)
+    func lookUp<Value>(_ token: JSONToken, in table: ShortNameTable<Value>) -> Value? {
+        if token.flag { return table.value(named: string(token)) }
+        let length = token.end - token.start
+        guard length > 0, length <= 16 else { return nil }
+        var low: UInt64 = 0, high: UInt64 = 0
+        if token.start + 16 <= bytes.count {
+            let base = UnsafeRawPointer(bytes.baseAddress! + token.start)
+            low = base.loadUnaligned(as: UInt64.self)
+            high = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+            if length < 8 { low &= (1 << UInt64(8 * length)) - 1 }
+            high = length <= 8 ? 0 : length < 16 ? high & ((1 << UInt64(8 * (length - 8))) - 1) : high
+        } else {
+            for k in 0..<length {
+                let byte = UInt64(bytes[token.start + k])
+                if k < 8 { low |= byte << UInt64(8 * k) } else { high |= byte << UInt64(8 * (k - 8)) }
+            }
+        }
+        return table.value(low: low, high: high)
     }
 }

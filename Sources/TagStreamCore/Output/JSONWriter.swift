@@ -28,6 +28,18 @@ public struct JSONWriter {
         needsComma = true
     }
 
+    /// Writes a 64-bit value as a string of 16 lowercase hex digits.
+    public mutating func hex(_ value: UInt64) {
+        separator()
+        bytes.append(0x22)
+        for shift in stride(from: 60, through: 0, by: -4) {
+            let digit = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 15
+            bytes.append(digit < 10 ? 0x30 + digit : 0x57 + digit)
+        }
+        bytes.append(0x22)
+        needsComma = true
+    }
+
     public mutating func integer(_ value: Int64) {
         separator()
         appendDigits(value)
@@ -101,8 +113,14 @@ public struct JSONWriter {
         bytes.append(0x22)
         var v = value
         v.withUTF8 { utf8 in
+            guard Self.needsEscaping(utf8) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             var start = 0
-            for (i, c) in utf8.enumerated() where c == 0x22 || c == 0x5C || c < 0x20 {
+            for i in utf8.indices {
+                let c = utf8[i]
+                guard c == 0x22 || c == 0x5C || c < 0x20 else { continue }
                 bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start..<i]))
                 start = i + 1
                 switch c {
@@ -119,5 +137,29 @@ public struct JSONWriter {
             bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[start...]))
         }
         bytes.append(0x22)
+    }
+
+    /// Whether the text holds a byte that a JSON string must escape (`"`, `\\`, a control character),
+    /// testing eight bytes at a time.
+    private static func needsEscaping(_ utf8: UnsafeBufferPointer<UInt8>) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        var k = 0
+        if let base = utf8.baseAddress {
+            while k + 8 <= utf8.count {
+                let w = UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self)
+                let quote = w ^ (ones &* 0x22), backslash = w ^ (ones &* 0x5C)
+                // Each term has a high bit set exactly when some byte is zero (or below 0x20).
+                if ((quote &- ones) & ~quote | (backslash &- ones) & ~backslash | (w &- ones &* 0x20) & ~w) & highs != 0 {
+                    return true
+                }
+                k += 8
+            }
+        }
+        while k < utf8.count {
+            let c = utf8[k]
+            if c == 0x22 || c == 0x5C || c < 0x20 { return true }
+            k += 1
+        }
+        return false
     }
 }

@@ -11,7 +11,7 @@ public struct RecordEncoder {
         let communityID = record.community >= 0 ? symbols.communities[record.community] : nil
         writer.beginObject()
         writer.key("kind"); writer.string(record.kind.name)
-        writer.key("id"); writer.string(Self.id(of: record, user: userID, community: communityID))
+        writer.key("id"); writer.hex(Self.hash(of: record, user: userID, community: communityID))
         switch record.body {
         case let .tag(group, tag, previous):
             writer.key("user_id"); writer.string(userID)
@@ -70,13 +70,13 @@ public struct RecordEncoder {
         return writer.bytes
     }
 
-    /// A stable id from the record's content and cause: 16 hex digits of FNV-1a-64.
-    static func id(of record: OutputRecord, user: String?, community: String?) -> String {
+    /// A record's stable id (written as 16 hex digits): FNV-1a-64 of its content and cause.
+    static func hash(of record: OutputRecord, user: String?, community: String?) -> UInt64 {
         var hash = FNV1a64()
         hash.add(record.kind.name)
         hash.add(user ?? "")
         hash.add(community ?? "")
-        hash.add(bytes: withUnsafeBytes(of: record.ts.littleEndian) { Array($0) })
+        withUnsafeBytes(of: record.ts.littleEndian) { hash.add(bytes: $0) }
         switch record.body {
         case let .tag(group, tag, previous): hash.add(group); hash.add(tag ?? "-"); hash.add(previous ?? "-")
         case let .alert(name): hash.add(name)
@@ -88,8 +88,7 @@ public struct RecordEncoder {
         case .timer: hash.add("t")
         case .refresh: hash.add("r")
         }
-        let hex = String(hash.value, radix: 16)
-        return String(repeating: "0", count: 16 - hex.count) + hex
+        return hash.value
     }
 }
 
@@ -108,13 +107,15 @@ public struct FNV1a64 {
 
     /// Adds the UTF-8 bytes of `text` followed by a separator byte.
     public mutating func add(_ text: String) {
-        add(bytes: text.utf8)
+        var copy = text
+        copy.withUTF8 { add(bytes: $0) }
         add(bytes: CollectionOfOne(0x1F))
     }
 
     public static func hash(_ text: String) -> UInt64 {
         var h = FNV1a64()
-        h.add(bytes: text.utf8)
+        var copy = text
+        copy.withUTF8 { h.add(bytes: $0) }
         return h.value
     }
 }

@@ -7,20 +7,31 @@ struct AcceptedIDs: Sendable {
 
         /// Two independent 64-bit hashes of the id's UTF-8 bytes, mixed a word at a time.
         init(_ id: String) {
-            var a: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(id.utf8.count)
-            var b: UInt64 = 0x9e37_79b9_7f4a_7c15
             var text = id
-            text.withUTF8 { bytes in
-                var k = 0
-                while k < bytes.count {
-                    var word: UInt64 = 0
-                    for j in 0..<min(8, bytes.count - k) { word |= UInt64(bytes[k + j]) << UInt64(8 * j) }
-                    a = (a ^ word) &* 0x9e37_79b9_7f4a_7c15
-                    a = (a << 31) | (a >> 33)
-                    b = (b ^ word) &* 0xff51_afd7_ed55_8ccd
-                    b = (b << 29) | (b >> 35)
+            self = text.withUTF8 { Key(utf8: $0) }
+        }
+
+        /// Words are little-endian; the last one is zero-padded.
+        private init(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+            var a: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bytes.count)
+            var b: UInt64 = 0x9e37_79b9_7f4a_7c15
+            func mix(_ word: UInt64) {
+                a = (a ^ word) &* 0x9e37_79b9_7f4a_7c15
+                a = (a << 31) | (a >> 33)
+                b = (b ^ word) &* 0xff51_afd7_ed55_8ccd
+                b = (b << 29) | (b >> 35)
+            }
+            var k = 0
+            if let base = bytes.baseAddress {
+                while k + 8 <= bytes.count {
+                    mix(UInt64(littleEndian: UnsafeRawPointer(base + k).loadUnaligned(as: UInt64.self)))
                     k += 8
                 }
+            }
+            if k < bytes.count {
+                var word: UInt64 = 0
+                for j in 0..<(bytes.count - k) { word |= UInt64(bytes[k + j]) << UInt64(8 * j) }
+                mix(word)
             }
             a = (a ^ (a >> 33)) &* 0xc4ce_b9fe_1a85_ec53
             b = (b ^ (b >> 33)) &* 0xff51_afd7_ed55_8ccd
@@ -75,20 +86,44 @@ struct AcceptedIDs: Sendable {
             slots[i].key = key
         }
         slots[i].time = time
-        if count * 10 > slots.count * 7 { rebuild(keepingAfter: .min, capacity: count) }
+        if count * 10 > slots.count * 7 { grow() }
     }
 
-    /// Drops every id whose `ts` is at or before `horizon`.
+    /// Drops every id whose `ts` is at or before `horizon`, in place: a steady stream of ids keeps
+    /// one table of a steady size, and pruning never holds a second copy of it.
     mutating func prune(keepingAfter horizon: Int64) {
-        let kept = slots.reduce(0) { $0 + ($1.time != .min && $1.time > horizon ? 1 : 0) }
-        rebuild(keepingAfter: horizon, capacity: max(1 << 15, kept))
+        var i = 0
+        while i < slots.count {
+            // A removal may shift a later entry into slot i: look at it again.
+            if slots[i].time != .min, slots[i].time <= horizon { remove(at: i) } else { i += 1 }
+        }
     }
 
-    private mutating func rebuild(keepingAfter horizon: Int64, capacity: Int) {
-        var fresh = AcceptedIDs(capacity: capacity)
-        for slot in slots where slot.time != .min && slot.time > horizon {
-            fresh.set(slot.key, time: slot.time)
+    /// Empties slot `hole` by moving back each later entry of its probe run that may live there
+    /// (backward-shift deletion), so lookups never need tombstones.
+    private mutating func remove(at slot: Int) {
+        let mask = slots.count - 1
+        var hole = slot
+        var j = slot
+        while true {
+            j = (j + 1) & mask
+            guard slots[j].time != .min else { break }
+            // The entry at j may move to the hole unless its home lies cyclically in (hole, j].
+            let home = slots[j].key.slot & mask
+            let homeAfterHole = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
+            if !homeAfterHole {
+                slots[hole] = slots[j]
+                hole = j
+            }
         }
+        slots[hole].time = .min
+        count -= 1
+    }
+
+    /// Moves the entries to a table twice the size.
+    private mutating func grow() {
+        var fresh = AcceptedIDs(capacity: count)
+        for slot in slots where slot.time != .min { fresh.set(slot.key, time: slot.time) }
         self = fresh
     }
 

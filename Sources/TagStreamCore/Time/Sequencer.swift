@@ -63,7 +63,7 @@ public struct Sequencer: Sendable {
             updateWatermark()
         }
         let pending = Pending(event: event)
-        if let last = inOrder.last, pending < last { outOfOrder.insert(pending) } else { inOrder.append(pending) }
+        if !inOrder.isEmpty, pending < inOrder[inOrder.count - 1] { outOfOrder.insert(pending) } else { inOrder.append(pending) }
         if maxAccepted >= pruneAt { pruneAcceptedIDs() }
         return .accepted
     }
@@ -87,13 +87,20 @@ public struct Sequencer: Sendable {
 
     /// The next buffered event below `bound` (by default any), for the end of a bounded run.
     public mutating func nextBuffered(below bound: Int64 = .max) -> Event? {
-        let queued = inOrder.first, heaped = outOfOrder.min
-        if let queued, heaped.map({ queued < $0 }) ?? true {
-            guard queued.event.ts < bound else { return nil }
+        if nextIsQueued {
+            guard inOrder[0].event.ts < bound else { return nil }
             return inOrder.removeFirst().event
         }
-        guard let heaped, heaped.event.ts < bound else { return nil }
+        guard let ts = outOfOrder.min?.event.ts, ts < bound else { return nil }
         return outOfOrder.removeMin().event
+    }
+
+    /// Whether the next event in order heads the in-order queue rather than the heap
+    /// (tested without copying events in the common case of an empty heap).
+    private var nextIsQueued: Bool {
+        guard !inOrder.isEmpty else { return false }
+        guard !outOfOrder.isEmpty else { return true }
+        return inOrder[0] < outOfOrder.min!
     }
 
     /// Every buffered event, in no particular order (for snapshots).

@@ -88,7 +88,12 @@ public final class LiveJob: @unchecked Sendable {
                 throw KafkaError(code: -1_002, message: "no partitions of \(topics.clickstream), \(topics.orders) were assigned within \(Int(options.assignmentTimeout)) s: do the topics exist and are the brokers reachable?")
             }
         }
-        if options.stopAtEnd { processor.finish() } else { processor.applyBuffered() }
+        if options.stopAtEnd {
+            processor.finish()
+        } else {
+            try processQueuedRecords(draining: true)
+            processor.applyBuffered()
+        }
         try produceRecords()
         try producer.flush()
         try consumer.commit()
@@ -118,9 +123,10 @@ public final class LiveJob: @unchecked Sendable {
     }
 
     /// Processes queued records, always from the partition that holds the engine's watermark back,
-    /// until that partition has nothing queued (then its next records must be waited for).
-    private func processQueuedRecords() throws {
-        while let p = partitionHoldingWatermark() {
+    /// until that partition has nothing queued (then its next records must be waited for). When
+    /// `draining` (shutting down), partitions with nothing queued are passed over instead.
+    private func processQueuedRecords(draining: Bool = false) throws {
+        while let p = partitionHoldingWatermark(withRecordsOnly: draining) {
             guard let record = queues[p].popFirst() else {
                 // A bounded run treats the end of a partition as the end of its file.
                 guard options.stopAtEnd, atEnd.contains(p) else { return }
@@ -134,10 +140,10 @@ public final class LiveJob: @unchecked Sendable {
     }
 
     /// The active partition with the lowest watermark (ties: the first), or an idle one with records.
-    private func partitionHoldingWatermark() -> Int? {
+    private func partitionHoldingWatermark(withRecordsOnly: Bool) -> Int? {
         var best: Int?
         var lowest = Int64.max
-        for p in queues.indices where processor.sequencer.partitions[p].isActive || !queues[p].isEmpty {
+        for p in queues.indices where !queues[p].isEmpty || (processor.sequencer.partitions[p].isActive && !withRecordsOnly) {
             let watermark = processor.sequencer.watermark(ofPartition: p)
             if best == nil || watermark < lowest {
                 best = p
