@@ -11,7 +11,7 @@ public final class ReplayOutput {
 
     private let writers: [FileWriter]
     private var encoder = RecordEncoder()
-    private var deadLetterWriter = JSONWriter()
+    private var deadLetter = DeadLetterRecord()
     public private(set) var tally = OutputTally()
 
     /// Creates the directory and opens the files, truncated to `sizes` (by `allFiles` order) when resuming.
@@ -37,20 +37,11 @@ public final class ReplayOutput {
 
     /// Appends a dead letter: the reason, where the record came from, and its original bytes.
     public func writeDeadLetter(_ raw: UnsafeBufferPointer<UInt8>, reason: DeadLetterReason, file: String, line: Int) throws {
-        deadLetterWriter.reset()
-        deadLetterWriter.beginObject()
-        deadLetterWriter.key("reason"); deadLetterWriter.string(reason.code)
-        deadLetterWriter.key("field"); deadLetterWriter.string(reason.field)
-        deadLetterWriter.key("message"); deadLetterWriter.string(reason.message)
-        deadLetterWriter.key("file"); deadLetterWriter.string(file)
-        deadLetterWriter.key("line"); deadLetterWriter.integer(Int64(line))
-        if let text = String(validating: raw, as: UTF8.self) {
-            deadLetterWriter.key("raw"); deadLetterWriter.string(text)
-        } else {
-            deadLetterWriter.key("raw_base64"); deadLetterWriter.string(Data(raw).base64EncodedString())
+        let record = deadLetter.encode(raw, reason: reason) { w in
+            w.key("file"); w.string(file)
+            w.key("line"); w.integer(Int64(line))
         }
-        deadLetterWriter.endObject()
-        try writers[Self.recordFiles.count].writeLine(deadLetterWriter.bytes)
+        try writers[Self.recordFiles.count].writeLine(record)
     }
 
     /// Appends a late event's original bytes unchanged, so the file can be replayed as it is.

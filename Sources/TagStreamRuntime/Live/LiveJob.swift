@@ -47,7 +47,7 @@ public final class LiveJob: @unchecked Sendable {
     private var endOffsets: [Int: Int64] = [:]
     private var lastRecord: [Int: Date] = [:]
     private var encoder = RecordEncoder()
-    private var deadLetterWriter = JSONWriter()
+    private var deadLetterRecord = DeadLetterRecord()
     private let stopRequested = LockedFlag()
     public private(set) var tally = OutputTally()
     /// Called with every output record as it is produced (for live views); runs on the run loop.
@@ -221,21 +221,11 @@ public final class LiveJob: @unchecked Sendable {
 
     /// The dead-letter record: the reason, where the record came from, and its original bytes.
     private func deadLetter(_ record: KafkaRecord, _ reason: DeadLetterReason) -> [UInt8] {
-        deadLetterWriter.reset()
-        deadLetterWriter.beginObject()
-        deadLetterWriter.key("reason"); deadLetterWriter.string(reason.code)
-        deadLetterWriter.key("field"); deadLetterWriter.string(reason.field)
-        deadLetterWriter.key("message"); deadLetterWriter.string(reason.message)
-        deadLetterWriter.key("topic"); deadLetterWriter.string(record.topic)
-        deadLetterWriter.key("partition"); deadLetterWriter.integer(Int64(record.partition))
-        deadLetterWriter.key("offset"); deadLetterWriter.integer(record.offset)
-        if let text = String(validating: record.value, as: UTF8.self) {
-            deadLetterWriter.key("raw"); deadLetterWriter.string(text)
-        } else {
-            deadLetterWriter.key("raw_base64"); deadLetterWriter.string(Data(record.value).base64EncodedString())
+        deadLetterRecord.encode(record.value, reason: reason) { w in
+            w.key("topic"); w.string(record.topic)
+            w.key("partition"); w.integer(Int64(record.partition))
+            w.key("offset"); w.integer(record.offset)
         }
-        deadLetterWriter.endObject()
-        return deadLetterWriter.bytes
     }
 }
 
