@@ -43,6 +43,14 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "kafka-throughput",
+            dependencies: [
+                "Kafka", "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "benchmarks/KafkaThroughput"
+        ),
         .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
         .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),

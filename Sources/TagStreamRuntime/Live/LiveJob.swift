@@ -50,6 +50,8 @@ public final class LiveJob: @unchecked Sendable {
     private var deadLetterRecord = DeadLetterRecord()
     private let stopRequested = LockedFlag()
     public private(set) var tally = OutputTally()
+    /// When the first input record arrived (group joins take seconds; benchmarks start here).
+    public private(set) var firstRecordAt: Date?
     /// Called with every output record as it is produced (for live views); runs on the run loop.
     public var onRecord: ((OutputRecord.Kind, [UInt8]) -> Void)?
 
@@ -108,6 +110,7 @@ public final class LiveJob: @unchecked Sendable {
     private func handle(_ event: ConsumerEvent) throws {
         switch event {
         case .record(let record):
+            if firstRecordAt == nil { firstRecordAt = Date() }
             let p = partitionIndex(TopicPartition(topic: record.topic, partition: record.partition))
             lastRecord[p] = Date()
             atEnd.remove(p)

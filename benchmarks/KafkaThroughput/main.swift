@@ -1,0 +1,68 @@
+// Kafka in → Kafka out throughput of the reference pipeline on the embedded cluster, measured in
+// the same run as librdkafka's raw consume throughput of the same topics: the ratio is the figure.
+// Usage: swift run -c release kafka-throughput [USERS] [DAYS]   (default 5000 users, 60 days)
+import Foundation
+import Kafka
+import Logging
+import TagStreamCore
+import TagStreamRuntime
+import TagStreamSimulation
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .error
+    return handler
+}
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let users = arguments.first ?? 5_000, days = arguments.dropFirst().first ?? 60
+
+let pipeline = try PipelineLoader.load(path: "pipelines/community-grocery.yaml")
+let topics = pipeline.topics
+let cluster = try EmbeddedKafkaCluster(brokers: 3)
+for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons, topics.communityStats,
+              topics.deadLetters, topics.late] {
+    // The embedded brokers keep about 5 MB per partition (older records are dropped, like
+    // retention): enough partitions hold the whole input.
+    try cluster.createTopic(topic, partitions: 32)
+}
+
+// Load the input topics (not timed).
+var simulator = try EventSimulator(config: SimulationConfig(users: users, days: days))
+let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+var events = 0
+while let day = simulator.nextDay() {
+    for event in day {
+        try producer.send(topic: event.stream == .orders ? topics.orders : topics.clickstream,
+                          key: Array(event.userID.utf8), value: Array(event.json.utf8))
+        events += 1
+    }
+}
+try producer.flush(timeoutMilliseconds: 600_000)
+say("loaded \(events) events into \(topics.clickstream) and \(topics.orders) (32 partitions each, 3 brokers)")
+
+// Raw consumption of the same topics to their end, timed from the first record (after the group join).
+let consumer = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "raw"))
+try consumer.subscribe([topics.clickstream, topics.orders])
+var consumed = 0
+var rawStart: Date?
+while consumed < events {
+    for case .record(let record) in consumer.poll(maxEvents: 10_000) {
+        if rawStart == nil { rawStart = Date() }
+        consumed += record.value.count > 0 ? 1 : 0
+    }
+}
+let rawSeconds = Date().timeIntervalSince(rawStart!)
+consumer.close()
+
+// The engine: consume, apply, produce every output record (flushed), to the end; timed the same way.
+var options = LiveOptions(pipeline: pipeline, brokers: cluster.bootstrapServers, group: "engine")
+options.stopAtEnd = true
+let job = try LiveJob(options: options)
+let counts = try job.run()
+let jobSeconds = Date().timeIntervalSince(job.firstRecordAt!)
+
+let raw = Double(events) / rawSeconds, engine = Double(counts.total) / jobSeconds
+say(String(format: "raw consume: %.0f events/s (%.2f s)", raw, rawSeconds))
+say(String(format: "engine Kafka→Kafka: %.0f events/s (%.2f s, %d records in)", engine, jobSeconds, counts.total))
+say(String(format: "ratio: %.2f (target ≥ 0.5)", engine / raw))
