@@ -138,9 +138,9 @@ public final class KafkaConsumer {
         return high
     }
 
-    /// Commits the offsets after the records returned so far, synchronously.
-    public func commit() throws(KafkaError) {
-        let err = rd_kafka_commit(handle.pointer, nil, 0)
+    /// Commits the offsets after the records returned so far; `async` returns without waiting.
+    public func commit(async: Bool = false) throws(KafkaError) {
+        let err = rd_kafka_commit(handle.pointer, nil, async ? 1 : 0)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
             throw KafkaError(err, context: "commit")
         }

@@ -169,16 +169,20 @@ import TagStreamCore
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        Thread.sleep(forTimeInterval: 4)
+        // Wait until the run has read everything (it commits offsets every few seconds), then stop it.
+        let probe = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "restart"))
+        let partitions = [0, 1].map { TopicPartition(topic: pipeline.topics.clickstream, partition: Int32($0)) }
+        let readDeadline = Date().addingTimeInterval(60)
+        while try probe.committed(partitions).values.reduce(0, +) != 400, Date() < readDeadline {
+            Thread.sleep(forTimeInterval: 0.5)
+        }
         kill(process.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
         #expect(!process.isRunning, "exits within a few seconds of SIGTERM")
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
-
-        let probe = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "restart"))
-        let committed = try probe.committed([0, 1].map { TopicPartition(topic: pipeline.topics.clickstream, partition: $0) })
+        let committed = try probe.committed(partitions)
         #expect(committed.values.reduce(0, +) == 400, "offsets of everything consumed are committed: \(committed)")
         probe.close()
 

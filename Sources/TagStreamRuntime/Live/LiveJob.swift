@@ -16,6 +16,8 @@ public struct LiveOptions: Sendable {
     public var stopAtEnd = false
     /// A partition without records for this long stops holding the watermark back. Default: 30 s.
     public var idleTimeout: TimeInterval = 30
+    /// Offsets are committed this often (for lag monitoring) and at shutdown. Default: 5 s.
+    public var commitInterval: TimeInterval = 5
     /// A consumer that gets no partitions within this time is an error. Default: 30 s.
     public var assignmentTimeout: TimeInterval = 30
 
@@ -72,7 +74,7 @@ public final class LiveJob: @unchecked Sendable {
         let topics = options.pipeline.topics
         try consumer.subscribe([topics.clickstream, topics.orders])
         let started = Date()
-        var lastStatus = Date()
+        var lastStatus = Date(), lastCommit = Date()
         while !stopRequested.isSet {
             let events = consumer.poll(maxEvents: 10_000, timeoutMilliseconds: 100)
             try registerAssignedPartitions()
@@ -83,6 +85,10 @@ public final class LiveJob: @unchecked Sendable {
             if Date().timeIntervalSince(lastStatus) >= 1 {
                 lastStatus = Date()
                 status(processor.counts, tally)
+            }
+            if Date().timeIntervalSince(lastCommit) >= options.commitInterval {
+                lastCommit = Date()
+                try consumer.commit(async: true)
             }
             if options.stopAtEnd, events.isEmpty, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
             if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
