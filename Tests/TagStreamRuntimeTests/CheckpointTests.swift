@@ -62,12 +62,7 @@ import TagStreamCore
                          "--checkpoint-dir", checkpoints.path, "--checkpoint-every", "5000"] + files
         var kills = 0
         for delay in [0.4, 0.7, 1.0, 1.3, 1.6] {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Fixtures.tagstreamBinary)
-            process.arguments = arguments
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            let process = try Fixtures.launch(arguments)
             Thread.sleep(forTimeInterval: delay * Double.random(in: 0.5...1.5))
             if process.isRunning {
                 kill(process.processIdentifier, SIGKILL)

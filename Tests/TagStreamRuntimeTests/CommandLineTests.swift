@@ -67,13 +67,8 @@ import Testing
 @Suite struct ClusterCommandTests {
     @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/kcat"), "kcat is installed by scripts/install-deps.sh"))
     func clusterServesTheTopicsToKcatAndStopsOnInterrupt() throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.tagstreamBinary)
-        process.arguments = ["cluster", "--brokers", "3", "--partitions", "2"]
         let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Fixtures.launch(["cluster", "--brokers", "3", "--partitions", "2"], output: output)
         defer { if process.isRunning { process.terminate() } }
         var firstLine = Data()
         while !firstLine.contains(0x0A), case let chunk = output.fileHandleForReading.availableData, !chunk.isEmpty {

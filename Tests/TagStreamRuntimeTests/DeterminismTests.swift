@@ -40,6 +40,19 @@ import Testing
         #expect(clean.records == split.records)
     }
 
+    @Test func gzipInputGivesTheSameRecordsAsPlain() throws {
+        let dir = try Fixtures.temporaryDirectory("gzip-in")
+        for name in ["events.jsonl", "events.jsonl.gz"] {
+            let result = try Fixtures.run("/usr/bin/env", ["python3", Fixtures.genEvents] + Self.base + ["--merged", dir.appendingPathComponent(name).path])
+            #expect(result.status == 0)
+        }
+        let plain = try Fixtures.temporaryDirectory("gzip-plain"), gzip = try Fixtures.temporaryDirectory("gzip-gz")
+        try Fixtures.replay([dir.appendingPathComponent("events.jsonl").path], into: plain)
+        try Fixtures.replay([dir.appendingPathComponent("events.jsonl.gz").path], into: gzip)
+        #expect(try Self.recordBytes(plain) == Self.recordBytes(gzip))
+        #expect(try Data(contentsOf: dir.appendingPathComponent("events.jsonl.gz")).prefix(2) == Data([0x1F, 0x8B]))
+    }
+
     @Test func replayingTwiceGivesIdenticalFiles() throws {
         let input = try Fixtures.temporaryDirectory("twice-in")
         let files = try Fixtures.generateEvents(Self.base + ["--late-rate", "0.01", "--dup-rate", "0.01"], into: input)

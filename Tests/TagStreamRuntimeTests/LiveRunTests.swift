@@ -163,12 +163,7 @@ import TagStreamCore
         // The embedded cluster keeps a departed member until its session times out: keep it short.
         let arguments = ["run", "--brokers", cluster.bootstrapServers, "--pipeline", Fixtures.referencePipeline, "--group", "restart",
                          "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"]
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Fixtures.tagstreamBinary)
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
+        let process = try Fixtures.launch(arguments)
         // Wait until the run has read everything (it commits offsets every few seconds), then stop it.
         let probe = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "restart"))
         let partitions = [0, 1].map { TopicPartition(topic: pipeline.topics.clickstream, partition: Int32($0)) }

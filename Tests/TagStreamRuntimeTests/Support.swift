@@ -50,6 +50,17 @@ enum Fixtures {
         return try job.run(progress: ProgressLine(enabled: false))
     }
 
+    /// Starts the built `tagstream` in the background; its output goes to `output` (default: nowhere).
+    static func launch(_ arguments: [String], output: Pipe? = nil) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tagstreamBinary)
+        process.arguments = arguments
+        process.standardOutput = output ?? FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
     /// The built `tagstream` executable beside the test bundle.
     static var tagstreamBinary: String {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
