@@ -51,6 +51,11 @@ let package = Package(
             ],
             path: "benchmarks/KafkaThroughput"
         ),
+        .executableTarget(
+            name: "kafka-latency",
+            dependencies: ["Kafka", "TagStreamCore", "TagStreamRuntime", .product(name: "Logging", package: "swift-log")],
+            path: "benchmarks/KafkaLatency"
+        ),
         .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
         .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),

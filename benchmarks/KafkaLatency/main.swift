@@ -1,0 +1,88 @@
+// End-to-end latency on the embedded cluster: events produced at a steady rate with lateness 0,
+// each the first event of a new user, so each gives one `prospect` tag; latency is from the
+// produce call to the moment a consumer of the tags topic receives that tag. One event in 30 is
+// an order (as in real traffic), so the orders partitions advance the watermark too.
+// Usage: swift run -c release kafka-latency [EVENTS_PER_SECOND] [SECONDS]   (default 20000, 10)
+import Foundation
+import Kafka
+import Logging
+import TagStreamCore
+import TagStreamRuntime
+
+LoggingSystem.bootstrap { label in
+    var handler = StreamLogHandler.standardError(label: label)
+    handler.logLevel = .error
+    return handler
+}
+func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
+let rate = arguments.first ?? 20_000, seconds = arguments.dropFirst().first ?? 10
+let total = rate * seconds
+
+var pipeline = try PipelineLoader.load(path: "pipelines/community-grocery.yaml")
+pipeline.time.lateness = TimeSpan(milliseconds: 0)
+let topics = pipeline.topics
+let cluster = try EmbeddedKafkaCluster(brokers: 3)
+for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons, topics.communityStats,
+              topics.deadLetters, topics.late] {
+    try cluster.createTopic(topic, partitions: topic == topics.orders ? 4 : 16)
+}
+
+/// Produce times by user number, written by the producer and read by the tag consumer.
+final class SendTimes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var times: [UInt64]
+    private(set) var latencies: [Double] = []
+    init(count: Int) { times = Array(repeating: 0, count: count) }
+    func sent(_ i: Int) { lock.withLock { times[i] = DispatchTime.now().uptimeNanoseconds } }
+    func received(_ i: Int) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.withLock { if times[i] > 0 { latencies.append(Double(now - times[i]) / 1e6) } }
+    }
+    var count: Int { lock.withLock { latencies.count } }
+    var sorted: [Double] { lock.withLock { latencies.sorted() } }
+}
+let sendTimes = SendTimes(count: total)
+
+let job = try LiveJob(options: LiveOptions(pipeline: pipeline, brokers: cluster.bootstrapServers, group: "latency"))
+Thread.detachNewThread { _ = try? job.run() }
+let readerDone = DispatchSemaphore(value: 0)
+let brokers = cluster.bootstrapServers, tagsTopic = topics.tags
+Thread.detachNewThread {
+    guard let reader = try? KafkaConsumer(configuration: .consumer(brokers: brokers, group: "tags-reader")),
+          (try? reader.subscribe([tagsTopic])) != nil else { return }
+    while sendTimes.count < total - total / 30 {
+        for case .record(let record) in reader.poll(maxEvents: 10_000, timeoutMilliseconds: 10) {
+            let text = String(decoding: record.key ?? [], as: UTF8.self)
+            if text.hasPrefix("u"), let n = Int(text.dropFirst()) { sendTimes.received(n) }
+        }
+    }
+    readerDone.signal()
+}
+Thread.sleep(forTimeInterval: 6)  // group joins
+
+let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+let start = DispatchTime.now().uptimeNanoseconds
+for i in 0..<total {
+    let due = start + UInt64(Double(i) / Double(rate) * 1e9)
+    while DispatchTime.now().uptimeNanoseconds < due { producer.poll() }
+    let ts = Int64(Date().timeIntervalSince1970 * 1000)
+    sendTimes.sent(i)
+    if i % 30 == 29 {
+        try producer.send(topic: topics.orders, key: Array("o\(i)".utf8), value: Array(
+            #"{"event_id":"o\#(i)","type":"order_paid","user_id":"o\#(i)","ts":\#(ts),"order_id":"\#(i)","amount":10}"#.utf8))
+    } else {
+        try producer.send(topic: topics.clickstream, key: Array("u\(i)".utf8),
+                          value: Array(#"{"event_id":"e\#(i)","type":"app_open","user_id":"u\#(i)","ts":\#(ts)}"#.utf8))
+    }
+}
+try producer.flush()
+_ = readerDone.wait(timeout: .now() + 30)
+let latencies = sendTimes.sorted
+func percentile(_ q: Double) -> Double { latencies[min(latencies.count - 1, Int((q * Double(latencies.count)).rounded(.up)) - 1)] }
+say("\(total) events at \(rate)/s for \(seconds) s, lateness 0; \(latencies.count) tags received")
+if !latencies.isEmpty {
+    say(String(format: "latency produce → tag: p50 %.1f ms, p99 %.1f ms, max %.1f ms (target p99 ≤ 50 ms)",
+               percentile(0.5), percentile(0.99), latencies.last!))
+}
+job.stop()
