@@ -65,6 +65,11 @@ struct Run: ParsableCommand {
         withExtendedLifetime(signals) {}
         print("Input: \(counts.total) records: accepted \(counts.accepted), dead letters \(counts.deadLetter), "
               + "duplicates \(counts.duplicate), late \(counts.late), ignored \(counts.ignored)")
-        print("Output: " + job.tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        func list(_ counts: [String: Int]) -> String {
+            counts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        }
+        print("Output: " + list(job.tally.byKind))
+        let state = job.finalState
+        print("Final state: \(state.users) users; lifecycle: \(list(state.lifecycle)); tier: \(list(state.tier))")
     }
 }
