@@ -24,8 +24,7 @@ struct Cluster: ParsableCommand {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         let cluster = try EmbeddedKafkaCluster(brokers: brokers)
         let topics = Topics()
-        for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons,
-                      topics.communityStats, topics.deadLetters, topics.late] {
+        for topic in topics.all {
             try cluster.createTopic(topic, partitions: partitions, replicationFactor: min(brokers, 3))
         }
         // Unbuffered, so a script can read the first line while the cluster serves.

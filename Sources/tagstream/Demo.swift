@@ -36,8 +36,7 @@ struct Demo: ParsableCommand {
         let compiled = try loadPipeline(pipeline)
         let cluster = try EmbeddedKafkaCluster(brokers: 3)
         let topics = compiled.topics
-        for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons,
-                      topics.communityStats, topics.deadLetters, topics.late] {
+        for topic in topics.all {
             try cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
         }
         print("bootstrap: \(cluster.bootstrapServers)")

@@ -65,8 +65,7 @@ import TagStreamCore
         let cluster = try EmbeddedKafkaCluster(brokers: 3)
         let pipeline = try PipelineLoader.load(path: Fixtures.referencePipeline)
         let topics = pipeline.topics
-        for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons, topics.communityStats,
-                      topics.deadLetters, topics.late] {
+        for topic in topics.all {
             try cluster.createTopic(topic, partitions: 4)
         }
         try Self.produce(files, to: cluster, topics: topics)
@@ -100,8 +99,7 @@ import TagStreamCore
 
     static func cluster(partitions: Int, topics: Topics) throws -> EmbeddedKafkaCluster {
         let cluster = try EmbeddedKafkaCluster(brokers: 3)
-        for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons, topics.communityStats,
-                      topics.deadLetters, topics.late] {
+        for topic in topics.all {
             try cluster.createTopic(topic, partitions: partitions, replicationFactor: 3)
         }
         return cluster

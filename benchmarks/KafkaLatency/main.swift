@@ -23,8 +23,7 @@ var pipeline = try PipelineLoader.load(path: "pipelines/community-grocery.yaml")
 pipeline.time.lateness = TimeSpan(milliseconds: 0)
 let topics = pipeline.topics
 let cluster = try EmbeddedKafkaCluster(brokers: 3)
-for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons, topics.communityStats,
-              topics.deadLetters, topics.late] {
+for topic in topics.all {
     try cluster.createTopic(topic, partitions: topic == topics.orders ? 4 : 16)
 }
 

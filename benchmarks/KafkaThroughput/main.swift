@@ -20,8 +20,7 @@ let users = arguments.first ?? 5_000, days = arguments.dropFirst().first ?? 60
 let pipeline = try PipelineLoader.load(path: "pipelines/community-grocery.yaml")
 let topics = pipeline.topics
 let cluster = try EmbeddedKafkaCluster(brokers: 3)
-for topic in [topics.clickstream, topics.orders, topics.tags, topics.alerts, topics.coupons, topics.communityStats,
-              topics.deadLetters, topics.late] {
+for topic in topics.all {
     // The embedded brokers keep about 5 MB per partition (older records are dropped, like
     // retention): enough partitions hold the whole input.
     try cluster.createTopic(topic, partitions: 32)

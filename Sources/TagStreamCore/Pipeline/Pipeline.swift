@@ -39,6 +39,9 @@ public struct Topics: Sendable {
     public var communityStats = "community.stats"
     public var deadLetters = "events.dlq"
     public var late = "events.late"
+
+    /// Every topic: the two inputs, then the outputs.
+    public var all: [String] { [clickstream, orders, tags, alerts, coupons, communityStats, deadLetters, late] }
 }
 
 /// The lifecycle ladder: the first matching state wins, from `prospect` down to `active`.

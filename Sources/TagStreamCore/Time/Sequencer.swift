@@ -48,6 +48,21 @@ public struct Sequencer: Sendable {
         return max == .min ? .min : max - lateness
     }
 
+    /// Of the partitions `isCandidate` admits, the one that holds the engine's watermark back:
+    /// the lowest watermark, ties to the first. Replay reads its next record from it, and so does live mode.
+    public func partitionHoldingWatermark(where isCandidate: (Int) -> Bool) -> Int? {
+        var best: Int?
+        var lowest = Int64.max
+        for p in partitions.indices where isCandidate(p) {
+            let w = watermark(ofPartition: p)
+            if best == nil || w < lowest {
+                best = p
+                lowest = w
+            }
+        }
+        return best
+    }
+
     /// Number of accepted events waiting for the watermark.
     public var buffered: Int { inOrder.count + outOfOrder.count }
 

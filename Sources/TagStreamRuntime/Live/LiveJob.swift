@@ -150,16 +150,9 @@ public final class LiveJob: @unchecked Sendable {
 
     /// The active partition with the lowest watermark (ties: the first), or an idle one with records.
     private func partitionHoldingWatermark(withRecordsOnly: Bool) -> Int? {
-        var best: Int?
-        var lowest = Int64.max
-        for p in queues.indices where !queues[p].isEmpty || (processor.sequencer.partitions[p].isActive && !withRecordsOnly) {
-            let watermark = processor.sequencer.watermark(ofPartition: p)
-            if best == nil || watermark < lowest {
-                best = p
-                lowest = watermark
-            }
+        processor.sequencer.partitionHoldingWatermark { p in
+            !queues[p].isEmpty || (processor.sequencer.partitions[p].isActive && !withRecordsOnly)
         }
-        return best
     }
 
     private func process(_ record: KafkaRecord, partition p: Int) throws {

@@ -95,16 +95,7 @@ public final class ReplayJob {
 
     /// The unfinished partition that holds the engine's watermark back (the lowest; ties: the first).
     private func nextPartition() -> Int? {
-        var best: Int?
-        var lowest = Int64.max
-        for p in readers.indices where !finished[p] {
-            let watermark = processor.sequencer.watermark(ofPartition: p)
-            if best == nil || watermark < lowest {
-                best = p
-                lowest = watermark
-            }
-        }
-        return best
+        processor.sequencer.partitionHoldingWatermark { !finished[$0] }
     }
 
     private func readRecord(from p: Int) throws {
