@@ -26,10 +26,12 @@ let package = Package(
             name: "Kafka",
             dependencies: ["CRdKafka", .product(name: "Logging", package: "swift-log")]
         ),
+        .systemLibrary(name: "CHiredis", path: "Sources/CHiredis", providers: [.apt(["libhiredis-dev"])]),
+        .target(name: "Redis", dependencies: ["CHiredis"]),
         .target(
             name: "TagStreamRuntime",
             dependencies: [
-                "TagStreamCore", "CZlib", "Kafka",
+                "TagStreamCore", "CZlib", "Kafka", "Redis",
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
@@ -38,7 +40,7 @@ let package = Package(
         .executableTarget(
             name: "tagstream",
             dependencies: [
-                "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "Kafka",
+                "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "Kafka", "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -59,9 +61,11 @@ let package = Package(
         .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
         .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
+        .target(name: "TestServers", path: "Tests/TestServers"),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", "TestServers"]),
         .testTarget(
             name: "TagStreamRuntimeTests",
-            dependencies: ["TagStreamRuntime", "TagStreamCore", "TagStreamSimulation", "Kafka"],
+            dependencies: ["TagStreamRuntime", "TagStreamCore", "TagStreamSimulation", "Kafka", "Redis", "TestServers"],
             resources: []
         ),
     ]

@@ -130,6 +130,14 @@ public final class KafkaConsumer {
         try body(list)
     }
 
+    private func withList(_ offsets: [TopicPartition: Int64],
+                          _ body: (UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) throws(KafkaError) -> Void) throws(KafkaError) {
+        let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for (tp, offset) in offsets { rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition).pointee.offset = offset }
+        try body(list)
+    }
+
     /// The offset after the last record now in a partition (its high watermark), asked of the leader.
     public func endOffset(of tp: TopicPartition, timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> Int64 {
         var low: Int64 = 0, high: Int64 = 0
@@ -138,12 +146,43 @@ public final class KafkaConsumer {
         return high
     }
 
-    /// Commits the offsets after the records returned so far; `async` returns without waiting.
-    public func commit(async: Bool = false) throws(KafkaError) {
-        let err = rd_kafka_commit(handle.pointer, nil, async ? 1 : 0)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
-            throw KafkaError(err, context: "commit")
+    /// Commits these next offsets for the group (the partitions need not be assigned to this
+    /// consumer); `async` returns without waiting.
+    public func commit(_ offsets: [TopicPartition: Int64], async: Bool = false) throws(KafkaError) {
+        guard !offsets.isEmpty else { return }
+        try withList(offsets) { list throws(KafkaError) in
+            let err = rd_kafka_commit(handle.pointer, list, async ? 1 : 0)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET else {
+                throw KafkaError(err, context: "commit")
+            }
         }
+    }
+
+    /// Reads these partitions from these offsets, outside any group's rebalancing (instead of `subscribe`).
+    public func assign(_ offsets: [TopicPartition: Int64]) throws(KafkaError) {
+        try withList(offsets) { list throws(KafkaError) in
+            let err = rd_kafka_assign(handle.pointer, list)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "assign") }
+        }
+    }
+
+    /// The partitions of a topic, from the cluster's metadata.
+    public func partitions(of topic: String, timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> [TopicPartition] {
+        guard let rkt = rd_kafka_topic_new(handle.pointer, topic, nil) else {
+            throw KafkaError(code: KafkaError.unknownTopic, message: "cannot open topic \(topic)")
+        }
+        defer { rd_kafka_topic_destroy(rkt) }
+        var metadata: UnsafePointer<rd_kafka_metadata>?
+        let err = rd_kafka_metadata(handle.pointer, 0, rkt, &metadata, timeoutMilliseconds)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let metadata else { throw KafkaError(err, context: "metadata of \(topic)") }
+        defer { rd_kafka_metadata_destroy(metadata) }
+        guard metadata.pointee.topic_cnt == 1, metadata.pointee.topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR else {
+            throw KafkaError(metadata.pointee.topic_cnt == 1 ? metadata.pointee.topics[0].err : RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+                             context: "metadata of \(topic)")
+        }
+        let described = metadata.pointee.topics[0]
+        return (0..<Int(described.partition_cnt)).map { TopicPartition(topic: topic, partition: described.partitions[$0].id) }
+            .sorted { $0.partition < $1.partition }
     }
 
     /// Leaves the group cleanly.

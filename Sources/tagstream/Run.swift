@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Kafka
 import Logging
+import Redis
 import TagStreamCore
 import TagStreamRuntime
 
@@ -27,10 +28,23 @@ struct Run: ParsableCommand {
     @Option(help: "Seconds without records after which a partition stops holding the watermark back.")
     var idleTimeout: Double = 30
 
+    @Option(help: "Checkpoint to this Redis server (redis://[user:password@]host:port/db): restarts lose and duplicate nothing.")
+    var redis: String?
+
+    @Option(help: "Time between checkpoints (e.g. 10s).")
+    var checkpointInterval = TimeSpan(milliseconds: 10_000)
+
+    @Option(help: "When Redis holds no checkpoint but the group has committed offsets: fail, or reset (empty state from the committed offsets).")
+    var onMissingCheckpoint = MissingCheckpointPolicy.fail
+
+    @Option(help: "Key prefix of the profile store in Redis (user and community hashes).")
+    var profilePrefix = "tagstream"
+
     func validate() throws {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X takes key=value, got '\(property)'.")
         }
+        guard checkpointInterval.milliseconds > 0 else { throw ValidationError("--checkpoint-interval must be positive.") }
     }
 
     func run() throws {
@@ -38,6 +52,13 @@ struct Run: ParsableCommand {
         var options = LiveOptions(pipeline: try loadPipeline(pipeline), brokers: brokers, group: group)
         options.stopAtEnd = stopAtEnd
         options.idleTimeout = idleTimeout
+        if let redis {
+            var checkpoints = LiveCheckpointOptions(redis: try RedisURL(redis))
+            checkpoints.interval = TimeInterval(checkpointInterval.milliseconds) / 1000
+            checkpoints.onMissing = onMissingCheckpoint
+            checkpoints.profilePrefix = profilePrefix
+            options.checkpoints = checkpoints
+        }
         for property in properties {
             let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
             options.properties[parts[0]] = parts[1]
@@ -56,9 +77,11 @@ struct Run: ParsableCommand {
                 progress.update("run: \(counts.total) records in (accepted \(counts.accepted)), out: "
                                 + tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
             }
-        } catch let error as KafkaError {
+        } catch {
             progress.finish()
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            let message = (error as? KafkaError)?.message ?? (error as? SnapshotError)?.message ?? (error as? RedisError)?.description
+            guard let message else { throw error }
+            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
             throw ExitCode(2)
         }
         progress.finish()
@@ -73,3 +96,5 @@ struct Run: ParsableCommand {
         print("Final state: \(state.users) users; lifecycle: \(list(state.lifecycle)); tier: \(list(state.tier))")
     }
 }
+
+extension MissingCheckpointPolicy: ExpressibleByArgument {}

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Redis
 import TagStreamCore
 import TagStreamRuntime
 
@@ -8,7 +9,7 @@ struct TagStream: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tagstream",
         abstract: "Streaming real-time tagging for community group-buying platforms.",
-        subcommands: [Replay.self, Run.self, Demo.self, Generate.self, Validate.self, Cluster.self])
+        subcommands: [Replay.self, Run.self, Demo.self, Generate.self, Validate.self, Cluster.self, Checkpoints.self])
 }
 
 /// An instant given on the command line: epoch milliseconds or RFC 3339.
@@ -59,6 +60,9 @@ struct Replay: ParsableCommand {
     @Option(help: "Keep checkpoints here; a rerun with the same arguments resumes from the latest one.")
     var checkpointDir: String?
 
+    @Option(help: "Keep checkpoints in this Redis server (redis://[user:password@]host:port/db) instead.")
+    var redis: String?
+
     @Option(help: "Input records between checkpoints.")
     var checkpointEvery = 1_000_000
 
@@ -68,22 +72,26 @@ struct Replay: ParsableCommand {
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one event file.") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be a positive number of records.") }
+        guard checkpointDir == nil || redis == nil else { throw ValidationError("Give --checkpoint-dir or --redis, not both.") }
     }
 
     func run() throws {
         var compiled = try loadPipeline(pipeline)
         if let lateness { compiled.time.lateness = lateness }
+        let checkpoints: CheckpointLocation? = try redis.map { .redis(try RedisURL($0)) } ?? checkpointDir.map { .directory($0) }
         let job: ReplayJob
         do {
             job = try ReplayJob(options: ReplayOptions(
                 pipeline: compiled, inputs: files, outputDirectory: out, until: until?.milliseconds,
-                checkpointDirectory: checkpointDir, checkpointEvery: checkpointEvery))
+                checkpoints: checkpoints, checkpointEvery: checkpointEvery))
         } catch let error as FileError {
             throw ValidationError(error.description)
         } catch let error as SnapshotError {
-            throw ValidationError("cannot resume from \(checkpointDir ?? ""): \(error.message)")
+            throw ValidationError("cannot resume from \(checkpoints?.description ?? ""): \(error.message)")
+        } catch let error as RedisError {
+            throw ValidationError(error.description)
         }
-        if job.resumed { FileHandle.standardError.write(Data("resuming from the checkpoint in \(checkpointDir ?? "")\n".utf8)) }
+        if job.resumed { FileHandle.standardError.write(Data("resuming from the checkpoint in \(checkpoints?.description ?? "")\n".utf8)) }
         let summary = try job.run()
         print(summary.text)
         print("Results in \(out)/ (summary.json, \(ReplayOutput.allFiles.joined(separator: ", ")))")

@@ -38,8 +38,16 @@ import Testing
             #expect(n > lastByKey[key, default: -1], "records of \(key) out of order")
             lastByKey[key] = n
         }
-        try consumer.commit()
+        var next: [TopicPartition: Int64] = [:]
+        for record in records {
+            let tp = TopicPartition(topic: record.topic, partition: record.partition)
+            next[tp] = max(next[tp, default: 0], record.offset + 1)
+        }
+        try consumer.commit(next)
         consumer.close()
+        let other = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "round-trip"))
+        #expect(try other.committed(Array(next.keys)) == next)
+        #expect(try other.partitions(of: "events").map(\.partition) == [0, 1, 2, 3])
     }
 
     @Test func producerRidesOutABrokerOutageAndTransientErrors() throws {

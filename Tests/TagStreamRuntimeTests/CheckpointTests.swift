@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TagStreamCore
 @testable import TagStreamRuntime
+import TestServers
 
 /// Snapshots and replay checkpoints: a resumed run is byte-identical to an uninterrupted one.
 @Suite struct CheckpointTests {
@@ -52,14 +53,17 @@ import TagStreamCore
         #expect(straight == resumed, "cuts at \(cuts.sorted())")
     }
 
-    @Test func replayKilledAtRandomMomentsResumesToByteIdenticalFiles() throws {
+    @Test(arguments: ["directory", "redis"])
+    func replayKilledAtRandomMomentsResumesToByteIdenticalFiles(store: String) throws {
         let files = try Self.messyEvents("kill")
         let reference = try Fixtures.temporaryDirectory("kill-ref")
         try Fixtures.replay(files, into: reference)
 
-        let out = try Fixtures.temporaryDirectory("kill-out"), checkpoints = try Fixtures.temporaryDirectory("kill-ck")
+        let out = try Fixtures.temporaryDirectory("kill-out")
+        let redis = store == "redis" ? try RedisServer() : nil
+        let location = try redis.map { ["--redis", $0.url] } ?? ["--checkpoint-dir", Fixtures.temporaryDirectory("kill-ck").path]
         let arguments = ["replay", "--pipeline", Fixtures.referencePipeline, "--out", out.path,
-                         "--checkpoint-dir", checkpoints.path, "--checkpoint-every", "5000"] + files
+                         "--checkpoint-every", "5000"] + location + files
         var kills = 0
         for delay in [0.4, 0.7, 1.0, 1.3, 1.6] {
             let process = try Fixtures.launch(arguments)
@@ -77,6 +81,7 @@ import TagStreamCore
             #expect(try Data(contentsOf: reference.appendingPathComponent(name)) == Data(contentsOf: out.appendingPathComponent(name)),
                     "\(name) differs after \(kills) kills")
         }
+        if let redis { #expect(try redis.cli(["--scan", "--pattern", "tagstream:checkpoint:*"]).isEmpty, "a finished replay leaves no checkpoint") }
     }
 
     @Test func damagedOrForeignCheckpointsAreRefusedClearly() throws {

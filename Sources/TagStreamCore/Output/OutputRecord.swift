@@ -24,6 +24,9 @@ public struct CommunityFigures: Sendable, Equatable {
     public var sleeping: Int
     public var topSkus: [(sku: Int32, quantity: Money)]
 
+    /// Sleeping customers over customers (0 without customers).
+    public var sleepingRatio: Double { customers > 0 ? Double(sleeping) / Double(customers) : 0 }
+
     public static func == (a: Self, b: Self) -> Bool {
         a.customers == b.customers && a.active == b.active && a.gmv == b.gmv && a.orders == b.orders
             && a.sleeping == b.sleeping && a.topSkus.elementsEqual(b.topSkus, by: { $0.sku == $1.sku && $0.quantity == $1.quantity })

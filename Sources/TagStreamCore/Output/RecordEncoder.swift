@@ -39,7 +39,7 @@ public struct RecordEncoder {
             writer.key("gmv_30d"); writer.raw(figures.gmv.description)
             writer.key("orders_7d"); writer.integer(Int64(figures.orders))
             writer.key("sleeping_ratio")
-            writer.number(figures.customers > 0 ? Double(figures.sleeping) / Double(figures.customers) : 0)
+            writer.number(figures.sleepingRatio)
             writer.key("top_skus_7d")
             writer.beginArray()
             for entry in figures.topSkus {

@@ -2,6 +2,7 @@ import DequeModule
 import Foundation
 import Kafka
 import Logging
+import Redis
 import TagStreamCore
 
 /// What a live run consumes and produces.
@@ -20,6 +21,9 @@ public struct LiveOptions: Sendable {
     public var commitInterval: TimeInterval = 5
     /// A consumer that gets no partitions within this time is an error. Default: 30 s.
     public var assignmentTimeout: TimeInterval = 30
+    /// Checkpoints in Redis, for restarts that lose nothing and duplicate nothing; nil: none
+    /// (offsets are still committed, and a restart begins with empty state).
+    public var checkpoints: LiveCheckpointOptions?
 
     public init(pipeline: Pipeline, brokers: String, group: String? = nil) {
         self.pipeline = pipeline
@@ -48,6 +52,10 @@ public final class LiveJob: @unchecked Sendable {
     /// With `stopAtEnd`: each partition's end offset when the run began.
     private var endOffsets: [Int: Int64] = [:]
     private var lastRecord: [Int: Date] = [:]
+    /// The offset after the last record processed, per partition; -1: none yet.
+    private var nextOffsets: [Int64] = []
+    private var checkpointer: LiveCheckpointer?
+    private var suppressor = OutputSuppressor()
     private var encoder = RecordEncoder()
     private var deadLetterRecord = DeadLetterRecord()
     private let stopRequested = LockedFlag()
@@ -63,7 +71,11 @@ public final class LiveJob: @unchecked Sendable {
         consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: options.properties), logger: logger)
         producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: options.properties), logger: logger)
         processor = Processor(pipeline: options.pipeline, partitions: 0)
+        checkpointer = options.checkpoints.map { LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, logger: logger) }
     }
+
+    /// Why the run cannot go on normally (e.g. the checkpoint store is unavailable); nil when healthy.
+    public var degradedReason: String? { checkpointer?.degradedReason }
 
     /// Asks `run` to drain and return.
     public func stop() { stopRequested.set() }
@@ -72,6 +84,7 @@ public final class LiveJob: @unchecked Sendable {
     /// applies what it holds, flushes the producer and commits offsets.
     public func run(status: (OutcomeCounts, OutputTally) -> Void = { _, _ in }) throws -> OutcomeCounts {
         let topics = options.pipeline.topics
+        if let checkpointer { try restore(with: checkpointer) }
         try consumer.subscribe([topics.clickstream, topics.orders])
         let started = Date()
         var lastStatus = Date(), lastCommit = Date()
@@ -86,9 +99,11 @@ public final class LiveJob: @unchecked Sendable {
                 lastStatus = Date()
                 status(processor.counts, tally)
             }
-            if Date().timeIntervalSince(lastCommit) >= options.commitInterval {
+            if let checkpointer {
+                if checkpointer.isDue { try checkpoint(with: checkpointer) }
+            } else if Date().timeIntervalSince(lastCommit) >= options.commitInterval {
                 lastCommit = Date()
-                try consumer.commit(async: true)
+                try consumer.commit(processedOffsets, async: true)
             }
             if options.stopAtEnd, events.isEmpty, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
             if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
@@ -104,7 +119,8 @@ public final class LiveJob: @unchecked Sendable {
         }
         try produceRecords()
         try producer.flush()
-        try consumer.commit()
+        if let checkpointer { try checkpoint(with: checkpointer, final: true) }
+        else { try consumer.commit(processedOffsets) }
         consumer.close()
         status(processor.counts, tally)
         return processor.counts
@@ -144,7 +160,8 @@ public final class LiveJob: @unchecked Sendable {
             }
             if !processor.sequencer.partitions[p].isActive { processor.setPartition(p, active: true) }
             try process(record, partition: p)
-            if queues[p].count < Self.resumeBelow, paused.remove(p) != nil { try consumer.resume([topicPartitions[p]]) }
+            nextOffsets[p] = record.offset + 1
+            if queues[p].count < Self.resumeBelow, paused.remove(p) != nil, !consumptionHeld { try consumer.resume([topicPartitions[p]]) }
         }
     }
 
@@ -159,9 +176,9 @@ public final class LiveJob: @unchecked Sendable {
         let outcome = record.value.withUnsafeBufferPointer { processor.process($0, partition: p) }
         switch outcome {
         case .deadLetter(let reason):
-            try producer.send(topic: options.pipeline.topics.deadLetters, key: record.key, value: deadLetter(record, reason))
+            try send(topic: options.pipeline.topics.deadLetters, key: record.key, value: deadLetter(record, reason))
         case .late:
-            try producer.send(topic: options.pipeline.topics.late, key: record.key, value: record.value)
+            try send(topic: options.pipeline.topics.late, key: record.key, value: record.value)
         case .accepted, .duplicate, .ignored, .blank:
             break
         }
@@ -182,6 +199,7 @@ public final class LiveJob: @unchecked Sendable {
         partitions[tp] = p
         topicPartitions.append(tp)
         queues.append(Deque())
+        nextOffsets.append(-1)
         lastRecord[p] = Date()
         logger.info("consuming \(tp)")
         return p
@@ -214,11 +232,79 @@ public final class LiveJob: @unchecked Sendable {
                 }
                 let key = record.user >= 0 ? symbols.users[record.user] : record.community >= 0 ? symbols.communities[record.community] : ""
                 let value = encoder.encode(record, symbols: symbols)
-                try producer.send(topic: topic, key: Array(key.utf8), value: value)
+                try send(topic: topic, key: Array(key.utf8), value: value)
+                checkpointer?.profiles?.add(record, symbols: symbols)
                 tally.count(record)
                 onRecord?(record.kind, value)
             }
         }
+    }
+
+    /// Produces a record, unless it is already in its topic from before a restart.
+    private func send(topic: String, key: [UInt8]?, value: [UInt8]) throws {
+        if !suppressor.isEmpty, suppressor.suppress(topic: topic, key: key, value: value) { return }
+        try producer.send(topic: topic, key: key, value: value)
+    }
+
+    /// The offsets after the records processed so far, per partition.
+    private var processedOffsets: [TopicPartition: Int64] {
+        Dictionary(uniqueKeysWithValues: zip(topicPartitions, nextOffsets).filter { $0.1 >= 0 })
+    }
+
+    /// Continues from the latest checkpoint: its state, its input offsets (committed for the group,
+    /// so that the assignment starts there) and the suppression of outputs already produced.
+    private func restore(with checkpointer: LiveCheckpointer) throws {
+        let inputs = try [options.pipeline.topics.clickstream, options.pipeline.topics.orders].flatMap { try consumer.partitions(of: $0) }
+        guard let checkpoint = try checkpointer.latest(hasCommittedOffsets: { try !consumer.committed(inputs).values.allSatisfy { $0 < 0 } }) else { return }
+        for tp in checkpoint.partitions { _ = partitionIndex(tp) }
+        try processor.restore(checkpoint.processor)
+        nextOffsets = checkpoint.nextOffsets
+        tally = checkpoint.tally
+        try consumer.commit(checkpoint.inputOffsets)
+        let reader = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group + ".restore", properties: options.properties), logger: logger)
+        suppressor = try OutputSuppressor.read(after: checkpoint.outputEnds, consumer: reader, logger: logger)
+    }
+
+    /// Takes a checkpoint once every output so far is acknowledged; then commits the input
+    /// offsets (for lag monitoring) and writes the profile store.
+    private func checkpoint(with checkpointer: LiveCheckpointer, final: Bool = false) throws {
+        try produceRecords()
+        try producer.flush()
+        var ends: [TopicPartition: Int64] = [:]
+        for tp in try outputPartitions() { ends[tp] = try consumer.endOffset(of: tp) }
+        let checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends,
+                                        tally: tally, processor: processor.snapshot())
+        let saved = try checkpointer.save(checkpoint, processor: processor)
+        if saved { try consumer.commit(checkpoint.inputOffsets, async: !final) }
+        if checkpointer.holdsConsumption != consumptionHeld { try holdConsumption(!consumptionHeld) }
+    }
+
+    /// Whether consumption is paused until a checkpoint succeeds.
+    private var consumptionHeld = false
+
+    /// Pauses every partition, or resumes those not paused for a full queue.
+    private func holdConsumption(_ hold: Bool) throws {
+        consumptionHeld = hold
+        let affected = topicPartitions.indices.filter { !paused.contains($0) }.map { topicPartitions[$0] }
+        if hold {
+            logger.warning("pausing consumption until a checkpoint succeeds")
+            try consumer.pause(affected)
+        } else {
+            logger.notice("resuming consumption")
+            try consumer.resume(affected)
+        }
+    }
+
+    private var knownOutputPartitions: [TopicPartition] = []
+
+    /// Every partition of every output topic (asked of the cluster once).
+    private func outputPartitions() throws -> [TopicPartition] {
+        if knownOutputPartitions.isEmpty {
+            let topics = options.pipeline.topics
+            knownOutputPartitions = try [topics.tags, topics.alerts, topics.coupons, topics.communityStats, topics.deadLetters, topics.late]
+                .flatMap { try consumer.partitions(of: $0) }
+        }
+        return knownOutputPartitions
     }
 
     /// The dead-letter record: the reason, where the record came from, and its original bytes.

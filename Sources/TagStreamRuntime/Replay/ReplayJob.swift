@@ -10,17 +10,17 @@ public struct ReplayOptions: Sendable {
     /// Events after this instant are not applied; timers fire up to it. Nil: up to the largest `ts`.
     public var until: Int64?
     /// Where checkpoints go; nil: no checkpoints.
-    public var checkpointDirectory: String?
+    public var checkpoints: CheckpointLocation?
     /// Input records between checkpoints. Default: 1,000,000.
     public var checkpointEvery = 1_000_000
 
     public init(pipeline: Pipeline, inputs: [String], outputDirectory: String, until: Int64? = nil,
-                checkpointDirectory: String? = nil, checkpointEvery: Int = 1_000_000) {
+                checkpoints: CheckpointLocation? = nil, checkpointEvery: Int = 1_000_000) {
         self.pipeline = pipeline
         self.inputs = inputs
         self.outputDirectory = outputDirectory
         self.until = until
-        self.checkpointDirectory = checkpointDirectory
+        self.checkpoints = checkpoints
         self.checkpointEvery = checkpointEvery
     }
 }
@@ -42,7 +42,9 @@ public final class ReplayJob {
         readers = try options.inputs.map { try LineReader(path: $0) }
         finished = Array(repeating: false, count: options.inputs.count)
         processor = Processor(pipeline: options.pipeline, partitions: options.inputs.count, until: options.until)
-        checkpoints = try options.checkpointDirectory.map { try DirectoryCheckpointStore(directory: $0) }
+        // One backtest's checkpoints are apart from another's: the group names its input files.
+        let group = String(format: "replay-%016llx", FNV1a64.hash(options.inputs.joined(separator: "\n")))
+        checkpoints = try options.checkpoints?.store(pipeline: options.pipeline.name, group: group)
         if let saved = try checkpoints?.load() {
             let position = try ReplayCheckpoint.restore(saved, options: options, into: &processor)
             for (p, reader) in readers.enumerated() {
@@ -90,7 +92,8 @@ public final class ReplayJob {
         let position = ReplayCheckpoint.Position(
             offsets: readers.map(\.offset), lines: readers.map(\.lineNumber), finished: finished,
             outputSizes: output.sizes, tally: output.tally)
-        try checkpoints?.save(try ReplayCheckpoint.encode(position, options: options, processor: processor))
+        try checkpoints?.save(try ReplayCheckpoint.encode(position, options: options, processor: processor),
+                              summary: CheckpointSummary(processor: processor))
     }
 
     /// The unfinished partition that holds the engine's watermark back (the lowest; ties: the first).

@@ -1,0 +1,51 @@
+import Foundation
+import Kafka
+import TagStreamCore
+
+/// What a live run checkpoints: the partitions the engine knows (in its own order), where each
+/// input partition continues, where each output partition ended, the output counts so far and
+/// the processor's snapshot (engine and sequencer with its buffer).
+struct LiveCheckpoint {
+    var partitions: [TopicPartition]
+    /// The offset after the last record processed, per partition in `partitions`; -1: none yet.
+    var nextOffsets: [Int64]
+    /// Each output partition's end offset once every output so far was acknowledged.
+    var outputEnds: [TopicPartition: Int64]
+    var tally: OutputTally
+    var processor: [UInt8]
+
+    /// The input offsets to continue from.
+    var inputOffsets: [TopicPartition: Int64] {
+        Dictionary(uniqueKeysWithValues: zip(partitions, nextOffsets).filter { $0.1 >= 0 })
+    }
+
+    func encode(pipeline: Pipeline) throws -> [UInt8] {
+        var w = SnapshotWriter()
+        w.write(partitions) { w, tp in w.write(tp.topic); w.write(tp.partition) }
+        w.write(nextOffsets) { w, offset in w.write(offset) }
+        w.write(outputEnds.sorted { $0.key.description < $1.key.description }) { w, end in
+            w.write(end.key.topic); w.write(end.key.partition); w.write(end.value)
+        }
+        w.write(raw: Array(try JSONEncoder().encode(tally)))
+        w.write(raw: processor)
+        return SnapshotEnvelope.seal(w.bytes, pipelineFingerprint: pipeline.fingerprint)
+    }
+
+    static func decode(_ bytes: [UInt8], pipeline: Pipeline) throws -> LiveCheckpoint {
+        var r = SnapshotReader(try SnapshotEnvelope.open(bytes, pipelineFingerprint: pipeline.fingerprint))
+        let partitions = try r.readArray { TopicPartition(topic: try $0.readString(), partition: try $0.readInt32()) }
+        let nextOffsets = try r.readArray { try $0.readInt64() }
+        let ends = try r.readArray { (TopicPartition(topic: try $0.readString(), partition: try $0.readInt32()), try $0.readInt64()) }
+        let tally = try JSONDecoder().decode(OutputTally.self, from: Data(try r.readRaw()))
+        guard nextOffsets.count == partitions.count else { throw SnapshotError("checkpoint is corrupt: offsets do not match partitions") }
+        return LiveCheckpoint(partitions: partitions, nextOffsets: nextOffsets, outputEnds: Dictionary(uniqueKeysWithValues: ends),
+                              tally: tally, processor: try r.readRaw())
+    }
+
+    /// For operators: offsets by `topic[partition]`, and the engine's size.
+    func summary(_ processor: Processor) -> CheckpointSummary {
+        CheckpointSummary(processor: processor,
+                          inputs: Dictionary(uniqueKeysWithValues: inputOffsets.map { ($0.key.description, $0.value) }),
+                          outputs: Dictionary(uniqueKeysWithValues: outputEnds.map { ($0.key.description, $0.value) }))
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Logging
+import Redis
+import TagStreamCore
+
+/// What to do when Redis holds no checkpoint but the group has committed offsets (Redis lost its data).
+public enum MissingCheckpointPolicy: String, Sendable, CaseIterable {
+    /// Stop with a clear message.
+    case fail
+    /// Start with empty state from the group's committed offsets.
+    case reset
+}
+
+/// Checkpoints of a live run in Redis.
+public struct LiveCheckpointOptions: Sendable {
+    public var redis: RedisURL
+    /// Default: 10 s.
+    public var interval: TimeInterval = 10
+    public var onMissing = MissingCheckpointPolicy.fail
+    /// The profile store's key prefix; nil: no profile store. Default: `tagstream`.
+    public var profilePrefix: String? = "tagstream"
+    /// While checkpoints fail, the run goes on for this long after the last good one (its outputs
+    /// stay exactly-once: a restart suppresses them), then pauses consumption until one succeeds.
+    public var maxDelay: TimeInterval = 30
+
+    public init(redis: RedisURL) { self.redis = redis }
+}
+
+/// Takes a live run's checkpoints: when they are due, whether the store is reachable, and the
+/// profile store written after each one. Not thread-safe: the run loop owns it.
+final class LiveCheckpointer {
+    let store: RedisCheckpointStore
+    let profiles: ProfileStore?
+    private let options: LiveCheckpointOptions
+    private let pipeline: Pipeline
+    private let logger: Logger
+    private var lastSaved = Date()
+    private var lastAttempt = Date()
+    /// Set while checkpoints fail.
+    private(set) var degradedReason: String?
+
+    init(options: LiveCheckpointOptions, pipeline: Pipeline, group: String, logger: Logger) {
+        self.options = options
+        self.pipeline = pipeline
+        self.logger = logger
+        store = RedisCheckpointStore(client: RedisClient(url: options.redis), pipeline: pipeline.name, group: group)
+        profiles = options.profilePrefix.map(ProfileStore.init)
+    }
+
+    /// Due every interval; every second while the store is unavailable.
+    var isDue: Bool { Date().timeIntervalSince(lastAttempt) >= (degradedReason == nil ? options.interval : 1) }
+
+    /// Whether consumption must pause: checkpoints have failed for longer than `maxDelay`.
+    var holdsConsumption: Bool { degradedReason != nil && Date().timeIntervalSince(lastSaved) > options.maxDelay }
+
+    /// The latest complete checkpoint; nil when there is none and the run may begin afresh.
+    func latest(hasCommittedOffsets: () throws -> Bool) throws -> LiveCheckpoint? {
+        try store.removeIncomplete()
+        guard let manifest = try store.latestID().map(store.manifest) else {
+            guard try hasCommittedOffsets() else { return nil }
+            let situation = "Redis (\(options.redis)) holds no checkpoint under \(store.namespace), but the group has committed offsets: the checkpoints were lost"
+            switch options.onMissing {
+            case .fail:
+                throw SnapshotError("\(situation). Restore Redis, or start with --on-missing-checkpoint=reset to continue from the committed offsets with empty state.")
+            case .reset:
+                logger.warning("\(situation); continuing from the committed offsets with empty state (--on-missing-checkpoint=reset)")
+                return nil
+            }
+        }
+        let checkpoint = try LiveCheckpoint.decode(try store.load(manifest.id), pipeline: pipeline)
+        logger.info("restoring checkpoint \(manifest.id) of \(manifest.createdAt): \(manifest.summary.users) users, event time \(manifest.summary.eventTime ?? "-")")
+        return checkpoint
+    }
+
+    /// Saves a checkpoint, then the profile changes; false when the store is unavailable (the run
+    /// is then degraded and tries again every second).
+    func save(_ checkpoint: LiveCheckpoint, processor: Processor) throws -> Bool {
+        lastAttempt = Date()
+        do {
+            try store.save(try checkpoint.encode(pipeline: pipeline), summary: checkpoint.summary(processor))
+            try profiles?.flush(to: store.client)
+        } catch let error as RedisError where !error.isAccessDenied {
+            if degradedReason == nil { logger.warning("degraded: checkpoint store unavailable (\(error))") }
+            degradedReason = "checkpoint store unavailable"
+            return false
+        }
+        if degradedReason != nil { logger.notice("checkpoint store available again") }
+        degradedReason = nil
+        lastSaved = Date()
+        return true
+    }
+}

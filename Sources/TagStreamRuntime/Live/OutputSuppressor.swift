@@ -1,0 +1,63 @@
+import Foundation
+import Kafka
+import Logging
+import TagStreamCore
+
+/// Exactly-once output without broker transactions (DESIGN, "Checkpoints and exactly-once"):
+/// after a restore the engine creates again, byte for byte, the records it had produced after
+/// the checkpoint. This holds the records already in the output topics past the checkpoint's end
+/// offsets, and suppresses each once when it is produced again.
+struct OutputSuppressor {
+    private var pending: [UInt64: Int] = [:]
+    /// Records suppressed so far.
+    private(set) var suppressed = 0
+
+    var isEmpty: Bool { pending.isEmpty }
+
+    /// Reads every output partition from its checkpoint end offset to its current end.
+    static func read(after ends: [TopicPartition: Int64], consumer: KafkaConsumer, logger: Logger) throws -> OutputSuppressor {
+        var suppressor = OutputSuppressor()
+        var targets: [TopicPartition: Int64] = [:]
+        for (tp, end) in ends {
+            let now = try consumer.endOffset(of: tp)
+            if now > end { targets[tp] = now }
+        }
+        guard !targets.isEmpty else { return suppressor }
+        try consumer.assign(ends.filter { targets[$0.key] != nil })
+        var remaining = Set(targets.keys)
+        let deadline = Date().addingTimeInterval(120)
+        while !remaining.isEmpty {
+            guard Date() < deadline else {
+                throw KafkaError(code: -1_003, message: "could not read the output topics back to the checkpoint within 120 s (\(remaining.map(\.description).sorted().joined(separator: ", ")))")
+            }
+            for event in consumer.poll(maxEvents: 10_000, timeoutMilliseconds: 100) {
+                guard case .record(let record) = event else { continue }
+                let tp = TopicPartition(topic: record.topic, partition: record.partition)
+                guard let target = targets[tp], record.offset < target else { continue }
+                suppressor.pending[identity(topic: record.topic, key: record.key, value: record.value), default: 0] += 1
+                if record.offset + 1 >= target { remaining.remove(tp) }
+            }
+        }
+        consumer.close()
+        logger.info("\(suppressor.pending.values.reduce(0, +)) output records are already past the checkpoint and will not be produced again")
+        return suppressor
+    }
+
+    /// Whether this record is already in its topic (then it is counted and not to be produced).
+    mutating func suppress(topic: String, key: [UInt8]?, value: [UInt8]) -> Bool {
+        let id = Self.identity(topic: topic, key: key, value: value)
+        guard let n = pending[id] else { return false }
+        pending[id] = n > 1 ? n - 1 : nil
+        suppressed += 1
+        return true
+    }
+
+    private static func identity(topic: String, key: [UInt8]?, value: [UInt8]) -> UInt64 {
+        var hash = FNV1a64()
+        hash.add(topic)
+        hash.add(bytes: key ?? [])
+        hash.add(bytes: CollectionOfOne(0x1F))
+        hash.add(bytes: value)
+        return hash.value
+    }
+}
