@@ -40,6 +40,9 @@ struct Run: ParsableCommand {
     @Option(help: "Key prefix of the profile store in Redis (user and community hashes).")
     var profilePrefix = "tagstream"
 
+    @Option(help: "While Redis is unavailable, go on this long after the last checkpoint, then pause consumption.")
+    var checkpointMaxDelay = TimeSpan(milliseconds: 30_000)
+
     func validate() throws {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X takes key=value, got '\(property)'.")
@@ -57,6 +60,7 @@ struct Run: ParsableCommand {
             checkpoints.interval = TimeInterval(checkpointInterval.milliseconds) / 1000
             checkpoints.onMissing = onMissingCheckpoint
             checkpoints.profilePrefix = profilePrefix
+            checkpoints.maxDelay = TimeInterval(checkpointMaxDelay.milliseconds) / 1000
             options.checkpoints = checkpoints
         }
         for property in properties {

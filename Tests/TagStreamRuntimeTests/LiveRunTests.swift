@@ -7,8 +7,8 @@ import TagStreamCore
 /// Live mode on the embedded Kafka cluster (the real protocol): a backfill gives replay's records.
 @Suite(.serialized) struct LiveRunTests {
     /// Produces each `<stream>-<i>.jsonl` line to partition i of that stream's topic, keyed by its user.
-    static func produce(_ files: [String], to cluster: EmbeddedKafkaCluster, topics: Topics) throws {
-        let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+    static func produce(_ files: [String], to cluster: EmbeddedKafkaCluster, topics: Topics, properties: [String: String] = [:]) throws {
+        let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers, properties: properties))
         for file in files {
             let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             let parts = name.split(separator: "-")

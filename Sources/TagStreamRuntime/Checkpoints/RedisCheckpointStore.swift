@@ -141,6 +141,11 @@ public final class RedisCheckpointStore: CheckpointStore {
         }
     }
 
+    /// Fails with Redis's message unless this connection may write the store's keys (ACL).
+    public func verifyWritable() throws {
+        _ = try client.transaction([["SET", key("probe"), "1"], ["DEL", key("probe")]])
+    }
+
     /// Deletes the chunks of checkpoints that were never completed (a run stopped while writing).
     public func removeIncomplete() throws {
         let complete = Set(try ids())

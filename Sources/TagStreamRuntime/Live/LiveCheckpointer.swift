@@ -55,6 +55,7 @@ final class LiveCheckpointer {
 
     /// The latest complete checkpoint; nil when there is none and the run may begin afresh.
     func latest(hasCommittedOffsets: () throws -> Bool) throws -> LiveCheckpoint? {
+        try store.verifyWritable()
         try store.removeIncomplete()
         guard let manifest = try store.latestID().map(store.manifest) else {
             guard try hasCommittedOffsets() else { return nil }

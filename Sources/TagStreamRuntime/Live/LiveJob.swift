@@ -187,9 +187,9 @@ public final class LiveJob: @unchecked Sendable {
     /// Every assigned partition holds the watermark back from the start, even before its first
     /// record, as every file does in a replay.
     private func registerAssignedPartitions() throws {
-        for tp in try consumer.assignment() where partitions[tp] == nil {
+        for tp in try consumer.assignment() {
             let p = partitionIndex(tp)
-            if options.stopAtEnd { endOffsets[p] = try consumer.endOffset(of: tp) }
+            if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = try consumer.endOffset(of: tp) }
         }
     }
 
