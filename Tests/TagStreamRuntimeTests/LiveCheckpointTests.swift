@@ -125,3 +125,143 @@ import Testing
         #expect(deadLetters == summary.deadLetter)
     }
 }
+
+/// Redis faults in live mode, checkpoints for operators, and the profile store.
+@Suite(.serialized) struct LiveCheckpointFaultTests {
+    static func smallEvents(_ name: String, users: Int = 600) throws -> (files: [String], replayed: URL) {
+        let files = try Fixtures.generateEvents(["--users", "\(users)", "--days", "60", "--seed", "5", "--partitions", "4",
+                                                 "--dup-rate", "0.002", "--bad-rate", "0.002"],
+                                                into: try Fixtures.temporaryDirectory("\(name)-in"))
+        let replayed = try Fixtures.temporaryDirectory("\(name)-replay")
+        try Fixtures.replay(files, into: replayed)
+        return (files, replayed)
+    }
+
+    static func engine(_ cluster: EmbeddedKafkaCluster, _ redis: RedisServer, group: String, extra: [String] = []) throws -> LiveCheckpointTests.Engine {
+        LiveCheckpointTests.Engine(cluster: cluster, redisURL: redis.url, group: group,
+                                   log: try Fixtures.temporaryDirectory(group).appendingPathComponent("run.log"), extra: extra)
+    }
+
+    /// Every user's profile hash equals what replay's tag records leave: the last tag per group,
+    /// the community and time of the user's last tag record.
+    static func expectProfilesMatch(_ replayed: URL, redis: RedisServer) throws {
+        var expected: [String: [String: String]] = [:]
+        for line in try String(contentsOf: replayed.appendingPathComponent("tags.jsonl"), encoding: .utf8).split(separator: "\n") {
+            let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let user = record["user_id"] as! String
+            var profile = expected[user, default: [:]]
+            profile[record["group"] as! String] = record["tag"] as? String
+            profile["community_id"] = record["community_id"] as? String
+            profile["updated_at"] = EventTime.format(Int64(record["ts"] as! Int))
+            expected[user] = profile
+        }
+        let client = RedisClient(url: try RedisURL(redis.url))
+        let users = expected.keys.sorted()
+        let replies = try client.pipeline(users.map { ["HGETALL", "tagstream:user:\($0)"] })
+        var differing: [String] = []
+        for (user, reply) in zip(users, replies) {
+            let fields = try reply.array().map { try $0.text() ?? "" }
+            let profile = Dictionary(uniqueKeysWithValues: stride(from: 0, to: fields.count, by: 2).map { (fields[$0], fields[$0 + 1]) })
+            if profile != expected[user] { differing.append("\(user): \(profile) != \(expected[user]!)") }
+        }
+        #expect(!users.isEmpty && differing.isEmpty, "\(differing.count) of \(users.count) profiles differ, e.g. \(differing.first ?? "")")
+
+        // Each community's hash holds its latest stats record's figures, as written in the record.
+        var latestStats: [String: String] = [:]
+        for line in try String(contentsOf: replayed.appendingPathComponent("community_stats.jsonl"), encoding: .utf8).split(separator: "\n") {
+            latestStats[Self.rawField("community_id", in: line).trimmingCharacters(in: ["\""])] = String(line)
+        }
+        #expect(!latestStats.isEmpty)
+        for (community, line) in latestStats {
+            let fields = try client.command(["HGETALL", "tagstream:community:\(community)"]).array().compactMap { try $0.text() }
+            let profile = Dictionary(uniqueKeysWithValues: stride(from: 0, to: fields.count, by: 2).map { (fields[$0], fields[$0 + 1]) })
+            for field in ["customers", "active_30d", "gmv_30d", "orders_7d", "sleeping_ratio", "top_skus_7d"] {
+                #expect(profile[field] == Self.rawField(field, in: line[...]), "\(community) \(field)")
+            }
+        }
+    }
+
+    /// The JSON text of a field's value in a record line (scalars and the flat `top_skus_7d` array).
+    static func rawField(_ name: String, in line: Substring) -> String {
+        let start = line.range(of: "\"\(name)\":")!.upperBound
+        let rest = line[start...]
+        if rest.first == "[" { return String(rest[...rest.firstIndex(of: "]")!]) }
+        return String(rest.prefix { $0 != "," && $0 != "}" })
+    }
+
+    @Test func aRedisOutageDegradesPausesAndResumesWithNothingLostOrDuplicated() throws {
+        let (files, replayed) = try Self.smallEvents("outage", users: 3000)
+        let redis = try RedisServer(arguments: ["--appendonly", "yes"])
+        let (cluster, topics) = try LiveCheckpointTests.cluster(with: files, partitions: 4)
+        let engine = try Self.engine(cluster, redis, group: "outage", extra: ["--checkpoint-max-delay", "2s"])
+        let store = RedisCheckpointStore(client: RedisClient(url: try RedisURL(redis.url)), pipeline: "community-grocery", group: "outage")
+        let process = try engine.launch()
+        let firstCheckpoint = Date().addingTimeInterval(60)
+        while process.isRunning, try store.latestID() == nil, Date() < firstCheckpoint { Thread.sleep(forTimeInterval: 0.05) }
+        try redis.shutdown()
+        let stopped = Date()
+        while process.isRunning, !engine.logText.contains("pausing consumption"), Date().timeIntervalSince(stopped) < 30 {
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(process.isRunning, "the run finished before the outage paused it; use more data")
+        Thread.sleep(forTimeInterval: max(0, 30 - Date().timeIntervalSince(stopped)))
+        try redis.start()
+        let deadline = Date().addingTimeInterval(120)
+        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let log = engine.logText
+        for line in ["degraded: checkpoint store unavailable", "pausing consumption", "checkpoint store available again", "resuming consumption"] {
+            #expect(log.contains(line), "the log says \(line)")
+        }
+        try LiveCheckpointTests.expectOutputsEqualReplay(replayed, cluster: cluster, topics: topics)
+        try Self.expectProfilesMatch(replayed, redis: redis)
+    }
+
+    @Test func lostCheckpointsFailUnlessToldToResetAndDamagedOnesAreRefused() throws {
+        let (files, _) = try Self.smallEvents("lost", users: 200)
+        let redis = try RedisServer()
+        let (cluster, _) = try LiveCheckpointTests.cluster(with: files, partitions: 4)
+        let engine = try Self.engine(cluster, redis, group: "lost")
+        let first = try engine.runToEnd()
+        #expect(first.status == 0, "\(first.stderr.suffix(500))")
+
+        // Operators see the checkpoint, its offsets and whether it is intact.
+        let list = try Fixtures.run(Fixtures.tagstreamBinary, ["checkpoints", "list", "--redis", redis.url])
+        #expect(list.status == 0 && list.stdout.contains("community-grocery:lost"), "\(list.stdout)")
+        let inspect = try Fixtures.run(Fixtures.tagstreamBinary, ["checkpoints", "inspect", "--redis", redis.url, "community-grocery:lost"])
+        #expect(inspect.status == 0 && inspect.stdout.contains("events.clickstream[3]") && inspect.stdout.contains("checksums match"), "\(inspect.stdout)")
+
+        let id = try #require(inspect.stdout.split(separator: " ").dropFirst().first.map(String.init))
+        try redis.cli(["SETRANGE", "tagstream:checkpoint:community-grocery:lost:\(id):chunk:0", "100", "XYZ"])
+        let damaged = try Fixtures.run(Fixtures.tagstreamBinary, ["checkpoints", "inspect", "--redis", redis.url, "community-grocery:lost"])
+        #expect(damaged.status == 1 && damaged.stdout.contains("UNUSABLE"), "\(damaged.stdout)")
+        let refused = try engine.runToEnd()
+        #expect(refused.status != 0 && refused.stderr.contains("does not match its checksum"), "\(refused.stderr.suffix(500))")
+
+        try redis.cli(["FLUSHALL"])
+        let missing = try engine.runToEnd()
+        #expect(missing.status != 0 && missing.stderr.contains("holds no checkpoint"), "\(missing.stderr.suffix(500))")
+        var resetting = engine
+        resetting.extra = ["--on-missing-checkpoint", "reset"]
+        let reset = try resetting.runToEnd()
+        #expect(reset.status == 0 && reset.stdout.contains("Input: 0 records"), "\(reset.stdout) \(reset.stderr.suffix(500))")
+
+        let deleted = try Fixtures.run(Fixtures.tagstreamBinary, ["checkpoints", "delete", "--redis", redis.url, "community-grocery:lost", "--all"])
+        #expect(deleted.status == 0)
+        #expect(try Fixtures.run(Fixtures.tagstreamBinary, ["checkpoints", "list", "--redis", redis.url]).stdout.contains("no checkpoints"))
+    }
+
+    @Test func wrongPasswordsAndMissingPermissionsAreClearErrors() throws {
+        let redis = try RedisServer(arguments: ["--requirepass", "secret"])
+        try redis.cli(["-a", "secret", "--no-auth-warning", "ACL", "SETUSER", "reader", "on", ">pw", "~*", "+get", "+scan", "+ping"])
+        let cluster = try EmbeddedKafkaCluster(brokers: 1)
+        for topic in Topics().all { try cluster.createTopic(topic, partitions: 1) }
+        for (url, message) in [("redis://:wrong@127.0.0.1:\(redis.port)", "WRONGPASS"), ("redis://reader:pw@127.0.0.1:\(redis.port)", "NOPERM")] {
+            let result = try Fixtures.run(Fixtures.tagstreamBinary, ["run", "--brokers", cluster.bootstrapServers, "--pipeline",
+                                                                     Fixtures.referencePipeline, "--redis", url, "--stop-at-end"])
+            #expect(result.status != 0 && result.stderr.contains(message), "\(result.stderr.suffix(500))")
+            #expect(!result.stderr.contains("wrong@") && !result.stderr.contains(":pw@"), "passwords stay out of messages")
+        }
+    }
+}

@@ -46,6 +46,13 @@ public final class RedisServer: @unchecked Sendable {
         self.process = nil
     }
 
+    /// Shuts the server down cleanly (SHUTDOWN: with `--appendonly yes` its data survives a `start`).
+    public func shutdown() throws {
+        try cli(["SHUTDOWN"])
+        process?.waitUntilExit()
+        process = nil
+    }
+
     /// Runs `redis-cli` against this server and returns its output.
     @discardableResult
     public func cli(_ arguments: [String]) throws -> String {
