@@ -58,6 +58,12 @@ let package = Package(
             dependencies: ["Kafka", "TagStreamCore", "TagStreamRuntime", .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/KafkaLatency"
         ),
+        .executableTarget(
+            name: "checkpoint-bench",
+            dependencies: ["Kafka", "Redis", "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "TestServers",
+                           .product(name: "Logging", package: "swift-log")],
+            path: "benchmarks/Checkpoints"
+        ),
         .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
         .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),

@@ -146,6 +146,24 @@ public final class KafkaConsumer {
         return high
     }
 
+    /// The end offsets (high watermarks) of many partitions at once, asked of their leaders in one
+    /// request per broker.
+    public func endOffsets(of partitions: [TopicPartition], timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> [TopicPartition: Int64] {
+        var result: [TopicPartition: Int64] = [:]
+        // offsets_for_times with the "timestamp" OFFSET_END answers each partition's end offset.
+        try withList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(RD_KAFKA_OFFSET_END)) })) { list throws(KafkaError) in
+            let err = rd_kafka_offsets_for_times(handle.pointer, list, timeoutMilliseconds)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "end offsets") }
+            for i in 0..<Int(list.pointee.cnt) {
+                let e = list.pointee.elems[i]
+                let tp = TopicPartition(topic: String(cString: e.topic), partition: e.partition)
+                guard e.err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(e.err, context: "end offset of \(tp)") }
+                result[tp] = e.offset
+            }
+        }
+        return result
+    }
+
     /// Commits these next offsets for the group (the partitions need not be assigned to this
     /// consumer); `async` returns without waiting.
     public func commit(_ offsets: [TopicPartition: Int64], async: Bool = false) throws(KafkaError) {

@@ -47,7 +47,11 @@ import Testing
         consumer.close()
         let other = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "round-trip"))
         #expect(try other.committed(Array(next.keys)) == next)
-        #expect(try other.partitions(of: "events").map(\.partition) == [0, 1, 2, 3])
+        let partitions = try other.partitions(of: "events")
+        #expect(partitions.map(\.partition) == [0, 1, 2, 3])
+        let ends = try other.endOffsets(of: partitions)
+        #expect(ends.values.reduce(0, +) == 2_000)
+        for tp in partitions { #expect(try other.endOffset(of: tp) == ends[tp]) }
     }
 
     @Test func producerRidesOutABrokerOutageAndTransientErrors() throws {

@@ -5,21 +5,30 @@ import TagStreamCore
 /// What a live run checkpoints: the partitions the engine knows (in its own order), where each
 /// input partition continues, where each output partition ended, the output counts so far and
 /// the processor's snapshot (engine and sequencer with its buffer).
-struct LiveCheckpoint {
-    var partitions: [TopicPartition]
+public struct LiveCheckpoint {
+    public var partitions: [TopicPartition]
     /// The offset after the last record processed, per partition in `partitions`; -1: none yet.
-    var nextOffsets: [Int64]
+    public var nextOffsets: [Int64]
     /// Each output partition's end offset once every output so far was acknowledged.
-    var outputEnds: [TopicPartition: Int64]
-    var tally: OutputTally
-    var processor: [UInt8]
+    public var outputEnds: [TopicPartition: Int64]
+    public var tally: OutputTally
+    /// The processor's snapshot.
+    public var processor: [UInt8]
+
+    public init(partitions: [TopicPartition], nextOffsets: [Int64], outputEnds: [TopicPartition: Int64], tally: OutputTally, processor: [UInt8]) {
+        self.partitions = partitions
+        self.nextOffsets = nextOffsets
+        self.outputEnds = outputEnds
+        self.tally = tally
+        self.processor = processor
+    }
 
     /// The input offsets to continue from.
     var inputOffsets: [TopicPartition: Int64] {
         Dictionary(uniqueKeysWithValues: zip(partitions, nextOffsets).filter { $0.1 >= 0 })
     }
 
-    func encode(pipeline: Pipeline) throws -> [UInt8] {
+    public func encode(pipeline: Pipeline) throws -> [UInt8] {
         var w = SnapshotWriter()
         w.write(partitions) { w, tp in w.write(tp.topic); w.write(tp.partition) }
         w.write(nextOffsets) { w, offset in w.write(offset) }
@@ -31,7 +40,7 @@ struct LiveCheckpoint {
         return SnapshotEnvelope.seal(w.bytes, pipelineFingerprint: pipeline.fingerprint)
     }
 
-    static func decode(_ bytes: [UInt8], pipeline: Pipeline) throws -> LiveCheckpoint {
+    public static func decode(_ bytes: [UInt8], pipeline: Pipeline) throws -> LiveCheckpoint {
         var r = SnapshotReader(try SnapshotEnvelope.open(bytes, pipelineFingerprint: pipeline.fingerprint))
         let partitions = try r.readArray { TopicPartition(topic: try $0.readString(), partition: try $0.readInt32()) }
         let nextOffsets = try r.readArray { try $0.readInt64() }
@@ -43,7 +52,7 @@ struct LiveCheckpoint {
     }
 
     /// For operators: offsets by `topic[partition]`, and the engine's size.
-    func summary(_ processor: Processor) -> CheckpointSummary {
+    public func summary(_ processor: Processor) -> CheckpointSummary {
         CheckpointSummary(processor: processor,
                           inputs: Dictionary(uniqueKeysWithValues: inputOffsets.map { ($0.key.description, $0.value) }),
                           outputs: Dictionary(uniqueKeysWithValues: outputEnds.map { ($0.key.description, $0.value) }))

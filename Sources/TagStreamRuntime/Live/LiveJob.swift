@@ -270,8 +270,7 @@ public final class LiveJob: @unchecked Sendable {
     private func checkpoint(with checkpointer: LiveCheckpointer, final: Bool = false) throws {
         try produceRecords()
         try producer.flush()
-        var ends: [TopicPartition: Int64] = [:]
-        for tp in try outputPartitions() { ends[tp] = try consumer.endOffset(of: tp) }
+        let ends = try consumer.endOffsets(of: try outputPartitions())
         let checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends,
                                         tally: tally, processor: processor.snapshot())
         let saved = try checkpointer.save(checkpoint, processor: processor)

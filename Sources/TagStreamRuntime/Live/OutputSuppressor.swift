@@ -17,11 +17,7 @@ struct OutputSuppressor {
     /// Reads every output partition from its checkpoint end offset to its current end.
     static func read(after ends: [TopicPartition: Int64], consumer: KafkaConsumer, logger: Logger) throws -> OutputSuppressor {
         var suppressor = OutputSuppressor()
-        var targets: [TopicPartition: Int64] = [:]
-        for (tp, end) in ends {
-            let now = try consumer.endOffset(of: tp)
-            if now > end { targets[tp] = now }
-        }
+        let targets = try consumer.endOffsets(of: Array(ends.keys)).filter { $0.value > ends[$0.key]! }
         guard !targets.isEmpty else { return suppressor }
         try consumer.assign(ends.filter { targets[$0.key] != nil })
         var remaining = Set(targets.keys)
