@@ -99,10 +99,16 @@ public struct FNV1a64 {
     public init() {}
 
     public mutating func add<S: Sequence>(bytes: S) where S.Element == UInt8 {
-        for b in bytes {
-            value ^= UInt64(b)
-            value = value &* 0x0000_0100_0000_01B3
+        var v = value
+        if let hashed = bytes.withContiguousStorageIfAvailable({ buffer in
+            for b in buffer { v = (v ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+            return v
+        }) {
+            value = hashed
+            return
         }
+        for b in bytes { v = (v ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        value = v
     }
 
     /// Adds the UTF-8 bytes of `text` followed by a separator byte.

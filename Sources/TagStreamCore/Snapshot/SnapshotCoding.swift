@@ -11,6 +11,12 @@ public struct SnapshotWriter {
 
     public init() {}
 
+    /// A writer whose buffer holds `capacity` bytes before it must grow.
+    public init(reservingCapacity capacity: Int) { bytes.reserveCapacity(capacity) }
+
+    /// Appends bytes as they are (no length prefix).
+    public mutating func append(_ raw: [UInt8]) { bytes.append(contentsOf: raw) }
+
     public mutating func write(_ value: Int64) {
         var v = UInt64(bitPattern: (value << 1) ^ (value >> 63))
         while v >= 0x80 {
@@ -56,7 +62,10 @@ public struct SnapshotReader {
     let bytes: [UInt8]
     var position = 0
 
-    public init(_ bytes: [UInt8]) { self.bytes = bytes }
+    public init(_ bytes: [UInt8], at position: Int = 0) {
+        self.bytes = bytes
+        self.position = position
+    }
 
     public var isAtEnd: Bool { position == bytes.count }
 
@@ -137,29 +146,29 @@ public enum SnapshotEnvelope {
 
     /// Wraps `body` with the magic, version, pipeline fingerprint and an FNV-1a-64 checksum.
     public static func seal(_ body: [UInt8], pipelineFingerprint: UInt64) -> [UInt8] {
-        var w = SnapshotWriter()
+        var w = SnapshotWriter(reservingCapacity: magic.count + body.count + 40)
+        w.append(magic)
         w.write(formatVersion)
         w.write(pipelineFingerprint)
         w.write(raw: body)
         var h = FNV1a64()
-        h.add(bytes: w.bytes)
+        h.add(bytes: w.bytes[magic.count...])
         w.write(h.value)
-        return magic + w.bytes
+        return w.bytes
     }
 
     /// Checks the envelope and returns the body; refuses other formats, pipelines and damaged bytes.
     public static func open(_ bytes: [UInt8], pipelineFingerprint: UInt64) throws -> [UInt8] {
         guard bytes.starts(with: magic) else { throw SnapshotError("not a TagStream snapshot") }
-        let content = Array(bytes[magic.count...])
-        guard content.count >= 8 else { throw SnapshotError("snapshot is truncated") }
-        var h = FNV1a64()
-        h.add(bytes: content[..<(content.count - 8)])
-        var tail = SnapshotReader(Array(content[(content.count - 8)...]))
-        var r = SnapshotReader(content)
+        guard bytes.count >= magic.count + 8 else { throw SnapshotError("snapshot is truncated") }
+        var r = SnapshotReader(bytes, at: magic.count)
         let version = try r.readInt()
         guard version == formatVersion else {
             throw SnapshotError("snapshot format version \(version) is not supported by this build (it reads version \(formatVersion))")
         }
+        var h = FNV1a64()
+        h.add(bytes: bytes[magic.count..<(bytes.count - 8)])
+        var tail = SnapshotReader(bytes, at: bytes.count - 8)
         guard try tail.readUInt64() == h.value else { throw SnapshotError("snapshot checksum does not match: the data is damaged") }
         guard try r.readUInt64() == pipelineFingerprint else {
             throw SnapshotError("snapshot was taken with a different pipeline; start without it or use the same pipeline")
