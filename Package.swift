@@ -56,7 +56,7 @@ let package = Package(
             dependencies: ["Kafka", "TagStreamCore", "TagStreamRuntime", .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/KafkaLatency"
         ),
-        .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
+        .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore", "TagStreamRuntime"]),
         .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .testTarget(

@@ -34,21 +34,24 @@ public struct RecordEncoder {
         case let .communityStats(figures):
             writer.key("community_id"); writer.string(communityID)
             writer.key("ts"); writer.integer(record.ts)
-            writer.key("customers"); writer.integer(Int64(figures.customers))
-            writer.key("active_30d"); writer.integer(Int64(figures.active))
-            writer.key("gmv_30d"); writer.raw(figures.gmv.description)
-            writer.key("orders_7d"); writer.integer(Int64(figures.orders))
-            writer.key("sleeping_ratio")
-            writer.number(figures.customers > 0 ? Double(figures.sleeping) / Double(figures.customers) : 0)
-            writer.key("top_skus_7d")
-            writer.beginArray()
-            for entry in figures.topSkus {
-                writer.beginObject()
-                writer.key("sku"); writer.string(symbols.skus[entry.sku])
-                writer.key("qty"); writer.raw(entry.quantity.description)
-                writer.endObject()
+            for (name, value) in figures.fields {
+                writer.key(name)
+                switch value {
+                case .integer(let n): writer.integer(n)
+                case .money(let m): writer.raw(m.description)
+                case let .ratio(part, whole): writer.number(whole != 0 ? Double(part) / Double(whole) : 0)
+                case .absent: writer.null()
+                case let .ranking(subjectKey, totalKey, entries):
+                    writer.beginArray()
+                    for (subject, total) in entries {
+                        writer.beginObject()
+                        writer.key(subjectKey); writer.string(subject)
+                        writer.key(totalKey); writer.raw(total.description)
+                        writer.endObject()
+                    }
+                    writer.endArray()
+                }
             }
-            writer.endArray()
         }
         if !record.evidence.isEmpty {
             writer.key("evidence")
@@ -59,7 +62,7 @@ public struct RecordEncoder {
                 case .integer(let v): writer.integer(v)
                 case .money(let m): writer.raw(m.description)
                 case .instant(let t): writer.instant(t)
-                case let .ratio(part, whole): writer.number(whole > 0 ? Double(part) / Double(whole) : 0)
+                case let .ratio(part, whole): writer.number(whole != 0 ? Double(part) / Double(whole) : 0)
                 case .text(let s): writer.string(s)
                 case .absent: writer.null()
                 }
