@@ -98,9 +98,13 @@ struct AggregateColumn: Sendable {
     }
 
     /// Drops what left the window at `t` for key `k`.
+    @inline(__always)
     mutating func evict(_ k: Int, at t: Int64) {
-        guard let window, usesEntries, k < entries.count else { return }
-        let limit = t &- window
+        guard let window, k < entries.count, let first = entries[k].first, first.ts <= t &- window else { return }
+        evictExpired(k, limit: t &- window)
+    }
+
+    private mutating func evictExpired(_ k: Int, limit: Int64) {
         while let first = entries[k].first, first.ts <= limit {
             entries[k].removeFirst()
             switch kind {

@@ -18,6 +18,9 @@ public struct Engine: Sendable {
     var tags: [Int8] = []
     /// users × rules: the next instant at which time alone may change the rule; `.max`: none.
     var due: [Int64] = []
+    /// users × groups: until when the group's last result stands unless what it reads changes
+    /// (its next boundary); `.min`: evaluate again. Not part of snapshots: `.min` is always safe.
+    var validUntil: [Int64] = []
     /// users × alerts.
     var armed: [Bool] = []
     /// users × campaigns: the last trigger, `.min`: never.
@@ -78,8 +81,12 @@ public struct Engine: Sendable {
         /// Per group: the campaigns triggered by its tags.
         var campaignsByGroup: [[Int]]
         var boundaryRules: [Int]
+        /// Per group: the groups that read it, as a mask.
+        var dependents: [UInt64]
+        /// Per statistic: the statistic whose samples it shares (same `of` and `where`).
+        var sampleSource: [Int]
 
-        init(_ p: Program) {
+        init(_ p: Program, _ definition: PipelineDefinition) {
             groups = p.groups.count
             alerts = p.alerts.count
             rules = groups + alerts
@@ -98,6 +105,13 @@ public struct Engine: Sendable {
             campaignsByGroup = p.groups.indices.map { g in
                 p.campaigns.indices.filter { if case .tag(let group, _) = p.campaigns[$0].trigger { group == g } else { false } }
             }
+            dependents = p.groups.indices.map { g in
+                p.groups.indices.reduce(0 as UInt64) { mask, h in p.groups[h].dependencies.groups & (1 << UInt64(g)) != 0 ? mask | 1 << UInt64(h) : mask }
+            }
+            let statistics = definition.statistics
+            sampleSource = statistics.indices.map { i in
+                statistics.firstIndex { $0.of.text == statistics[i].of.text && $0.population?.text == statistics[i].population?.text } ?? i
+            }
             let groupCount = groups
             boundaryRules = (0..<rules).filter { r in
                 r < groupCount ? p.groups[r].points.boundary : p.alerts[r - groupCount].points.boundary
@@ -108,7 +122,7 @@ public struct Engine: Sendable {
     public init(pipeline: Pipeline) {
         self.pipeline = pipeline
         program = pipeline.program
-        layout = Layout(program)
+        layout = Layout(program, pipeline.definition)
         userAggregates = program.userAggregates.map(AggregateColumn.init)
         communityAggregates = program.communityAggregates.map(AggregateColumn.init)
         statistics = Array(repeating: .none, count: program.statistics.count)
@@ -152,8 +166,8 @@ public struct Engine: Sendable {
                     evaluateGroup(code, cause: .timer)
                 } else {
                     evaluateAlert(code - layout.groups, key: Int(u), cause: .timer)
+                    scheduleBoundary(code)
                 }
-                scheduleBoundary(code)
             } else {
                 enter(u, at: instant)
                 tryCampaign(code - layout.rules, cause: .timer)
@@ -179,17 +193,26 @@ public struct Engine: Sendable {
         }
         let type = Int(event.type.rawValue)
         var touched: UInt64 = 0
-        for i in layout.userAggregatesByType[type] where record(event, into: &userAggregates[i], program.userAggregates[i], key: Int(u)) {
+        for i in layout.userAggregatesByType[type]
+        where Self.record(event, into: &userAggregates[i], program.userAggregates[i], key: Int(u), symbols: symbols) {
             touched |= 1 << UInt64(i)
         }
         if event.community >= 0 {
             for i in layout.communityAggregatesByType[type] {
-                _ = record(event, into: &communityAggregates[i], program.communityAggregates[i], key: Int(event.community))
+                _ = Self.record(event, into: &communityAggregates[i], program.communityAggregates[i], key: Int(event.community), symbols: symbols)
             }
         }
         enter(u, at: event.ts)
         let cause = RecordCause.event(event.eventID)
-        for g in layout.groupsByType[type] { evaluateGroup(g, cause: cause) }
+        var evaluated: UInt64 = 0
+        for g in layout.groupsByType[type] {
+            let dependencies = program.groups[g].dependencies
+            // Unchanged inputs before the next boundary give the same tag: skip.
+            if dependencies.userAggregates & touched == 0, !dependencies.usesStatistics,
+               event.ts < validUntil[Int(u) * layout.groups + g] { continue }
+            evaluateGroup(g, cause: cause)
+            evaluated |= 1 << UInt64(g)
+        }
         for a in layout.alertsByType[type] { evaluateAlert(a, key: Int(u), cause: cause) }
         for c in layout.campaignsByType[type] {
             if let delay = program.campaigns[c].delay {
@@ -198,17 +221,24 @@ public struct Engine: Sendable {
                 tryCampaign(c, cause: cause)
             }
         }
-        for r in layout.boundaryRules {
-            let dependencies = r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies
-            let evaluated = r < layout.groups ? layout.groupsByType[type].contains(r) : layout.alertsByType[type].contains(r - layout.groups)
-            if evaluated || dependencies.userAggregates & touched != 0 { scheduleBoundary(r) }
+        guard touched != 0 || !layout.alertsByType[type].isEmpty else { return }
+        for g in 0..<layout.groups where evaluated & (1 << UInt64(g)) == 0 && program.groups[g].dependencies.userAggregates & touched != 0 {
+            validUntil[Int(u) * layout.groups + g] = .min
+            if program.groups[g].points.boundary { scheduleBoundary(g) }
+        }
+        for r in layout.boundaryRules where r >= layout.groups {
+            if layout.alertsByType[type].contains(r - layout.groups) || program.alerts[r - layout.groups].dependencies.userAggregates & touched != 0 {
+                scheduleBoundary(r)
+            }
         }
     }
 
     /// Feeds one event (each basket item, for item aggregates) to an aggregate; returns whether it changed.
-    private func record(_ event: Event, into column: inout AggregateColumn, _ spec: CompiledAggregate, key: Int) -> Bool {
+    private static func record(
+        _ event: Event, into column: inout AggregateColumn, _ spec: CompiledAggregate, key: Int, symbols: borrowing SymbolTable
+    ) -> Bool {
         guard spec.iteratesItems else {
-            if let filter = spec.filter, !filter.evaluate(input(event, item: nil)).isTrue { return false }
+            if let filter = spec.filter, !filter.evaluate(input(event, item: nil, symbols: symbols)).isTrue { return false }
             let value: Int64 = switch spec.field {
             case .ts: event.ts
             case .amount: event.amount.units
@@ -219,7 +249,7 @@ public struct Engine: Sendable {
         }
         var changed = false
         for item in event.items {
-            if let filter = spec.filter, !filter.evaluate(input(event, item: item)).isTrue { continue }
+            if let filter = spec.filter, !filter.evaluate(input(event, item: item, symbols: symbols)).isTrue { continue }
             var subject: Int64 = 0
             var value: Int64 = 1
             switch spec.field {
@@ -238,7 +268,7 @@ public struct Engine: Sendable {
         return changed
     }
 
-    private func input(_ event: Event, item: OrderItem?) -> EventInput {
+    private static func input(_ event: Event, item: OrderItem?, symbols: borrowing SymbolTable) -> EventInput {
         EventInput(
             type: event.type, ts: event.ts, amount: event.amount, hasCoupon: event.hasCoupon, query: event.query, item: item,
             skuName: item.flatMap { $0.sku >= 0 ? symbols.skus[$0.sku] : nil },
@@ -260,6 +290,7 @@ public struct Engine: Sendable {
         for i in userAggregates.indices { userAggregates[i].grow(to: n) }
         tags += repeatElement(-1, count: extra * layout.groups)
         due += repeatElement(.max, count: extra * layout.rules)
+        validUntil += repeatElement(.min, count: extra * layout.groups)
         armed += repeatElement(true, count: extra * layout.alerts)
         lastTrigger += repeatElement(.min, count: extra * layout.campaigns)
     }
@@ -274,18 +305,28 @@ public struct Engine: Sendable {
 
     // MARK: Rules
 
+    /// Evaluates group `g` for the current user: emits a record when its tag changes, starts the
+    /// campaigns that tag triggers, and notes when time alone may change it next.
     private mutating func evaluateGroup(_ g: Int, cause: RecordCause) {
         let u = Int(frame.user)
-        let group = program.groups[g]
         var tag = -1
-        for rule in group.rules where rule.condition.evaluate(self).isTrue {
+        for rule in program.groups[g].rules where rule.condition.evaluate(self).isTrue {
             tag = rule.tag
             break
         }
         let slot = u * layout.groups + g
+        let next = nextBoundary(program.groups[g].dependencies)
+        validUntil[slot] = next
+        if program.groups[g].points.boundary { setDue(g, next) }
         let previous = Int(tags[slot])
         guard tag != previous else { return }
         tags[slot] = Int8(tag)
+        var dependents = layout.dependents[g]
+        while dependents != 0 {
+            validUntil[u * layout.groups + dependents.trailingZeroBitCount] = .min
+            dependents &= dependents - 1
+        }
+        let group = program.groups[g]
         emit(OutputRecord(
             ts: frame.t, user: frame.user, community: frame.community, cause: cause,
             body: .tag(group: group.name, tag: tag >= 0 ? group.tags[tag] : nil, previous: previous >= 0 ? group.tags[previous] : nil),
@@ -312,27 +353,38 @@ public struct Engine: Sendable {
 
     /// Recomputes when time alone may next change rule `r` for the current user, and sets a timer for it.
     private mutating func scheduleBoundary(_ r: Int) {
-        let u = frame.user
-        let dependencies = r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies
+        setDue(r, nextBoundary(r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies))
+    }
+
+    /// The first instant after now at which time alone may change what `dependencies` describe: a
+    /// `since(x) op d` crossing `x + d`, or the oldest occurrence of a windowed aggregate leaving it.
+    private func nextBoundary(_ dependencies: Dependencies) -> Int64 {
         let t = frame.t
         var next = Int64.max
-        func consider(_ candidate: Int64) { if candidate > t, candidate < next { next = candidate } }
         for atom in dependencies.boundaries {
             let x = atom.instant.evaluate(self), d = atom.threshold.evaluate(self)
             guard x.kind == .instant, d.kind == .duration else { continue }
+            let atOrAfter = x.numerator &+ d.ceiling, after = x.numerator &+ d.floor &+ 1
             switch atom.op {
-            case .greaterOrEqual, .less: consider(x.numerator &+ d.ceiling)
-            case .greater, .lessOrEqual: consider(x.numerator &+ d.floor &+ 1)
+            case .greaterOrEqual, .less: if atOrAfter > t, atOrAfter < next { next = atOrAfter }
+            case .greater, .lessOrEqual: if after > t, after < next { next = after }
             default:
-                consider(x.numerator &+ d.ceiling)
-                consider(x.numerator &+ d.floor &+ 1)
+                if atOrAfter > t, atOrAfter < next { next = atOrAfter }
+                if after > t, after < next { next = after }
             }
         }
-        for w in dependencies.windowed { consider(userAggregates[w].nextExpiry(Int(u))) }
-        let slot = Int(u) * layout.rules + r
+        for w in dependencies.windowed {
+            let expiry = userAggregates[w].nextExpiry(Int(frame.user))
+            if expiry > t, expiry < next { next = expiry }
+        }
+        return next
+    }
+
+    private mutating func setDue(_ r: Int, _ next: Int64) {
+        let slot = Int(frame.user) * layout.rules + r
         guard next != due[slot] else { return }
         due[slot] = next
-        if next != .max { timers.insert(TimerEntry(instant: next, code: UInt16(r), user: u, payload: 0)) }
+        if next != .max { timers.insert(TimerEntry(instant: next, code: UInt16(r), user: frame.user, payload: 0)) }
     }
 
     /// Emits a coupon trigger when the campaign's condition holds, its cooldown has passed and its daily cap
@@ -364,12 +416,18 @@ public struct Engine: Sendable {
 
     private mutating func refresh(at m: Int64) {
         mergeNewUsers()
+        for i in layout.windowedUserAggregates {
+            for u in sortedUsers { userAggregates[i].evict(Int(u), at: m) }
+        }
         computeStatistics(at: m)
         let refreshGroups = program.groups.indices.filter { program.groups[$0].points.refresh }
         let refreshAlerts = program.alerts.indices.filter { program.alerts[$0].key == .user && program.alerts[$0].points.refresh }
         for u in sortedUsers {
-            enter(u, at: m)
-            for g in refreshGroups { evaluateGroup(g, cause: .refresh) }
+            frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
+            for g in refreshGroups {
+                if !program.groups[g].dependencies.usesStatistics, m < validUntil[Int(u) * layout.groups + g] { continue }
+                evaluateGroup(g, cause: .refresh)
+            }
             for a in refreshAlerts { evaluateAlert(a, key: Int(u), cause: .refresh) }
         }
         refreshCommunities(at: m)
@@ -379,21 +437,22 @@ public struct Engine: Sendable {
     private mutating func computeStatistics(at m: Int64) {
         guard !program.statistics.isEmpty else { return }
         var samples = Array(repeating: [Value](), count: program.statistics.count)
+        let sampled = program.statistics.indices.filter { layout.sampleSource[$0] == $0 }
         for u in sortedUsers {
-            enter(u, at: m)
-            for (i, statistic) in program.statistics.enumerated() {
-                if let population = statistic.population, !population.evaluate(self).isTrue { continue }
-                let v = statistic.of.evaluate(self)
+            frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
+            for i in sampled {
+                if let population = program.statistics[i].population, !population.evaluate(self).isTrue { continue }
+                let v = program.statistics[i].of.evaluate(self)
                 if !v.isNone { samples[i].append(v) }
             }
         }
+        for i in sampled { samples[i].sort { (Value.compare($0, $1) ?? 0) < 0 } }
         for (i, statistic) in program.statistics.enumerated() {
-            var values = samples[i]
+            let values = samples[layout.sampleSource[i]]
             guard values.count >= statistic.minimumCount, !values.isEmpty else {
                 statistics[i] = .none
                 continue
             }
-            values.sort { (Value.compare($0, $1) ?? 0) < 0 }
             statistics[i] = values[Int(max(1, statistic.quantile.ceilTimes(Int64(values.count)))) - 1]
         }
     }
@@ -424,7 +483,7 @@ public struct Engine: Sendable {
         communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
         if !program.communityCounts.isEmpty {
             for u in sortedUsers where userCommunity[Int(u)] >= 0 {
-                enter(u, at: m)
+                frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
                 let c = Int(frame.community)
                 for (i, count) in program.communityCounts.enumerated() where count.1.evaluate(self).isTrue {
                     communityCounts[i][c] += 1

@@ -8,7 +8,7 @@ protocol ExpressionInput {
 
 extension Node {
     /// Evaluates the tree; none propagates through arithmetic, and comparisons with none are false.
-    func evaluate<Input: ExpressionInput>(_ input: Input) -> Value {
+    func evaluate<Input: ExpressionInput>(_ input: borrowing Input) -> Value {
         switch self {
         case .constant(let v):
             return v
@@ -80,7 +80,7 @@ extension Node {
 }
 
 extension StringNode {
-    func evaluate<Input: ExpressionInput>(_ input: Input) -> String? {
+    func evaluate<Input: ExpressionInput>(_ input: borrowing Input) -> String? {
         switch self {
         case .field(let f): input.text(f)
         case .lower(let inner): inner.evaluate(input)?.lowercased()

@@ -140,6 +140,7 @@ extension Engine {
         for i in userAggregates.indices { try userAggregates[i].read(from: &r, keys: users) }
         tags = try sized(try r.readArray { Int8(clamping: try $0.readInt()) }, layout.groups, "tag")
         due = try sized(try r.readArray { try $0.readInt64() }, layout.rules, "timer")
+        validUntil = Array(repeating: .min, count: users * layout.groups)
         armed = try sized(try r.readArray { try $0.readBool() }, layout.alerts, "alert")
         lastTrigger = try sized(try r.readArray { try $0.readInt64() }, layout.campaigns, "campaign")
         communitySlots = try r.readInt()
