@@ -61,6 +61,8 @@ public struct Engine: Sendable {
         var t: Int64 = 0
         var user: Int32 = -1
         var community: Int32 = -1
+        /// Whether an evaluation read a population statistic (which every refresh changes).
+        var readStatistics = false
     }
 
     /// Index lists computed once from the program, so the hot path only walks what applies.
@@ -208,8 +210,7 @@ public struct Engine: Sendable {
         for g in layout.groupsByType[type] {
             let dependencies = program.groups[g].dependencies
             // Unchanged inputs before the next boundary give the same tag: skip.
-            if dependencies.userAggregates & touched == 0, !dependencies.usesStatistics,
-               event.ts < validUntil[Int(u) * layout.groups + g] { continue }
+            if dependencies.userAggregates & touched == 0, event.ts < validUntil[Int(u) * layout.groups + g] { continue }
             evaluateGroup(g, cause: cause)
             evaluated |= 1 << UInt64(g)
         }
@@ -238,7 +239,10 @@ public struct Engine: Sendable {
         _ event: Event, into column: inout AggregateColumn, _ spec: CompiledAggregate, key: Int, symbols: borrowing SymbolTable
     ) -> Bool {
         guard spec.iteratesItems else {
-            if let filter = spec.filter, !filter.evaluate(input(event, item: nil, symbols: symbols)).isTrue { return false }
+            if let filter = spec.filter {
+                var fields = input(event, item: nil, symbols: symbols)
+                guard filter.evaluate(&fields).isTrue else { return false }
+            }
             let value: Int64 = switch spec.field {
             case .ts: event.ts
             case .amount: event.amount.units
@@ -249,7 +253,10 @@ public struct Engine: Sendable {
         }
         var changed = false
         for item in event.items {
-            if let filter = spec.filter, !filter.evaluate(input(event, item: item, symbols: symbols)).isTrue { continue }
+            if let filter = spec.filter {
+                var fields = input(event, item: item, symbols: symbols)
+                guard filter.evaluate(&fields).isTrue else { continue }
+            }
             var subject: Int64 = 0
             var value: Int64 = 1
             switch spec.field {
@@ -310,13 +317,16 @@ public struct Engine: Sendable {
     private mutating func evaluateGroup(_ g: Int, cause: RecordCause) {
         let u = Int(frame.user)
         var tag = -1
-        for rule in program.groups[g].rules where rule.condition.evaluate(self).isTrue {
+        frame.readStatistics = false
+        for rule in program.groups[g].rules where rule.condition.evaluate(&self).isTrue {
             tag = rule.tag
             break
         }
         let slot = u * layout.groups + g
+        // A result that did not read a statistic (short-circuited past it) stands until its inputs change.
+        let readStatistics = frame.readStatistics
         let next = nextBoundary(program.groups[g].dependencies)
-        validUntil[slot] = next
+        validUntil[slot] = readStatistics ? .min : next
         if program.groups[g].points.boundary { setDue(g, next) }
         let previous = Int(tags[slot])
         guard tag != previous else { return }
@@ -341,8 +351,8 @@ public struct Engine: Sendable {
         let alert = program.alerts[a]
         let slot = key * layout.alerts + a
         var isArmed = alert.key == .user ? armed[slot] : communityArmed[slot]
-        if !isArmed, alert.rearm.evaluate(self).isTrue { isArmed = true }
-        if isArmed, alert.condition.evaluate(self).isTrue {
+        if !isArmed, alert.rearm.evaluate(&self).isTrue { isArmed = true }
+        if isArmed, alert.condition.evaluate(&self).isTrue {
             isArmed = false
             emit(OutputRecord(
                 ts: frame.t, user: alert.key == .user ? frame.user : -1, community: frame.community, cause: cause,
@@ -358,11 +368,11 @@ public struct Engine: Sendable {
 
     /// The first instant after now at which time alone may change what `dependencies` describe: a
     /// `since(x) op d` crossing `x + d`, or the oldest occurrence of a windowed aggregate leaving it.
-    private func nextBoundary(_ dependencies: Dependencies) -> Int64 {
+    private mutating func nextBoundary(_ dependencies: Dependencies) -> Int64 {
         let t = frame.t
         var next = Int64.max
         for atom in dependencies.boundaries {
-            let x = atom.instant.evaluate(self), d = atom.threshold.evaluate(self)
+            let x = atom.instant.evaluate(&self), d = atom.threshold.evaluate(&self)
             guard x.kind == .instant, d.kind == .duration else { continue }
             let atOrAfter = x.numerator &+ d.ceiling, after = x.numerator &+ d.floor &+ 1
             switch atom.op {
@@ -392,7 +402,7 @@ public struct Engine: Sendable {
     private mutating func tryCampaign(_ c: Int, cause: RecordCause) {
         let campaign = program.campaigns[c]
         let u = frame.user, t = frame.t
-        if let condition = campaign.condition, !condition.evaluate(self).isTrue { return }
+        if let condition = campaign.condition, !condition.evaluate(&self).isTrue { return }
         let slot = Int(u) * layout.campaigns + c
         if let cooldown = campaign.cooldown, lastTrigger[slot] != .min, t - lastTrigger[slot] < cooldown { return }
         let community = frame.community
@@ -425,7 +435,7 @@ public struct Engine: Sendable {
         for u in sortedUsers {
             frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
             for g in refreshGroups {
-                if !program.groups[g].dependencies.usesStatistics, m < validUntil[Int(u) * layout.groups + g] { continue }
+                if m < validUntil[Int(u) * layout.groups + g] { continue }
                 evaluateGroup(g, cause: .refresh)
             }
             for a in refreshAlerts { evaluateAlert(a, key: Int(u), cause: .refresh) }
@@ -441,8 +451,8 @@ public struct Engine: Sendable {
         for u in sortedUsers {
             frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
             for i in sampled {
-                if let population = program.statistics[i].population, !population.evaluate(self).isTrue { continue }
-                let v = program.statistics[i].of.evaluate(self)
+                if let population = program.statistics[i].population, !population.evaluate(&self).isTrue { continue }
+                let v = program.statistics[i].of.evaluate(&self)
                 if !v.isNone { samples[i].append(v) }
             }
         }
@@ -485,7 +495,7 @@ public struct Engine: Sendable {
             for u in sortedUsers where userCommunity[Int(u)] >= 0 {
                 frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
                 let c = Int(frame.community)
-                for (i, count) in program.communityCounts.enumerated() where count.1.evaluate(self).isTrue {
+                for (i, count) in program.communityCounts.enumerated() where count.1.evaluate(&self).isTrue {
                     communityCounts[i][c] += 1
                 }
             }
@@ -496,7 +506,7 @@ public struct Engine: Sendable {
         for c in order {
             for i in layout.windowedCommunityAggregates { communityAggregates[i].evict(c, at: m) }
             frame = Frame(t: m, user: -1, community: Int32(c))
-            if let stats = program.communityStats, stats.condition?.evaluate(self).isTrue ?? true {
+            if let stats = program.communityStats, stats.condition?.evaluate(&self).isTrue ?? true {
                 emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh,
                                   body: .communityStats(figures(stats, community: c)), evidence: []))
             }
@@ -504,7 +514,7 @@ public struct Engine: Sendable {
         }
     }
 
-    private func figures(_ stats: CompiledCommunityStats, community c: Int) -> CommunityFigures {
+    private mutating func figures(_ stats: CompiledCommunityStats, community c: Int) -> CommunityFigures {
         CommunityFigures(fields: stats.fields.map { name, node in
             if case .communityAggregate(let i) = node, program.communityAggregates[i].kind == .top {
                 let spec = program.communityAggregates[i]
@@ -516,7 +526,7 @@ public struct Engine: Sendable {
                     totalKey: spec.rankedBy.map { Self.shortName($0) } ?? "total",
                     top.map { (interner[Int32($0.subject)], Money(units: $0.total * (Money.scale / scale))) }))
             }
-            return (name, FigureValue(node.evaluate(self)))
+            return (name, FigureValue(node.evaluate(&self)))
         })
     }
 
@@ -528,19 +538,19 @@ public struct Engine: Sendable {
 
     private mutating func emit(_ record: OutputRecord) { output.append(record) }
 
-    private func evidence(_ values: [(String, Node)]) -> [(String, EvidenceValue)] {
+    private mutating func evidence(_ values: [(String, Node)]) -> [(String, EvidenceValue)] {
         values.map { name, node in
             if case .group(let g) = node {
                 let tag = tags[Int(frame.user) * layout.groups + g]
                 return (name, tag >= 0 ? .text(program.groups[g].tags[Int(tag)]) : .absent)
             }
-            return (name, EvidenceValue(node.evaluate(self)))
+            return (name, EvidenceValue(node.evaluate(&self)))
         }
     }
 }
 
 extension Engine: ExpressionInput {
-    func leaf(_ node: Node) -> Value {
+    mutating func leaf(_ node: Node) -> Value {
         switch node {
         case .userAggregate(let i):
             return userAggregates[i].value(Int(frame.user), at: frame.t)
@@ -550,11 +560,12 @@ extension Engine: ExpressionInput {
             let c = Int(frame.community)
             return c >= 0 && c < communityCounts[i].count ? .number(communityCounts[i][c]) : .number(0)
         case .statistic(let i):
+            frame.readStatistics = true
             return statistics[i]
         case .group(let g):
             return .tag(Int(tags[Int(frame.user) * layout.groups + g]))
         case .since(let instant):
-            let x = instant.evaluate(self)
+            let x = instant.evaluate(&self)
             return x.kind == .instant ? .duration(frame.t &- x.numerator) : .none
         default:
             return .none

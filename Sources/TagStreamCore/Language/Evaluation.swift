@@ -1,25 +1,26 @@
 /// What an expression reads besides constants: state (aggregates, tags, statistics, the time) or an event.
 protocol ExpressionInput {
     /// The value of a leaf node: an aggregate, a group, a statistic, a community count, `since`, or an event field.
-    func leaf(_ node: Node) -> Value
+    /// Mutating so that an input may note what was read.
+    mutating func leaf(_ node: Node) -> Value
     /// The text of a string field (UTF-8 bytes); nil when absent.
     func text(_ field: EventField) -> String?
 }
 
 extension Node {
     /// Evaluates the tree; none propagates through arithmetic, and comparisons with none are false.
-    func evaluate<Input: ExpressionInput>(_ input: borrowing Input) -> Value {
+    func evaluate<Input: ExpressionInput>(_ input: inout Input) -> Value {
         switch self {
         case .constant(let v):
             return v
         case .not(let a):
-            return .bool(!a.evaluate(input).isTrue)
+            return .bool(!a.evaluate(&input).isTrue)
         case let .and(a, b):
-            return a.evaluate(input).isTrue ? .bool(b.evaluate(input).isTrue) : .false
+            return a.evaluate(&input).isTrue ? .bool(b.evaluate(&input).isTrue) : .false
         case let .or(a, b):
-            return a.evaluate(input).isTrue ? .true : .bool(b.evaluate(input).isTrue)
+            return a.evaluate(&input).isTrue ? .true : .bool(b.evaluate(&input).isTrue)
         case let .compare(op, a, b):
-            guard let order = Value.compare(a.evaluate(input), b.evaluate(input)) else { return .false }
+            guard let order = Value.compare(a.evaluate(&input), b.evaluate(&input)) else { return .false }
             switch op {
             case .equal: return .bool(order == 0)
             case .notEqual: return .bool(order != 0)
@@ -29,15 +30,15 @@ extension Node {
             default: return .bool(order >= 0)
             }
         case let .add(a, b):
-            return Value.add(a.evaluate(input), b.evaluate(input), negate: false)
+            return Value.add(a.evaluate(&input), b.evaluate(&input), negate: false)
         case let .subtract(a, b):
-            return Value.add(a.evaluate(input), b.evaluate(input), negate: true)
+            return Value.add(a.evaluate(&input), b.evaluate(&input), negate: true)
         case let .multiply(a, b):
-            return Value.multiply(a.evaluate(input), b.evaluate(input))
+            return Value.multiply(a.evaluate(&input), b.evaluate(&input))
         case let .divide(a, b):
-            return Value.divide(a.evaluate(input), b.evaluate(input))
+            return Value.divide(a.evaluate(&input), b.evaluate(&input))
         case .negate(let a):
-            var v = a.evaluate(input)
+            var v = a.evaluate(&input)
             if v.kind == .instant || v.kind == .tag || v.kind == .bool { return .none }
             v.numerator = 0 &- v.numerator
             return v
@@ -45,7 +46,7 @@ extension Node {
             var best = Value.none
             let wantsMax = if case .maximum = self { true } else { false }
             for node in list {
-                let v = node.evaluate(input)
+                let v = node.evaluate(&input)
                 guard let order = Value.compare(v, best) else {
                     if best.isNone { best = v; continue }
                     return .none
@@ -54,13 +55,13 @@ extension Node {
             }
             return best
         case let .tagIn(group, mask):
-            let v = group.evaluate(input)
+            let v = group.evaluate(&input)
             return .bool(v.kind == .tag && v.numerator >= 0 && mask & (1 << UInt64(v.numerator)) != 0)
         case let .stringIn(string, items):
-            guard let text = string.evaluate(input) else { return .false }
+            guard let text = string.evaluate(&input) else { return .false }
             return .bool(items.contains(text))
         case let .containsAny(string, needles):
-            guard let text = string.evaluate(input) else { return .false }
+            guard let text = string.evaluate(&input) else { return .false }
             return .bool(Self.contains(Array(text.utf8), anyOf: needles))
         case .userAggregate, .communityAggregate, .communityCount, .statistic, .group, .field, .since:
             return input.leaf(self)
@@ -80,10 +81,10 @@ extension Node {
 }
 
 extension StringNode {
-    func evaluate<Input: ExpressionInput>(_ input: borrowing Input) -> String? {
+    func evaluate<Input: ExpressionInput>(_ input: inout Input) -> String? {
         switch self {
         case .field(let f): input.text(f)
-        case .lower(let inner): inner.evaluate(input)?.lowercased()
+        case .lower(let inner): inner.evaluate(&input)?.lowercased()
         }
     }
 }

@@ -314,11 +314,20 @@ struct PipelineCompiler {
     private mutating func binary(_ op: BinaryOperator, _ left: Expression, _ right: Expression, at: Int, _ scope: Scope) -> (Node, ValueType?) {
         switch op {
         case .and, .or:
+            let before = reads.dependencies.usesStatistics
+            reads.dependencies.usesStatistics = false
             let (l, lt) = check(left, scope, sinceAllowed: false)
+            let leftReadsStatistics = reads.dependencies.usesStatistics
+            reads.dependencies.usesStatistics = false
             let (r, rt) = check(right, scope, sinceAllowed: false)
+            let rightReadsStatistics = reads.dependencies.usesStatistics
+            reads.dependencies.usesStatistics = before || leftReadsStatistics || rightReadsStatistics
             require(lt, .bool, at: left.offset, "'\(op.rawValue)' joins conditions")
             require(rt, .bool, at: right.offset, "'\(op.rawValue)' joins conditions")
-            return (op == .and ? .and(l, r) : .or(l, r), .bool)
+            // Both are pure, so the side that reads no population statistic goes first: when it decides,
+            // the result stands until the user's own inputs change, across refreshes.
+            let (first, second) = leftReadsStatistics && !rightReadsStatistics ? (r, l) : (l, r)
+            return (op == .and ? .and(first, second) : .or(first, second), .bool)
         case .in:
             guard case let .list(items, _) = right else {
                 report(at: right.offset, "'in' needs a list of strings, e.g. [\"gold\", \"platinum\"]")
