@@ -119,8 +119,9 @@ struct AggregateColumn: Sendable {
         }
     }
 
-    /// The aggregate's value for key `k` at `t`, after `evict(k, at: t)`.
-    func value(_ k: Int, at t: Int64) -> Value {
+    /// The aggregate's value for key `k` at `t`, after `evict(k, at: t)`. Mutating only so that a
+    /// call through the engine's column array accesses the column in place instead of copying it.
+    mutating func value(_ k: Int, at t: Int64) -> Value {
         guard k >= 0, k < scalar.count else { return kind == .count || kind == .sum || kind == .distinct ? .number(0) : .none }
         switch kind {
         case .count:
@@ -152,7 +153,7 @@ struct AggregateColumn: Sendable {
     }
 
     /// The next instant after which key `k`'s value changes by time alone (an occurrence leaving the window); `.max` if none.
-    func nextExpiry(_ k: Int) -> Int64 {
+    mutating func nextExpiry(_ k: Int) -> Int64 {
         guard let window, k < scalar.count else { return .max }
         if kind == .last { return time[k] == .min ? .max : time[k] &+ window }
         return entries[k].first.map { $0.ts &+ window } ?? .max

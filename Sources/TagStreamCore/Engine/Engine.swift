@@ -83,6 +83,8 @@ public struct Engine: Sendable {
         /// Per group: the campaigns triggered by its tags.
         var campaignsByGroup: [[Int]]
         var boundaryRules: [Int]
+        /// Per group: the user aggregates it reads, as a mask.
+        var groupReads: [UInt64]
         /// Per group: the groups that read it, as a mask.
         var dependents: [UInt64]
         /// Per statistic: the statistic whose samples it shares (same `of` and `where`).
@@ -107,6 +109,7 @@ public struct Engine: Sendable {
             campaignsByGroup = p.groups.indices.map { g in
                 p.campaigns.indices.filter { if case .tag(let group, _) = p.campaigns[$0].trigger { group == g } else { false } }
             }
+            groupReads = p.groups.map(\.dependencies.userAggregates)
             dependents = p.groups.indices.map { g in
                 p.groups.indices.reduce(0 as UInt64) { mask, h in p.groups[h].dependencies.groups & (1 << UInt64(g)) != 0 ? mask | 1 << UInt64(h) : mask }
             }
@@ -208,9 +211,8 @@ public struct Engine: Sendable {
         let cause = RecordCause.event(event.eventID)
         var evaluated: UInt64 = 0
         for g in layout.groupsByType[type] {
-            let dependencies = program.groups[g].dependencies
             // Unchanged inputs before the next boundary give the same tag: skip.
-            if dependencies.userAggregates & touched == 0, event.ts < validUntil[Int(u) * layout.groups + g] { continue }
+            if layout.groupReads[g] & touched == 0, event.ts < validUntil[Int(u) * layout.groups + g] { continue }
             evaluateGroup(g, cause: cause)
             evaluated |= 1 << UInt64(g)
         }
@@ -223,7 +225,7 @@ public struct Engine: Sendable {
             }
         }
         guard touched != 0 || !layout.alertsByType[type].isEmpty else { return }
-        for g in 0..<layout.groups where evaluated & (1 << UInt64(g)) == 0 && program.groups[g].dependencies.userAggregates & touched != 0 {
+        for g in 0..<layout.groups where evaluated & (1 << UInt64(g)) == 0 && layout.groupReads[g] & touched != 0 {
             validUntil[Int(u) * layout.groups + g] = .min
             if program.groups[g].points.boundary { scheduleBoundary(g) }
         }
