@@ -554,8 +554,13 @@ public struct Engine: Sendable {
 extension Engine: ExpressionInput {
     mutating func leaf(_ node: Node) -> Value {
         switch node {
-        case .userAggregate(let i):
+        case .userAggregate(let i), .compareUserAggregate(_, let i, _):
             return userAggregates[i].value(Int(frame.user), at: frame.t)
+        case .compareSince(_, let i, _):
+            let x = userAggregates[i].value(Int(frame.user), at: frame.t)
+            return x.kind == .instant ? .duration(frame.t &- x.numerator) : .none
+        case .groupIn(let g, _):
+            return .tag(Int(tags[Int(frame.user) * layout.groups + g]))
         case .communityAggregate(let i):
             return communityAggregates[i].value(Int(frame.community), at: frame.t)
         case .communityCount(let i):

@@ -20,15 +20,14 @@ extension Node {
         case let .or(a, b):
             return a.evaluate(&input).isTrue ? .true : .bool(b.evaluate(&input).isTrue)
         case let .compare(op, a, b):
-            guard let order = Value.compare(a.evaluate(&input), b.evaluate(&input)) else { return .false }
-            switch op {
-            case .equal: return .bool(order == 0)
-            case .notEqual: return .bool(order != 0)
-            case .less: return .bool(order < 0)
-            case .lessOrEqual: return .bool(order <= 0)
-            case .greater: return .bool(order > 0)
-            default: return .bool(order >= 0)
-            }
+            return .bool(op.holds(Value.compare(a.evaluate(&input), b.evaluate(&input))))
+        case let .compareUserAggregate(op, _, c):
+            return .bool(op.holds(Value.compare(input.leaf(self), c)))
+        case let .compareSince(op, _, c):
+            return .bool(op.holds(Value.compare(input.leaf(self), c)))
+        case let .groupIn(_, mask):
+            let v = input.leaf(self)
+            return .bool(v.kind == .tag && v.numerator >= 0 && mask & (1 << UInt64(v.numerator)) != 0)
         case let .add(a, b):
             return Value.add(a.evaluate(&input), b.evaluate(&input), negate: false)
         case let .subtract(a, b):
@@ -76,6 +75,22 @@ extension Node {
                 if haystack[start..<start + needle.count].elementsEqual(needle) { return true }
             }
             return false
+        }
+    }
+}
+
+extension BinaryOperator {
+    /// Whether a comparison with this result (-1, 0, 1; nil: not comparable) holds.
+    @inline(__always)
+    func holds(_ order: Int?) -> Bool {
+        guard let order else { return false }
+        switch self {
+        case .equal: return order == 0
+        case .notEqual: return order != 0
+        case .less: return order < 0
+        case .lessOrEqual: return order <= 0
+        case .greater: return order > 0
+        default: return order >= 0
         }
     }
 }

@@ -267,7 +267,7 @@ struct PipelineCompiler {
         if let type, !expect.contains(where: { matches(type, $0) }) {
             report(at: expression.offset, "expected \(expect.map(\.description).joined(separator: " or ")) but this is \(type)")
         }
-        return (node, reads)
+        return (node.fused(), reads)
     }
 
     private func matches(_ type: ValueType, _ expected: ValueType) -> Bool {

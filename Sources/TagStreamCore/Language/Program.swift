@@ -26,6 +26,39 @@ indirect enum Node: Sendable {
     case stringIn(StringNode, [String])
     /// Whether a string field contains one of the needles (UTF-8 bytes).
     case containsAny(StringNode, [[UInt8]])
+
+    // Fused forms of the most common shapes, produced by `fused()`, evaluated without walking a tree.
+    /// `aggregate op constant` over a user aggregate.
+    case compareUserAggregate(BinaryOperator, Int, Value)
+    /// `since(aggregate) op constant` over a user aggregate.
+    case compareSince(BinaryOperator, Int, Value)
+    /// `group in [tags]`.
+    case groupIn(Int, mask: UInt64)
+
+    /// The same expression with common shapes fused into single nodes.
+    func fused() -> Node {
+        switch self {
+        case let .compare(op, .userAggregate(i), .constant(c)): .compareUserAggregate(op, i, c)
+        case let .compare(op, .constant(c), .userAggregate(i)): .compareUserAggregate(op.mirrored, i, c)
+        case let .compare(op, .since(.userAggregate(i)), .constant(c)): .compareSince(op, i, c)
+        case let .compare(op, .constant(c), .since(.userAggregate(i))): .compareSince(op.mirrored, i, c)
+        case let .compare(op, a, b): .compare(op, a.fused(), b.fused())
+        case let .tagIn(.group(g), mask): .groupIn(g, mask: mask)
+        case let .tagIn(a, mask): .tagIn(a.fused(), mask: mask)
+        case let .not(a): .not(a.fused())
+        case let .and(a, b): .and(a.fused(), b.fused())
+        case let .or(a, b): .or(a.fused(), b.fused())
+        case let .add(a, b): .add(a.fused(), b.fused())
+        case let .subtract(a, b): .subtract(a.fused(), b.fused())
+        case let .multiply(a, b): .multiply(a.fused(), b.fused())
+        case let .divide(a, b): .divide(a.fused(), b.fused())
+        case let .negate(a): .negate(a.fused())
+        case let .minimum(list): .minimum(list.map { $0.fused() })
+        case let .maximum(list): .maximum(list.map { $0.fused() })
+        case let .since(a): .since(a.fused())
+        default: self
+        }
+    }
 }
 
 /// An expression of type string: a field of the event, possibly lowercased.
