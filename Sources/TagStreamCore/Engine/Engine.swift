@@ -327,7 +327,7 @@ public struct Engine: Sendable {
         let slot = u * layout.groups + g
         // A result that did not read a statistic (short-circuited past it) stands until its inputs change.
         let readStatistics = frame.readStatistics
-        let next = nextBoundary(program.groups[g].dependencies)
+        let next = nextBoundary(rule: g)
         validUntil[slot] = readStatistics ? .min : next
         if program.groups[g].points.boundary { setDue(g, next) }
         let previous = Int(tags[slot])
@@ -365,19 +365,30 @@ public struct Engine: Sendable {
 
     /// Recomputes when time alone may next change rule `r` for the current user, and sets a timer for it.
     private mutating func scheduleBoundary(_ r: Int) {
-        setDue(r, nextBoundary(r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies))
+        setDue(r, nextBoundary(rule: r))
     }
 
-    /// The first instant after now at which time alone may change what `dependencies` describe: a
+    /// The first instant after now at which time alone may change rule `r` for the current user: a
     /// `since(x) op d` crossing `x + d`, or the oldest occurrence of a windowed aggregate leaving it.
-    private mutating func nextBoundary(_ dependencies: Dependencies) -> Int64 {
+    private mutating func nextBoundary(rule r: Int) -> Int64 {
         let t = frame.t
         var next = Int64.max
-        for atom in dependencies.boundaries {
-            let x = atom.instant.evaluate(&self), d = atom.threshold.evaluate(&self)
+        let isGroup = r < layout.groups
+        let atoms = isGroup ? program.groups[r].dependencies.boundaries.count : program.alerts[r - layout.groups].dependencies.boundaries.count
+        for k in 0..<atoms {
+            let x: Value, d: Value, op: BinaryOperator
+            if isGroup {
+                x = program.groups[r].dependencies.boundaries[k].instant.evaluate(&self)
+                d = program.groups[r].dependencies.boundaries[k].threshold.evaluate(&self)
+                op = program.groups[r].dependencies.boundaries[k].op
+            } else {
+                x = program.alerts[r - layout.groups].dependencies.boundaries[k].instant.evaluate(&self)
+                d = program.alerts[r - layout.groups].dependencies.boundaries[k].threshold.evaluate(&self)
+                op = program.alerts[r - layout.groups].dependencies.boundaries[k].op
+            }
             guard x.kind == .instant, d.kind == .duration else { continue }
             let atOrAfter = x.numerator &+ d.ceiling, after = x.numerator &+ d.floor &+ 1
-            switch atom.op {
+            switch op {
             case .greaterOrEqual, .less: if atOrAfter > t, atOrAfter < next { next = atOrAfter }
             case .greater, .lessOrEqual: if after > t, after < next { next = after }
             default:
@@ -385,7 +396,8 @@ public struct Engine: Sendable {
                 if after > t, after < next { next = after }
             }
         }
-        for w in dependencies.windowed {
+        let windowed = isGroup ? program.groups[r].dependencies.windowed : program.alerts[r - layout.groups].dependencies.windowed
+        for w in windowed {
             let expiry = userAggregates[w].nextExpiry(Int(frame.user))
             if expiry > t, expiry < next { next = expiry }
         }
@@ -402,13 +414,12 @@ public struct Engine: Sendable {
     /// Emits a coupon trigger when the campaign's condition holds, its cooldown has passed and its daily cap
     /// for the user's community is not reached. Holdout triggers are emitted and count for caps and cooldowns.
     private mutating func tryCampaign(_ c: Int, cause: RecordCause) {
-        let campaign = program.campaigns[c]
         let u = frame.user, t = frame.t
-        if let condition = campaign.condition, !condition.evaluate(&self).isTrue { return }
+        if let condition = program.campaigns[c].condition, !condition.evaluate(&self).isTrue { return }
         let slot = Int(u) * layout.campaigns + c
-        if let cooldown = campaign.cooldown, lastTrigger[slot] != .min, t - lastTrigger[slot] < cooldown { return }
+        if let cooldown = program.campaigns[c].cooldown, lastTrigger[slot] != .min, t - lastTrigger[slot] < cooldown { return }
         let community = frame.community
-        if let cap = campaign.dailyCapPerCommunity, community >= 0 {
+        if let cap = program.campaigns[c].dailyCapPerCommunity, community >= 0 {
             let day = EventTime.floorDiv(t, EventTime.day)
             if day != capDay {
                 capDay = day
@@ -419,9 +430,10 @@ public struct Engine: Sendable {
             capCounts[key, default: 0] += 1
         }
         lastTrigger[slot] = t
-        let holdout = FNV1a64.hash("\(campaign.name):\(symbols.users[u])") % 100 < UInt64(program.holdoutPercent)
+        let name = program.campaigns[c].name
+        let holdout = FNV1a64.hash("\(name):\(symbols.users[u])") % 100 < UInt64(program.holdoutPercent)
         emit(OutputRecord(ts: t, user: u, community: community, cause: cause,
-                          body: .coupon(campaign: campaign.name, holdout: holdout), evidence: []))
+                          body: .coupon(campaign: name, holdout: holdout), evidence: []))
     }
 
     // MARK: Daily refresh
