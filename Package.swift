@@ -64,7 +64,7 @@ let package = Package(
                            .product(name: "Logging", package: "swift-log")],
             path: "benchmarks/Checkpoints"
         ),
-        .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
+        .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore", "TagStreamRuntime"]),
         .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .target(name: "TestServers", path: "Tests/TestServers"),

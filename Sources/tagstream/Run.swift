@@ -97,7 +97,7 @@ struct Run: ParsableCommand {
         }
         print("Output: " + list(job.tally.byKind))
         let state = job.finalState
-        print("Final state: \(state.users) users; lifecycle: \(list(state.lifecycle)); tier: \(list(state.tier))")
+        print("Final state: \(state.users) users; " + state.groups.sorted { $0.key < $1.key }.map { "\($0.key): \(list($0.value))" }.joined(separator: "; "))
     }
 }
 

@@ -107,7 +107,7 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         let pipeline = try loadPipeline(file)
-        print("\(file): pipeline '\(pipeline.name)' is valid: \(pipeline.groupNames.count) tag groups, "
-              + "\(pipeline.tier.levels.count) tiers, \(pipeline.flags.all.count) flags")
+        print("\(file): pipeline '\(pipeline.name)' is valid: \(pipeline.aggregateCount) aggregates, "
+              + "\(pipeline.multiTagGroups.count) tag groups (\(pipeline.multiTagGroups.joined(separator: ", "))), \(pipeline.flagCount) flags")
     }
 }

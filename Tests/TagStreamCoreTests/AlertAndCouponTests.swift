@@ -211,8 +211,7 @@ import Testing
     /// exercised with `sleeping` after 35d: spells at S and S + 60d + δ.
     @Test(arguments: [-1 as Int64, 0, 1])
     func wakeUpNeedsThePreviousOneAtLeastSixtyDaysBefore(delta: Int64) {
-        var pipeline = Pipeline.reference
-        pipeline.lifecycle.sleepingAfter = TimeSpan(milliseconds: 35 * day)
+        let pipeline = Pipeline.reference { $0.replacingOccurrences(of: "since(last_paid) >= 90d", with: "since(last_paid) >= 35d") }
         let s1 = t0 + 35 * day
         let l2 = s1 + 25 * day + delta
         let s2 = l2 + 35 * day

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import TagStreamCore
 
@@ -5,9 +6,7 @@ import Testing
 @Suite struct CouponCapTests {
     let t0 = jan1 + 10 * hour
     func cappedPipeline(_ cap: Int) -> Pipeline {
-        var pipeline = Pipeline.reference
-        pipeline.coupons.cartRescue?.dailyCapPerCommunity = cap
-        return pipeline
+        Pipeline.reference { $0.replacingOccurrences(of: "cooldown: 24h", with: "cooldown: 24h\n      daily_cap_per_community: \(cap)") }
     }
 
     /// Three users of one community abandon carts on one day; with a cap of 2 only the first two

@@ -1,5 +1,6 @@
 import Foundation
 @testable import TagStreamCore
+import TagStreamRuntime
 
 // Shared fixtures for the engine tests: an input builder, a replay through a `Processor`,
 // and compact textual forms of the output records that read like the SPEC.
@@ -11,8 +12,21 @@ let day = EventTime.day
 let jan1: Int64 = 20_454 * 86_400_000
 
 extension Pipeline {
-    /// The shipped community-grocery pipeline (its defaults are built into `Pipeline(name:)`).
-    static var reference: Pipeline { Pipeline(name: "community-grocery") }
+    /// The shipped community-grocery pipeline file.
+    static let referencePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("pipelines/community-grocery.yaml").path
+
+    static var reference: Pipeline { reference(editing: { $0 }) }
+
+    /// The reference pipeline with its text edited first (e.g. another threshold).
+    static func reference(editing edit: (String) -> String) -> Pipeline {
+        let text = edit(try! String(contentsOfFile: referencePath, encoding: .utf8))
+        do {
+            return try PipelineLoader.parse(yaml: text, file: "community-grocery.yaml")
+        } catch {
+            fatalError("the edited reference pipeline does not load: \(error)")
+        }
+    }
 }
 
 /// Input lines for one test. Event ids are sequential (`e00001`, …), so events written at
@@ -155,9 +169,21 @@ struct Replay {
         case let .coupon(campaign, holdout):
             return "\(record.ts) coupon \(campaign) \(who)\(holdout ? " holdout" : "")"
         case let .communityStats(f):
-            let top = f.topSkus.map { "\(symbols.skus[$0.sku]):\($0.quantity)" }.joined(separator: ",")
-            return "\(record.ts) stats \(who) customers=\(f.customers) active=\(f.active) gmv=\(f.gmv) "
-                + "orders=\(f.orders) sleeping=\(f.sleeping) top=[\(top)]"
+            func text(_ name: String) -> String {
+                switch f[name] {
+                case .integer(let n): "\(n)"
+                case .money(let m): "\(m)"
+                case let .ratio(part, whole): "\(part)/\(whole)"
+                case let .ranking(_, _, entries): entries.map { "\($0.0):\($0.1)" }.joined(separator: ",")
+                default: "null"
+                }
+            }
+            var sleeping = text("sleeping_ratio")
+            if case let .ratio(part, whole) = f["sleeping_ratio"], case let .integer(customers) = f["customers"] {
+                sleeping = "\(part * customers / whole)"  // the count of sleeping or churned customers
+            }
+            return "\(record.ts) stats \(who) customers=\(text("customers")) active=\(text("active_30d")) gmv=\(text("gmv_30d")) "
+                + "orders=\(text("orders_7d")) sleeping=\(sleeping) top=[\(text("top_skus_7d"))]"
         }
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import TagStreamRuntime
+import TagStreamCore
 
 /// The built `tagstream` binary, end to end, as a person runs it.
 @Suite struct CommandLineTests {
@@ -85,5 +86,39 @@ import Testing
         kill(process.processIdentifier, SIGINT)
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
+    }
+}
+
+/// The second shipped pipeline through the built binary: its own tags, flags, alert and campaign.
+@Suite struct SecondPipelineCommandLineTests {
+    @Test func ecommercePipelineReplaysEndToEnd() throws {
+        let input = try Fixtures.temporaryDirectory("shop-cli-in")
+        let files = try Fixtures.generateEvents(["--users", "400", "--days", "90", "--seed", "11"], into: input)
+        let pipeline = Fixtures.packageRoot.appendingPathComponent("pipelines/ecommerce-basic.yaml").path
+        let validate = try Fixtures.run(Fixtures.tagstreamBinary, ["validate", pipeline])
+        #expect(validate.status == 0)
+        #expect(validate.stdout.contains("2 tag groups (lifecycle, tier), 3 flags"))
+
+        let out = try Fixtures.temporaryDirectory("shop-cli-out")
+        let result = try Fixtures.run(Fixtures.tagstreamBinary, ["replay", "--pipeline", pipeline, "--out", out.path] + files)
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let tags = try String(contentsOf: out.appendingPathComponent("tags.jsonl"), encoding: .utf8).split(separator: "\n")
+            .compactMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        let groups = Set(tags.compactMap { $0["group"] as? String })
+        #expect(groups.isSuperset(of: ["lifecycle", "tier", "bargain_hunter", "explorer"]))
+        #expect(Set(tags.filter { $0["group"] as? String == "tier" }.compactMap { $0["tag"] as? String }) == ["vip", "regular"])
+        // The 21-day at_risk boundary of this pipeline, not the reference's 30 days.
+        let atRisk = tags.filter { $0["group"] as? String == "lifecycle" && $0["tag"] as? String == "at_risk" }
+        #expect(!atRisk.isEmpty)
+        for record in atRisk {
+            let lastOrder = try #require((record["evidence"] as? [String: Any])?["last_order"] as? String)
+            let at = try #require(record["ts"] as? Int64)
+            #expect(at - EventTime.parseRFC3339(Array(lastOrder.utf8))! >= 21 * EventTime.day)
+        }
+        let coupons = try String(contentsOf: out.appendingPathComponent("coupons.jsonl"), encoding: .utf8).split(separator: "\n")
+        #expect(!coupons.isEmpty && coupons.allSatisfy { $0.contains(#""campaign":"cart_rescue""#) })
+        let stats = try String(contentsOf: out.appendingPathComponent("community_stats.jsonl"), encoding: .utf8)
+        #expect(stats.isEmpty)
+        #expect(result.stdout.contains("Final state:") && result.stdout.contains("  tier: "))
     }
 }

@@ -110,7 +110,7 @@ import TagStreamCore
     }
 
     @Test func idlePartitionStopsHoldingTheWatermarkAndLaterRecordsThereAreLate() throws {
-        let pipeline = Pipeline(name: "idle")
+        let pipeline = try Fixtures.pipeline(named: "idle")
         let cluster = try Self.cluster(partitions: 3, topics: pipeline.topics)
         let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
         for i in 0..<20 {
@@ -149,7 +149,7 @@ import TagStreamCore
     }
 
     @Test func sigtermDrainsCommitsAndExitsZeroAndARestartContinues() throws {
-        let pipeline = Pipeline(name: "restart")
+        let pipeline = try Fixtures.pipeline(named: "restart")
         let cluster = try Self.cluster(partitions: 2, topics: pipeline.topics)
         let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
         for i in 0..<400 {
@@ -190,7 +190,7 @@ import TagStreamCore
     }
 
     @Test func runSurvivesABrokerOutageAndTransientErrorsWithoutLosingRecords() throws {
-        let pipeline = Pipeline(name: "faults")
+        let pipeline = try Fixtures.pipeline(named: "faults")
         let cluster = try Self.cluster(partitions: 3, topics: pipeline.topics)
         let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
         for i in 0..<3_000 {
@@ -220,7 +220,7 @@ import TagStreamCore
 
     @Test func missingInputTopicsAreAClearErrorAfterTheTimeout() throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 1)
-        var options = LiveOptions(pipeline: Pipeline(name: "none"), brokers: cluster.bootstrapServers, group: "none")
+        var options = LiveOptions(pipeline: try Fixtures.pipeline(named: "none"), brokers: cluster.bootstrapServers, group: "none")
         options.assignmentTimeout = 2
         let job = try LiveJob(options: options)
         #expect { try job.run() } throws: { ($0 as? KafkaError)?.message.contains("no partitions") == true }

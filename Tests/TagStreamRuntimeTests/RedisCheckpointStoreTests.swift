@@ -7,8 +7,8 @@ import Testing
 
 /// Checkpoints in a real redis-server: chunks, manifest last, retention, damage refused.
 @Suite struct RedisCheckpointStoreTests {
-    static func summary(users: Int) -> CheckpointSummary {
-        var summary = CheckpointSummary(processor: Processor(pipeline: Pipeline(name: "t"), partitions: 1))
+    static func summary(users: Int) throws -> CheckpointSummary {
+        var summary = CheckpointSummary(processor: Processor(pipeline: try PipelineLoader.load(path: Fixtures.referencePipeline), partitions: 1))
         summary.users = users
         summary.inputs = ["events.orders[0]": 42]
         return summary
@@ -27,7 +27,7 @@ import Testing
         let store = try Self.store(server)
         #expect(try store.load() == nil)
         for (n, size) in [2_500, 3_000, 10, 0].enumerated() {
-            try store.save(Self.bytes(size, seed: UInt8(n)), summary: Self.summary(users: n))
+            try store.save(Self.bytes(size, seed: UInt8(n)), summary: try Self.summary(users: n))
             #expect(try store.load() == Self.bytes(size, seed: UInt8(n)))
         }
         let manifests = try store.manifests()
@@ -49,7 +49,7 @@ import Testing
     @Test func aCheckpointWithoutManifestIsNeverUsedAndItsChunksAreRemoved() throws {
         let server = try RedisServer()
         let store = try Self.store(server)
-        try store.save(Self.bytes(1_500, seed: 1), summary: Self.summary(users: 1))
+        try store.save(Self.bytes(1_500, seed: 1), summary: try Self.summary(users: 1))
         // A run killed while writing checkpoint 7: chunks, no manifest.
         try server.cli(["SET", "tagstream:checkpoint:p:g:7:chunk:0", "partial"])
         #expect(try store.load() == Self.bytes(1_500, seed: 1))
@@ -61,7 +61,7 @@ import Testing
     @Test func damagedMissingOrForeignChunksAreRefused() throws {
         let server = try RedisServer()
         let store = try Self.store(server)
-        try store.save(Self.bytes(2_500, seed: 9), summary: Self.summary(users: 1))
+        try store.save(Self.bytes(2_500, seed: 9), summary: try Self.summary(users: 1))
         try server.cli(["DEL", "tagstream:checkpoint:p:g:1:chunk:2"])
         #expect { try store.load() } throws: { ($0 as? SnapshotError)?.message.contains("chunk 2 is missing") == true }
         try server.cli(["SETRANGE", "tagstream:checkpoint:p:g:1:chunk:1", "10", "X"])
@@ -77,7 +77,7 @@ import Testing
 
     @Test func anUnreachableServerIsAConnectionError() throws {
         let store = RedisCheckpointStore(client: RedisClient(url: RedisURL(port: try RedisServer.freePort())), pipeline: "p", group: "g")
-        #expect { try store.save([1], summary: Self.summary(users: 0)) } throws: {
+        #expect { try store.save([1], summary: try Self.summary(users: 0)) } throws: {
             if case .connection = $0 as? RedisError { true } else { false }
         }
     }

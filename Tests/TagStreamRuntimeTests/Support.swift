@@ -8,6 +8,12 @@ enum Fixtures {
     static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
     static let examples = shared.appendingPathComponent("examples")
     static let referencePipeline = packageRoot.appendingPathComponent("pipelines/community-grocery.yaml").path
+
+    /// The reference pipeline under another name (live tests use it for their consumer group).
+    static func pipeline(named name: String) throws -> Pipeline {
+        let text = try String(contentsOfFile: referencePipeline, encoding: .utf8)
+        return try PipelineLoader.parse(yaml: text.replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(name)"), file: name)
+    }
     static let genEvents = shared.appendingPathComponent("tools/gen_events.py").path
     static let oracle = packageRoot.appendingPathComponent("Tests/Oracle/spec_oracle.py").path
 

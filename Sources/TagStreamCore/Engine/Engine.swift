@@ -4,38 +4,133 @@ import HeapModule
 /// daily refresh, and appends output records. It does no I/O and reads no clock.
 public struct Engine: Sendable {
     public let pipeline: Pipeline
-    let rules: CompiledRules
+    let program: Program
     /// Interned strings, shared with the decoder that feeds this engine.
     public var symbols = SymbolTable()
     /// Records produced since the caller last drained them, in SPEC §5 order.
     public var output: [OutputRecord] = []
 
-    var users: [UserState] = []
-    var communities: [CommunityState] = []
+    // Per user, indexed by the interned user id (`users × n` arrays are row-major).
+    var userSeen: [Bool] = []
+    var userCommunity: [Int32] = []
+    var userAggregates: [AggregateColumn]
+    /// users × groups: the current tag index, -1 for none.
+    var tags: [Int8] = []
+    /// users × rules: the next instant at which time alone may change the rule; `.max`: none.
+    var due: [Int64] = []
+    /// users × groups: until when the group's last result stands unless what it reads changes
+    /// (its next boundary); `.min`: evaluate again. Not part of snapshots: `.min` is always safe.
+    var validUntil: [Int64] = []
+    /// users × alerts.
+    var armed: [Bool] = []
+    /// users × campaigns: the last trigger, `.min`: never.
+    var lastTrigger: [Int64] = []
+
+    // Per community, indexed by the interned community id.
+    var communityAggregates: [AggregateColumn]
+    /// communities × alerts.
+    var communityArmed: [Bool] = []
+    var communitySlots = 0
+
     var timers = Heap<TimerEntry>()
     /// The next daily refresh; `.max` until the first event is applied.
     var nextRefresh: Int64 = .max
     /// The last instant whose timers and refresh have fired.
     public internal(set) var clock: Int64 = .min
-    /// The spend thresholds of the last refresh, one per percentile; nil: population too small.
-    var thresholds: [Money?]
+    /// The population statistics of the last refresh.
+    var statistics: [Value]
     var sortedUsers: [Int32] = []
     var usersSinceRefresh: [Int32] = []
-    /// For each category id: the bit mask of `boughtCategory` flags it matches.
-    var categoryMasks: [UInt64] = []
     /// Coupon triggers per campaign and community on `capDay` (UTC day number), for daily caps.
     var capDay: Int64 = .min
     var capCounts: [CapKey: Int] = [:]
 
+    /// What expressions are evaluated for: the instant, the user and the community (see `ExpressionInput`).
+    var frame = Frame()
+    /// Community counts of the refresh in progress: counts × communities.
+    var communityCounts: [[Int64]] = []
+
+    let layout: Layout
+
     struct CapKey: Hashable, Sendable {
-        var campaign: String
+        var campaign: Int
         var community: Int32
+    }
+
+    struct Frame: Sendable {
+        var t: Int64 = 0
+        var user: Int32 = -1
+        var community: Int32 = -1
+        /// Whether an evaluation read a population statistic (which every refresh changes).
+        var readStatistics = false
+    }
+
+    /// Index lists computed once from the program, so the hot path only walks what applies.
+    struct Layout: Sendable {
+        var groups: Int
+        var rules: Int
+        var alerts: Int
+        var campaigns: Int
+        /// Per event type: the user and the community aggregates it feeds.
+        var userAggregatesByType: [[Int]]
+        var communityAggregatesByType: [[Int]]
+        var windowedUserAggregates: [Int]
+        var windowedCommunityAggregates: [Int]
+        /// Per event type: the groups and user alerts evaluated at it.
+        var groupsByType: [[Int]]
+        var alertsByType: [[Int]]
+        var campaignsByType: [[Int]]
+        /// Per group: the campaigns triggered by its tags.
+        var campaignsByGroup: [[Int]]
+        var boundaryRules: [Int]
+        /// Per group: the user aggregates it reads, as a mask.
+        var groupReads: [UInt64]
+        /// Per group: the groups that read it, as a mask.
+        var dependents: [UInt64]
+        /// Per statistic: the statistic whose samples it shares (same `of` and `where`).
+        var sampleSource: [Int]
+
+        init(_ p: Program, _ definition: PipelineDefinition) {
+            groups = p.groups.count
+            alerts = p.alerts.count
+            rules = groups + alerts
+            campaigns = p.campaigns.count
+            let types = EventType.allCases
+            func mask(_ m: UInt16, _ t: EventType) -> Bool { m & (1 << UInt16(t.rawValue)) != 0 }
+            userAggregatesByType = types.map { t in p.userAggregates.indices.filter { mask(p.userAggregates[$0].eventTypes, t) } }
+            communityAggregatesByType = types.map { t in p.communityAggregates.indices.filter { mask(p.communityAggregates[$0].eventTypes, t) } }
+            windowedUserAggregates = p.userAggregates.indices.filter { p.userAggregates[$0].window != nil }
+            windowedCommunityAggregates = p.communityAggregates.indices.filter { p.communityAggregates[$0].window != nil }
+            groupsByType = types.map { t in p.groups.indices.filter { p.groups[$0].points.includes(t) } }
+            alertsByType = types.map { t in p.alerts.indices.filter { p.alerts[$0].key == .user && p.alerts[$0].points.includes(t) } }
+            campaignsByType = types.map { t in
+                p.campaigns.indices.filter { if case .event(let e) = p.campaigns[$0].trigger { e == t } else { false } }
+            }
+            campaignsByGroup = p.groups.indices.map { g in
+                p.campaigns.indices.filter { if case .tag(let group, _) = p.campaigns[$0].trigger { group == g } else { false } }
+            }
+            groupReads = p.groups.map(\.dependencies.userAggregates)
+            dependents = p.groups.indices.map { g in
+                p.groups.indices.reduce(0 as UInt64) { mask, h in p.groups[h].dependencies.groups & (1 << UInt64(g)) != 0 ? mask | 1 << UInt64(h) : mask }
+            }
+            let statistics = definition.statistics
+            sampleSource = statistics.indices.map { i in
+                statistics.firstIndex { $0.of.text == statistics[i].of.text && $0.population?.text == statistics[i].population?.text } ?? i
+            }
+            let groupCount = groups
+            boundaryRules = (0..<rules).filter { r in
+                r < groupCount ? p.groups[r].points.boundary : p.alerts[r - groupCount].points.boundary
+            }
+        }
     }
 
     public init(pipeline: Pipeline) {
         self.pipeline = pipeline
-        rules = CompiledRules(pipeline)
-        thresholds = Array(repeating: nil, count: rules.percentiles.count)
+        program = pipeline.program
+        layout = Layout(program, pipeline.definition)
+        userAggregates = program.userAggregates.map(AggregateColumn.init)
+        communityAggregates = program.communityAggregates.map(AggregateColumn.init)
+        statistics = Array(repeating: .none, count: program.statistics.count)
     }
 
     // MARK: Time
@@ -67,16 +162,20 @@ public struct Engine: Sendable {
         var previous: TimerEntry?
         for entry in due where entry != previous {
             previous = entry
-            switch entry.kind {
-            case .lifecycle:
-                guard users[Int(entry.user)].lifecycleDue == instant else { continue }
-                evaluateLifecycle(entry.user, at: instant, cause: .timer)
-            case .vipCheck:
-                guard users[Int(entry.user)].vipDue == instant else { continue }
-                users[Int(entry.user)].vipDue = .max
-                checkVip(entry.user, at: instant)
-            case .cartRescue:
-                checkCartRescue(entry.user, addedAt: entry.payload, at: instant)
+            let u = entry.user
+            let code = Int(entry.code)
+            if code < layout.rules {
+                guard self.due[Int(u) * layout.rules + code] == instant else { continue }
+                enter(u, at: instant)
+                if code < layout.groups {
+                    evaluateGroup(code, cause: .timer)
+                } else {
+                    evaluateAlert(code - layout.groups, key: Int(u), cause: .timer)
+                    scheduleBoundary(code)
+                }
+            } else {
+                enter(u, at: instant)
+                tryCampaign(code - layout.rules, cause: .timer)
             }
         }
     }
@@ -88,261 +187,298 @@ public struct Engine: Sendable {
         advance(through: event.ts - 1)
         if nextRefresh == .max { nextRefresh = EventTime.midnight(atOrAfter: event.ts) }
         let u = event.user
-        let index = Int(u)
-        if index >= users.count {
-            users.append(contentsOf: repeatElement(UserState(), count: index + 1 - users.count))
-        }
-        if !users[index].seen {
-            users[index].seen = true
-            users[index].flagTimes = Array(repeating: .min, count: rules.flagSlots)
+        ensureUser(Int(u))
+        if !userSeen[Int(u)] {
+            userSeen[Int(u)] = true
             usersSinceRefresh.append(u)
         }
-        if event.community >= 0 { users[index].community = event.community }
+        if event.community >= 0 {
+            userCommunity[Int(u)] = event.community
+            ensureCommunity(Int(event.community))
+        }
+        let type = Int(event.type.rawValue)
+        var touched: UInt64 = 0
+        for i in layout.userAggregatesByType[type]
+        where Self.record(event, into: &userAggregates[i], program.userAggregates[i], key: Int(u), symbols: symbols) {
+            touched |= 1 << UInt64(i)
+        }
+        if event.community >= 0 {
+            for i in layout.communityAggregatesByType[type] {
+                _ = Self.record(event, into: &communityAggregates[i], program.communityAggregates[i], key: Int(event.community), symbols: symbols)
+            }
+        }
+        enter(u, at: event.ts)
         let cause = RecordCause.event(event.eventID)
-        var firstOrder = false
-        switch event.type {
-        case .orderPaid:
-            firstOrder = !users[index].hasPaid
-            recordPaidOrder(event)
-        case .orderRefunded:
-            users[index].addToWindow(WindowedOrder(ts: event.ts, amount: Money.zero - event.amount, isPaid: false, usedCoupon: false))
-            if event.community >= 0, pipeline.communityStats != nil {
-                communities[ensureCommunity(event.community)].addOrder(ts: event.ts, amount: Money.zero - event.amount)
-            }
-        case .search:
-            if let query = event.query { recordSearch(u, query: query, at: event.ts) }
-        case .addToCart:
-            if let rescue = pipeline.coupons.cartRescue {
-                timers.insert(TimerEntry(instant: event.ts + rescue.delay.milliseconds, kind: .cartRescue, user: u, payload: event.ts))
-            }
-        default:
-            break
+        var evaluated: UInt64 = 0
+        for g in layout.groupsByType[type] {
+            // Unchanged inputs before the next boundary give the same tag: skip.
+            if layout.groupReads[g] & touched == 0, event.ts < validUntil[Int(u) * layout.groups + g] { continue }
+            evaluateGroup(g, cause: cause)
+            evaluated |= 1 << UInt64(g)
         }
-        evaluateLifecycle(u, at: event.ts, cause: cause)
-        if event.type.isOrder { evaluateTier(u, at: event.ts, cause: cause) }
-        evaluateFlags(u, at: event.ts, cause: cause)
-        if firstOrder, let campaign = pipeline.coupons.secondOrder {
-            emitCoupon(campaign.name, cap: campaign.dailyCapPerCommunity, user: u, at: event.ts, cause: cause)
-        }
-        if event.type == .orderPaid { scheduleVipCheck(u) }
-    }
-
-    private mutating func recordPaidOrder(_ event: Event) {
-        let index = Int(event.user)
-        if !users[index].hasPaid { users[index].firstPaid = event.ts }
-        users[index].paidCount += 1
-        users[index].lastPaid = event.ts
-        if let vip = pipeline.vipChurn {
-            users[index].recentPaid.append(event.ts)
-            if users[index].recentPaid.count > vip.lastOrders { users[index].recentPaid.removeFirst() }
-        }
-        users[index].addToWindow(WindowedOrder(ts: event.ts, amount: event.amount, isPaid: true, usedCoupon: event.hasCoupon))
-        for item in event.items where item.category >= 0 {
-            let mask = categoryMask(item.category)
-            guard mask != 0 else { continue }
-            for (f, flag) in rules.flags.enumerated() where mask & (1 << UInt64(f)) != 0 {
-                if case let .boughtCategory(_, _, slot) = flag { users[index].flagTimes[slot] = event.ts }
+        for a in layout.alertsByType[type] { evaluateAlert(a, key: Int(u), cause: cause) }
+        for c in layout.campaignsByType[type] {
+            if let delay = program.campaigns[c].delay {
+                timers.insert(TimerEntry(instant: event.ts + delay, code: UInt16(layout.rules + c), user: u, payload: event.ts))
+            } else {
+                tryCampaign(c, cause: cause)
             }
         }
-        guard event.community >= 0, pipeline.communityStats != nil else { return }
-        let c = ensureCommunity(event.community)
-        communities[c].addOrder(ts: event.ts, amount: event.amount)
-        communities[c].paidOrders.append(event.ts)
-        for item in event.items where item.sku >= 0 {
-            communities[c].addItem(ts: event.ts, sku: item.sku, quantity: item.quantity)
+        guard touched != 0 || !layout.alertsByType[type].isEmpty else { return }
+        for g in 0..<layout.groups where evaluated & (1 << UInt64(g)) == 0 && layout.groupReads[g] & touched != 0 {
+            validUntil[Int(u) * layout.groups + g] = .min
+            if program.groups[g].points.boundary { scheduleBoundary(g) }
+        }
+        for r in layout.boundaryRules where r >= layout.groups {
+            if layout.alertsByType[type].contains(r - layout.groups) || program.alerts[r - layout.groups].dependencies.userAggregates & touched != 0 {
+                scheduleBoundary(r)
+            }
         }
     }
 
-    private mutating func recordSearch(_ u: Int32, query: String, at ts: Int64) {
-        let lowered = Array(query.lowercased().utf8)
-        for flag in rules.flags {
-            guard case let .searchedKeywords(keywords, count, _, slot) = flag,
-                  CompiledRules.contains(lowered, anyOf: keywords) else { continue }
-            let index = Int(u)
-            for k in slot..<(slot + count - 1) { users[index].flagTimes[k] = users[index].flagTimes[k + 1] }
-            users[index].flagTimes[slot + count - 1] = ts
-        }
-    }
-
-    private mutating func categoryMask(_ category: Int32) -> UInt64 {
-        while categoryMasks.count <= Int(category) {
-            let name = symbols.categories[Int32(categoryMasks.count)]
-            var mask: UInt64 = 0
-            for (f, flag) in rules.flags.enumerated() {
-                if case let .boughtCategory(categories, _, _) = flag, categories.contains(name) { mask |= 1 << UInt64(f) }
+    /// Feeds one event (each basket item, for item aggregates) to an aggregate; returns whether it changed.
+    private static func record(
+        _ event: Event, into column: inout AggregateColumn, _ spec: CompiledAggregate, key: Int, symbols: borrowing SymbolTable
+    ) -> Bool {
+        guard spec.iteratesItems else {
+            if let filter = spec.filter {
+                var fields = input(event, item: nil, symbols: symbols)
+                guard filter.evaluate(&fields).isTrue else { return false }
             }
-            categoryMasks.append(mask)
+            let value: Int64 = switch spec.field {
+            case .ts: event.ts
+            case .amount: event.amount.units
+            default: 1
+            }
+            column.add(key, ts: event.ts, value: value, subject: 0)
+            return true
         }
-        return categoryMasks[Int(category)]
+        var changed = false
+        for item in event.items {
+            if let filter = spec.filter {
+                var fields = input(event, item: item, symbols: symbols)
+                guard filter.evaluate(&fields).isTrue else { continue }
+            }
+            var subject: Int64 = 0
+            var value: Int64 = 1
+            switch spec.field {
+            case .itemSku: subject = Int64(item.sku)
+            case .itemCategory: subject = Int64(item.category)
+            case .itemQuantity: value = item.quantity.units
+            case .amount: value = event.amount.units
+            case .ts: value = event.ts
+            default: break
+            }
+            if subject < 0 { continue }
+            if spec.rankedBy == .itemQuantity { value = item.quantity.units } else if spec.rankedBy == .amount { value = event.amount.units }
+            column.add(key, ts: event.ts, value: value, subject: subject)
+            changed = true
+        }
+        return changed
     }
 
-    private mutating func ensureCommunity(_ id: Int32) -> Int {
-        if Int(id) >= communities.count {
-            communities.append(contentsOf: repeatElement(CommunityState(), count: Int(id) + 1 - communities.count))
-        }
-        return Int(id)
+    private static func input(_ event: Event, item: OrderItem?, symbols: borrowing SymbolTable) -> EventInput {
+        EventInput(
+            type: event.type, ts: event.ts, amount: event.amount, hasCoupon: event.hasCoupon, query: event.query, item: item,
+            skuName: item.flatMap { $0.sku >= 0 ? symbols.skus[$0.sku] : nil },
+            categoryName: item.flatMap { $0.category >= 0 ? symbols.categories[$0.category] : nil })
+    }
+
+    /// Makes `u` at `t` the subject of evaluation, with its windows brought up to `t`.
+    private mutating func enter(_ u: Int32, at t: Int64) {
+        frame = Frame(t: t, user: u, community: userCommunity[Int(u)])
+        for i in layout.windowedUserAggregates { userAggregates[i].evict(Int(u), at: t) }
+    }
+
+    private mutating func ensureUser(_ index: Int) {
+        guard index >= userSeen.count else { return }
+        let n = max(index + 1, userSeen.count * 3 / 2)
+        let extra = n - userSeen.count
+        userSeen += repeatElement(false, count: extra)
+        userCommunity += repeatElement(-1, count: extra)
+        for i in userAggregates.indices { userAggregates[i].grow(to: n) }
+        tags += repeatElement(-1, count: extra * layout.groups)
+        due += repeatElement(.max, count: extra * layout.rules)
+        validUntil += repeatElement(.min, count: extra * layout.groups)
+        armed += repeatElement(true, count: extra * layout.alerts)
+        lastTrigger += repeatElement(.min, count: extra * layout.campaigns)
+    }
+
+    private mutating func ensureCommunity(_ index: Int) {
+        guard index >= communitySlots else { return }
+        let n = index + 1
+        for i in communityAggregates.indices { communityAggregates[i].grow(to: n) }
+        communityArmed += repeatElement(true, count: (n - communitySlots) * layout.alerts)
+        communitySlots = n
     }
 
     // MARK: Rules
 
-    private mutating func evaluateLifecycle(_ u: Int32, at t: Int64, cause: RecordCause) {
-        let index = Int(u)
-        let rule = pipeline.lifecycle
-        let state = rule.state(of: users[index], at: t)
-        let previous = users[index].lifecycle
-        if state != previous {
-            users[index].lifecycle = state
-            emitTag("lifecycle", state.name, previous: previous?.name, user: u, at: t, cause: cause, evidence: [
-                ("orders", .integer(Int64(users[index].paidCount))),
-                ("first_paid", users[index].hasPaid ? .instant(users[index].firstPaid) : .absent),
-                ("last_paid", users[index].hasPaid ? .instant(users[index].lastPaid) : .absent),
-            ])
-            if state == .sleeping, let wakeUp = pipeline.coupons.wakeUp {
-                if users[index].lastWakeUp.map({ t - $0 >= wakeUp.cooldown.milliseconds }) ?? true,
-                   emitCoupon(wakeUp.name, cap: wakeUp.dailyCapPerCommunity, user: u, at: t, cause: cause) {
-                    users[index].lastWakeUp = t
-                }
+    /// Evaluates group `g` for the current user: emits a record when its tag changes, starts the
+    /// campaigns that tag triggers, and notes when time alone may change it next.
+    private mutating func evaluateGroup(_ g: Int, cause: RecordCause) {
+        let u = Int(frame.user)
+        var tag = -1
+        frame.readStatistics = false
+        for rule in program.groups[g].rules where rule.condition.evaluate(&self).isTrue {
+            tag = rule.tag
+            break
+        }
+        let slot = u * layout.groups + g
+        // A result that did not read a statistic (short-circuited past it) stands until its inputs change.
+        let readStatistics = frame.readStatistics
+        let next = nextBoundary(rule: g)
+        validUntil[slot] = readStatistics ? .min : next
+        if program.groups[g].points.boundary { setDue(g, next) }
+        let previous = Int(tags[slot])
+        guard tag != previous else { return }
+        tags[slot] = Int8(tag)
+        var dependents = layout.dependents[g]
+        while dependents != 0 {
+            validUntil[u * layout.groups + dependents.trailingZeroBitCount] = .min
+            dependents &= dependents - 1
+        }
+        let group = program.groups[g]
+        emit(OutputRecord(
+            ts: frame.t, user: frame.user, community: frame.community, cause: cause,
+            body: .tag(group: group.name, tag: tag >= 0 ? group.tags[tag] : nil, previous: previous >= 0 ? group.tags[previous] : nil),
+            evidence: evidence(group.evidence)))
+        for c in layout.campaignsByGroup[g] {
+            if case .tag(_, let wanted) = program.campaigns[c].trigger, wanted == tag { tryCampaign(c, cause: cause) }
+        }
+    }
+
+    /// Fires an armed alert whose condition holds; re-arms a fired one once its re-arm condition holds.
+    private mutating func evaluateAlert(_ a: Int, key: Int, cause: RecordCause) {
+        let alert = program.alerts[a]
+        let slot = key * layout.alerts + a
+        var isArmed = alert.key == .user ? armed[slot] : communityArmed[slot]
+        if !isArmed, alert.rearm.evaluate(&self).isTrue { isArmed = true }
+        if isArmed, alert.condition.evaluate(&self).isTrue {
+            isArmed = false
+            emit(OutputRecord(
+                ts: frame.t, user: alert.key == .user ? frame.user : -1, community: frame.community, cause: cause,
+                body: .alert(name: alert.name), evidence: evidence(alert.evidence)))
+        }
+        if alert.key == .user { armed[slot] = isArmed } else { communityArmed[slot] = isArmed }
+    }
+
+    /// Recomputes when time alone may next change rule `r` for the current user, and sets a timer for it.
+    private mutating func scheduleBoundary(_ r: Int) {
+        setDue(r, nextBoundary(rule: r))
+    }
+
+    /// The first instant after now at which time alone may change rule `r` for the current user: a
+    /// `since(x) op d` crossing `x + d`, or the oldest occurrence of a windowed aggregate leaving it.
+    private mutating func nextBoundary(rule r: Int) -> Int64 {
+        let t = frame.t
+        var next = Int64.max
+        let isGroup = r < layout.groups
+        let atoms = isGroup ? program.groups[r].dependencies.boundaries.count : program.alerts[r - layout.groups].dependencies.boundaries.count
+        for k in 0..<atoms {
+            let x: Value, d: Value, op: BinaryOperator
+            if isGroup {
+                x = program.groups[r].dependencies.boundaries[k].instant.evaluate(&self)
+                d = program.groups[r].dependencies.boundaries[k].threshold.evaluate(&self)
+                op = program.groups[r].dependencies.boundaries[k].op
+            } else {
+                x = program.alerts[r - layout.groups].dependencies.boundaries[k].instant.evaluate(&self)
+                d = program.alerts[r - layout.groups].dependencies.boundaries[k].threshold.evaluate(&self)
+                op = program.alerts[r - layout.groups].dependencies.boundaries[k].op
+            }
+            guard x.kind == .instant, d.kind == .duration else { continue }
+            let atOrAfter = x.numerator &+ d.ceiling, after = x.numerator &+ d.floor &+ 1
+            switch op {
+            case .greaterOrEqual, .less: if atOrAfter > t, atOrAfter < next { next = atOrAfter }
+            case .greater, .lessOrEqual: if after > t, after < next { next = after }
+            default:
+                if atOrAfter > t, atOrAfter < next { next = atOrAfter }
+                if after > t, after < next { next = after }
             }
         }
-        let due = rule.nextBoundary(of: users[index], after: t)
-        if due != users[index].lifecycleDue {
-            users[index].lifecycleDue = due
-            if due != .max { timers.insert(TimerEntry(instant: due, kind: .lifecycle, user: u, payload: 0)) }
+        let windowed = isGroup ? program.groups[r].dependencies.windowed : program.alerts[r - layout.groups].dependencies.windowed
+        for w in windowed {
+            let expiry = userAggregates[w].nextExpiry(Int(frame.user))
+            if expiry > t, expiry < next { next = expiry }
         }
+        return next
     }
 
-    private func tierLevel(of user: borrowing UserState, at t: Int64) -> Int8 {
-        guard user.hasPaid else { return -1 }
-        for (i, level) in pipeline.tier.levels.enumerated() {
-            guard t - user.lastPaid < level.recency.milliseconds else { continue }
-            if let p = rules.levelPercentile[i] {
-                guard let threshold = thresholds[p], user.windowSpend >= threshold else { continue }
-            } else if level.spendPercentile != nil {
-                continue
+    private mutating func setDue(_ r: Int, _ next: Int64) {
+        let slot = Int(frame.user) * layout.rules + r
+        guard next != due[slot] else { return }
+        due[slot] = next
+        if next != .max { timers.insert(TimerEntry(instant: next, code: UInt16(r), user: frame.user, payload: 0)) }
+    }
+
+    /// Emits a coupon trigger when the campaign's condition holds, its cooldown has passed and its daily cap
+    /// for the user's community is not reached. Holdout triggers are emitted and count for caps and cooldowns.
+    private mutating func tryCampaign(_ c: Int, cause: RecordCause) {
+        let u = frame.user, t = frame.t
+        if let condition = program.campaigns[c].condition, !condition.evaluate(&self).isTrue { return }
+        let slot = Int(u) * layout.campaigns + c
+        if let cooldown = program.campaigns[c].cooldown, lastTrigger[slot] != .min, t - lastTrigger[slot] < cooldown { return }
+        let community = frame.community
+        if let cap = program.campaigns[c].dailyCapPerCommunity, community >= 0 {
+            let day = EventTime.floorDiv(t, EventTime.day)
+            if day != capDay {
+                capDay = day
+                capCounts.removeAll()
             }
-            return Int8(i)
+            let key = CapKey(campaign: c, community: community)
+            guard capCounts[key, default: 0] < cap else { return }
+            capCounts[key, default: 0] += 1
         }
-        return -1
-    }
-
-    private func tierName(_ level: Int8) -> String? {
-        level >= 0 ? pipeline.tier.levels[Int(level)].name : nil
-    }
-
-    private mutating func evaluateTier(_ u: Int32, at t: Int64, cause: RecordCause) {
-        let index = Int(u)
-        users[index].evictWindow(at: t, length: pipeline.tier.spendWindow.milliseconds)
-        let level = tierLevel(of: users[index], at: t)
-        let previous = users[index].tier
-        guard level != previous else { return }
-        users[index].tier = level
-        emitTag("tier", tierName(level), previous: tierName(previous), user: u, at: t, cause: cause, evidence: [
-            ("spend", .money(users[index].windowSpend)),
-            ("last_paid", users[index].hasPaid ? .instant(users[index].lastPaid) : .absent),
-        ])
-    }
-
-    private mutating func evaluateFlags(_ u: Int32, at t: Int64, cause: RecordCause) {
-        let index = Int(u)
-        users[index].evictWindow(at: t, length: pipeline.tier.spendWindow.milliseconds)
-        for (f, flag) in rules.flags.enumerated() {
-            let on = flagHolds(flag, for: users[index], at: t)
-            let bit: UInt64 = 1 << UInt64(f)
-            let was = users[index].flags & bit != 0
-            guard on != was else { continue }
-            users[index].flags ^= bit
-            let name = rules.flagNames[f]
-            emitTag(name, on ? name : nil, previous: was ? name : nil, user: u, at: t, cause: cause,
-                    evidence: flagEvidence(flag, for: users[index]))
-        }
-    }
-
-    private func flagHolds(_ flag: CompiledRules.Flag, for user: borrowing UserState, at t: Int64) -> Bool {
-        switch flag {
-        case let .couponShare(minimumOrders, share):
-            return user.windowPaid >= minimumOrders && share.isMet(part: Int64(user.windowCoupons), whole: Int64(user.windowPaid))
-        case let .boughtCategory(_, window, slot), let .searchedKeywords(_, _, window, slot):
-            return user.flagTimes[slot] > t - window
-        case let .flagAndTier(other, tiers):
-            return user.flags & (1 << UInt64(other)) != 0 && user.tier >= 0 && tiers & (1 << UInt64(user.tier)) != 0
-        }
-    }
-
-    private func flagEvidence(_ flag: CompiledRules.Flag, for user: borrowing UserState) -> [(String, EvidenceValue)] {
-        func instant(_ t: Int64) -> EvidenceValue { t == .min ? .absent : .instant(t) }
-        switch flag {
-        case .couponShare:
-            return [("orders", .integer(Int64(user.windowPaid))), ("coupon_orders", .integer(Int64(user.windowCoupons)))]
-        case let .boughtCategory(_, _, slot):
-            return [("last_order", instant(user.flagTimes[slot]))]
-        case let .searchedKeywords(_, _, _, slot):
-            return [("oldest_counted_search", instant(user.flagTimes[slot]))]
-        case .flagAndTier:
-            return [("tier", tierName(user.tier).map { .text($0) } ?? .absent)]
-        }
-    }
-
-    private mutating func scheduleVipCheck(_ u: Int32) {
-        guard let vip = pipeline.vipChurn else { return }
-        let user = users[Int(u)]
-        guard user.paidCount >= vip.minimumOrders, let first = user.recentPaid.first, user.recentPaid.count >= 2 else { return }
-        // ⌈multiplier × mean gap⌉ over the last k paid timestamps, computed exactly.
-        let gaps = Int64(user.recentPaid.count - 1)
-        let scaledGap = Ratio(vip.gapMultiplier.numerator, vip.gapMultiplier.denominator * gaps).ceilTimes(user.lastPaid - first)
-        let due = user.lastPaid + max(vip.minimumDelay.milliseconds, scaledGap)
-        users[Int(u)].vipDue = due
-        timers.insert(TimerEntry(instant: due, kind: .vipCheck, user: u, payload: 0))
-    }
-
-    private mutating func checkVip(_ u: Int32, at t: Int64) {
-        guard let vip = pipeline.vipChurn else { return }
-        let user = users[Int(u)]
-        guard user.tier >= 0, rules.vipTiers & (1 << UInt64(user.tier)) != 0 else { return }
-        emit(OutputRecord(ts: t, user: u, community: user.community, cause: .timer, body: .alert(name: vip.name), evidence: [
-            ("tier", tierName(user.tier).map { .text($0) } ?? .absent),
-            ("last_paid", .instant(user.lastPaid)),
-            ("orders", .integer(Int64(user.paidCount))),
-        ]))
-    }
-
-    private mutating func checkCartRescue(_ u: Int32, addedAt added: Int64, at t: Int64) {
-        guard let rescue = pipeline.coupons.cartRescue else { return }
-        let user = users[Int(u)]
-        if user.hasPaid, user.lastPaid >= added { return }
-        if let last = user.lastCartRescue, last > t - rescue.cooldown.milliseconds { return }
-        if emitCoupon(rescue.name, cap: rescue.dailyCapPerCommunity, user: u, at: t, cause: .timer) {
-            users[Int(u)].lastCartRescue = t
-        }
+        lastTrigger[slot] = t
+        let name = program.campaigns[c].name
+        let holdout = FNV1a64.hash("\(name):\(symbols.users[u])") % 100 < UInt64(program.holdoutPercent)
+        emit(OutputRecord(ts: t, user: u, community: community, cause: cause,
+                          body: .coupon(campaign: name, holdout: holdout), evidence: []))
     }
 
     // MARK: Daily refresh
 
     private mutating func refresh(at m: Int64) {
         mergeNewUsers()
-        let window = pipeline.tier.spendWindow.milliseconds
-        var spends: [Money] = []
+        for i in layout.windowedUserAggregates {
+            for u in sortedUsers { userAggregates[i].evict(Int(u), at: m) }
+        }
+        computeStatistics(at: m)
+        let refreshGroups = program.groups.indices.filter { program.groups[$0].points.refresh }
+        let refreshAlerts = program.alerts.indices.filter { program.alerts[$0].key == .user && program.alerts[$0].points.refresh }
         for u in sortedUsers {
-            users[Int(u)].evictWindow(at: m, length: window)
-            if users[Int(u)].windowPaid >= 1, users[Int(u)].windowSpend > .zero { spends.append(users[Int(u)].windowSpend) }
-        }
-        spends.sort()
-        for (i, q) in rules.percentiles.enumerated() {
-            thresholds[i] = spends.count >= pipeline.tier.minimumPopulation && !spends.isEmpty
-                ? spends[Int(max(1, q.ceilTimes(Int64(spends.count)))) - 1] : nil
-        }
-        for u in sortedUsers where !isDormant(users[Int(u)], at: m) {
-            evaluateTier(u, at: m, cause: .refresh)
-            evaluateFlags(u, at: m, cause: .refresh)
+            frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
+            for g in refreshGroups {
+                if m < validUntil[Int(u) * layout.groups + g] { continue }
+                evaluateGroup(g, cause: .refresh)
+            }
+            for a in refreshAlerts { evaluateAlert(a, key: Int(u), cause: .refresh) }
         }
         refreshCommunities(at: m)
     }
 
-    /// Whether no tier and no flag can hold for the user at `t`, nor does: the refresh may skip them.
-    private func isDormant(_ user: borrowing UserState, at t: Int64) -> Bool {
-        guard user.tier < 0, user.flags == 0, user.window.isEmpty else { return false }
-        if user.hasPaid, t - user.lastPaid < rules.longestRecency { return false }
-        for (slot, window) in rules.timedFlagSlots where user.flagTimes[slot] > t - window { return false }
-        return true
+    /// Nearest-rank percentiles (index ⌈q·n⌉ − 1 of the sorted values) over the users in each statistic's population.
+    private mutating func computeStatistics(at m: Int64) {
+        guard !program.statistics.isEmpty else { return }
+        var samples = Array(repeating: [Value](), count: program.statistics.count)
+        let sampled = program.statistics.indices.filter { layout.sampleSource[$0] == $0 }
+        for u in sortedUsers {
+            frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
+            for i in sampled {
+                if let population = program.statistics[i].population, !population.evaluate(&self).isTrue { continue }
+                let v = program.statistics[i].of.evaluate(&self)
+                if !v.isNone { samples[i].append(v) }
+            }
+        }
+        for i in sampled { samples[i].sort { (Value.compare($0, $1) ?? 0) < 0 } }
+        for (i, statistic) in program.statistics.enumerated() {
+            let values = samples[layout.sampleSource[i]]
+            guard values.count >= statistic.minimumCount, !values.isEmpty else {
+                statistics[i] = .none
+                continue
+            }
+            statistics[i] = values[Int(max(1, statistic.quantile.ceilTimes(Int64(values.count)))) - 1]
+        }
     }
 
     private mutating func mergeNewUsers() {
@@ -365,124 +501,166 @@ public struct Engine: Sendable {
     }
 
     private mutating func refreshCommunities(at m: Int64) {
-        guard let rule = pipeline.communityStats else { return }
-        var customers = [Int](repeating: 0, count: communities.count)
-        var active = customers, sleeping = customers
-        for u in sortedUsers {
-            guard users[Int(u)].hasPaid, users[Int(u)].community >= 0 else { continue }
-            let c = Int(users[Int(u)].community)
-            if c >= customers.count {
-                let grow = c + 1 - customers.count
-                customers += repeatElement(0, count: grow)
-                active += repeatElement(0, count: grow)
-                sleeping += repeatElement(0, count: grow)
+        let hasCommunityAlerts = program.alerts.contains { $0.key == .community }
+        guard program.communityStats != nil || hasCommunityAlerts else { return }
+        ensureCommunity(symbols.communities.count - 1)
+        communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
+        if !program.communityCounts.isEmpty {
+            for u in sortedUsers where userCommunity[Int(u)] >= 0 {
+                frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
+                let c = Int(frame.community)
+                for (i, count) in program.communityCounts.enumerated() where count.1.evaluate(&self).isTrue {
+                    communityCounts[i][c] += 1
+                }
             }
-            customers[c] += 1
-            if users[Int(u)].lastPaid > m - rule.activeWindow.milliseconds { active[c] += 1 }
-            if users[Int(u)].lifecycle == .sleeping || users[Int(u)].lifecycle == .churned { sleeping[c] += 1 }
-        }
-        if customers.count > communities.count {
-            communities.append(contentsOf: repeatElement(CommunityState(), count: customers.count - communities.count))
         }
         let names = symbols.communities
-        let order = (0..<communities.count).sorted { names.precedes(Int32($0), Int32($1)) }
+        let order = (0..<communitySlots).sorted { names.precedes(Int32($0), Int32($1)) }
+        let communityAlerts = program.alerts.indices.filter { program.alerts[$0].key == .community }
         for c in order {
-            communities[c].evict(at: m, rule: rule)
-            let count = c < customers.count ? customers[c] : 0
-            if count >= 1 {
-                let state = communities[c]
-                let top = topSkus(state.skuTotals, count: rule.topSkus)
-                let figures = CommunityFigures(
-                    customers: count, active: active[c], gmv: state.gmvSum, orders: state.paidOrders.count,
-                    sleeping: sleeping[c], topSkus: top)
-                emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh, body: .communityStats(figures), evidence: []))
+            for i in layout.windowedCommunityAggregates { communityAggregates[i].evict(c, at: m) }
+            frame = Frame(t: m, user: -1, community: Int32(c))
+            if let stats = program.communityStats, stats.condition?.evaluate(&self).isTrue ?? true {
+                emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh,
+                                  body: .communityStats(figures(stats, community: c)), evidence: []))
             }
-            guard let alert = pipeline.communityAlert else { continue }
-            guard count >= alert.minimumCustomers else {
-                communities[c].ratioWasHigh = nil
-                continue
-            }
-            let high = alert.ratio.isMet(part: Int64(sleeping[c]), whole: Int64(count))
-            if high, communities[c].ratioWasHigh != true {
-                emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh, body: .alert(name: alert.name), evidence: [
-                    ("customers", .integer(Int64(count))), ("sleeping_or_churned", .integer(Int64(sleeping[c]))),
-                    ("ratio", .ratio(Int64(sleeping[c]), Int64(count))),
-                ]))
-            }
-            communities[c].ratioWasHigh = high
+            for a in communityAlerts { evaluateAlert(a, key: c, cause: .refresh) }
         }
     }
 
-    /// The `count` skus with the largest quantity, ties by sku ascending, without sorting them all.
-    private func topSkus(_ totals: [Int32: (quantity: Money, entries: Int)], count: Int) -> [(sku: Int32, quantity: Money)] {
-        guard count > 0 else { return [] }
-        let names = symbols.skus
-        func before(_ a: (sku: Int32, quantity: Money), _ b: (sku: Int32, quantity: Money)) -> Bool {
-            a.quantity != b.quantity ? a.quantity > b.quantity : names.precedes(a.sku, b.sku)
-        }
-        var top: [(sku: Int32, quantity: Money)] = []
-        for (sku, total) in totals {
-            let candidate = (sku: sku, quantity: total.quantity)
-            guard top.count < count || before(candidate, top[top.count - 1]) else { continue }
-            let at = top.firstIndex { before(candidate, $0) } ?? top.count
-            top.insert(candidate, at: at)
-            if top.count > count { top.removeLast() }
-        }
-        return top
+    private mutating func figures(_ stats: CompiledCommunityStats, community c: Int) -> CommunityFigures {
+        CommunityFigures(fields: stats.fields.map { name, node in
+            if case .communityAggregate(let i) = node, program.communityAggregates[i].kind == .top {
+                let spec = program.communityAggregates[i]
+                let interner = spec.field == .itemCategory ? symbols.categories : symbols.skus
+                let top = communityAggregates[i].ranking(c, count: spec.count) { interner.precedes(Int32($0), Int32($1)) }
+                let scale = spec.rankedBy == .itemQuantity || spec.rankedBy == .amount ? Money.scale : 1
+                return (name, .ranking(
+                    subjectKey: spec.field.map { Self.shortName($0) } ?? "value",
+                    totalKey: spec.rankedBy.map { Self.shortName($0) } ?? "total",
+                    top.map { (interner[Int32($0.subject)], Money(units: $0.total * (Money.scale / scale))) }))
+            }
+            return (name, FigureValue(node.evaluate(&self)))
+        })
+    }
+
+    private static func shortName(_ field: EventField) -> String {
+        String(field.rawValue.split(separator: ".").last ?? "")
     }
 
     // MARK: Records
 
     private mutating func emit(_ record: OutputRecord) { output.append(record) }
 
-    private mutating func emitTag(
-        _ group: String, _ tag: String?, previous: String?, user u: Int32, at t: Int64, cause: RecordCause,
-        evidence: [(String, EvidenceValue)]
-    ) {
-        emit(OutputRecord(ts: t, user: u, community: users[Int(u)].community, cause: cause,
-                          body: .tag(group: group, tag: tag, previous: previous), evidence: evidence))
-    }
-
-    /// Emits a coupon trigger unless the campaign's daily cap for the user's community is reached;
-    /// returns whether it did. Holdout triggers are emitted and count, for caps and cooldowns alike.
-    @discardableResult
-    private mutating func emitCoupon(_ campaign: String, cap: Int?, user u: Int32, at t: Int64, cause: RecordCause) -> Bool {
-        let community = users[Int(u)].community
-        if let cap, community >= 0 {
-            let day = EventTime.floorDiv(t, EventTime.day)
-            if day != capDay {
-                capDay = day
-                capCounts.removeAll()
+    private mutating func evidence(_ values: [(String, Node)]) -> [(String, EvidenceValue)] {
+        values.map { name, node in
+            if case .group(let g) = node {
+                let tag = tags[Int(frame.user) * layout.groups + g]
+                return (name, tag >= 0 ? .text(program.groups[g].tags[Int(tag)]) : .absent)
             }
-            let key = CapKey(campaign: campaign, community: community)
-            guard capCounts[key, default: 0] < cap else { return false }
-            capCounts[key, default: 0] += 1
+            return (name, EvidenceValue(node.evaluate(&self)))
         }
-        let holdout = FNV1a64.hash("\(campaign):\(symbols.users[u])") % 100 < UInt64(pipeline.coupons.holdoutPercent)
-        emit(OutputRecord(ts: t, user: u, community: users[Int(u)].community, cause: cause,
-                          body: .coupon(campaign: campaign, holdout: holdout), evidence: []))
-        return true
     }
 }
 
-/// How many users are in each lifecycle state and tier, for summaries.
+extension Engine: ExpressionInput {
+    mutating func leaf(_ node: Node) -> Value {
+        switch node {
+        case .userAggregate(let i), .compareUserAggregate(_, let i, _):
+            return userAggregates[i].value(Int(frame.user), at: frame.t)
+        case .compareSince(_, let i, _):
+            let x = userAggregates[i].value(Int(frame.user), at: frame.t)
+            return x.kind == .instant ? .duration(frame.t &- x.numerator) : .none
+        case .groupIn(let g, _):
+            return .tag(Int(tags[Int(frame.user) * layout.groups + g]))
+        case .communityAggregate(let i):
+            return communityAggregates[i].value(Int(frame.community), at: frame.t)
+        case .communityCount(let i):
+            let c = Int(frame.community)
+            return c >= 0 && c < communityCounts[i].count ? .number(communityCounts[i][c]) : .number(0)
+        case .statistic(let i):
+            frame.readStatistics = true
+            return statistics[i]
+        case .group(let g):
+            return .tag(Int(tags[Int(frame.user) * layout.groups + g]))
+        case .since(let instant):
+            let x = instant.evaluate(&self)
+            return x.kind == .instant ? .duration(frame.t &- x.numerator) : .none
+        default:
+            return .none
+        }
+    }
+
+    func text(_ field: EventField) -> String? { nil }
+}
+
+/// A pending instant of one user: a rule to evaluate where time alone may change it, or a delayed campaign.
+struct TimerEntry: Comparable, Sendable {
+    var instant: Int64
+    /// A rule (groups, then alerts) or, past the rules, a campaign.
+    var code: UInt16
+    var user: Int32
+    /// For a delayed campaign: the instant of the event that started it.
+    var payload: Int64
+
+    static func < (a: Self, b: Self) -> Bool {
+        (a.instant, a.code, a.user, a.payload) < (b.instant, b.code, b.user, b.payload)
+    }
+}
+
+extension EvidenceValue {
+    init(_ v: Value) {
+        switch v.kind {
+        case .none, .tag: self = .absent
+        case .bool: self = .text(v.isTrue ? "true" : "false")
+        case .instant: self = .instant(v.numerator)
+        case .duration: self = .integer(v.ceiling)
+        case .ratio: self = .ratio(v.numerator, v.denominator)
+        case .number:
+            if v.denominator == 1 {
+                self = .integer(v.numerator)
+            } else if Money.scale % v.denominator == 0 {
+                self = .money(Money(units: v.numerator * (Money.scale / v.denominator)))
+            } else {
+                self = .ratio(v.numerator, v.denominator)
+            }
+        }
+    }
+}
+
+extension FigureValue {
+    init(_ v: Value) {
+        switch EvidenceValue(v) {
+        case .integer(let n): self = .integer(n)
+        case .money(let m): self = .money(m)
+        case let .ratio(n, d): self = .ratio(n, d)
+        case .instant(let t): self = .integer(t)
+        default: self = .absent
+        }
+    }
+}
+
+/// How many users carry each tag of every group that is not a flag, for summaries.
 public struct StateDistribution: Sendable, Codable, Equatable {
     public var users = 0
     public var communities = 0
-    public var lifecycle: [String: Int] = [:]
-    public var tier: [String: Int] = [:]
+    /// Group name → tag (or "none") → users.
+    public var groups: [String: [String: Int]] = [:]
 }
 
 extension Engine {
-    /// The current lifecycle and tier of every user seen.
+    /// The current tag of every user seen, per group that is not a flag.
     public func distribution() -> StateDistribution {
         var d = StateDistribution()
         var communitiesSeen = Set<Int32>()
-        for user in users where user.seen {
+        let shown = program.groups.indices.filter { !pipeline.definition.groups[$0].isFlag }
+        for u in userSeen.indices where userSeen[u] {
             d.users += 1
-            if user.community >= 0 { communitiesSeen.insert(user.community) }
-            if let state = user.lifecycle { d.lifecycle[state.name, default: 0] += 1 }
-            d.tier[user.tier >= 0 ? pipeline.tier.levels[Int(user.tier)].name : "none", default: 0] += 1
+            if userCommunity[u] >= 0 { communitiesSeen.insert(userCommunity[u]) }
+            for g in shown {
+                let tag = tags[u * layout.groups + g]
+                d.groups[program.groups[g].name, default: [:]][tag >= 0 ? program.groups[g].tags[Int(tag)] : "none", default: 0] += 1
+            }
         }
         d.communities = communitiesSeen.count
         return d

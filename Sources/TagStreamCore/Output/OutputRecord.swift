@@ -15,21 +15,38 @@ public enum EvidenceValue: Sendable, Equatable {
     case absent
 }
 
-/// Community figures at a daily refresh (SPEC §2 `community_stats`).
-public struct CommunityFigures: Sendable, Equatable {
-    public var customers: Int
-    public var active: Int
-    public var gmv: Money
-    public var orders: Int
-    public var sleeping: Int
-    public var topSkus: [(sku: Int32, quantity: Money)]
-
-    /// Sleeping customers over customers (0 without customers).
-    public var sleepingRatio: Double { customers > 0 ? Double(sleeping) / Double(customers) : 0 }
+/// A value of a `community_stats` field.
+public enum FigureValue: Sendable, Equatable {
+    case integer(Int64)
+    case money(Money)
+    /// Written as a floating-point number.
+    case ratio(Int64, Int64)
+    /// A ranked list of objects `{subjectKey: name, totalKey: total}`.
+    case ranking(subjectKey: String, totalKey: String, [(String, Money)])
+    case absent
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.customers == b.customers && a.active == b.active && a.gmv == b.gmv && a.orders == b.orders
-            && a.sleeping == b.sleeping && a.topSkus.elementsEqual(b.topSkus, by: { $0.sku == $1.sku && $0.quantity == $1.quantity })
+        switch (a, b) {
+        case let (.integer(x), .integer(y)): x == y
+        case let (.money(x), .money(y)): x == y
+        case let (.ratio(p, q), .ratio(r, s)): p == r && q == s
+        case let (.ranking(k1, t1, x), .ranking(k2, t2, y)): k1 == k2 && t1 == t2 && x.elementsEqual(y, by: { $0.0 == $1.0 && $0.1 == $1.1 })
+        case (.absent, .absent): true
+        default: false
+        }
+    }
+}
+
+/// Community figures at a daily refresh (SPEC §2 `community_stats`), in the pipeline's field order.
+public struct CommunityFigures: Sendable, Equatable {
+    public var fields: [(String, FigureValue)]
+
+    public init(fields: [(String, FigureValue)]) { self.fields = fields }
+
+    public subscript(name: String) -> FigureValue? { fields.first { $0.0 == name }?.1 }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.fields.elementsEqual(b.fields, by: { $0.0 == $1.0 && $0.1 == $1.1 })
     }
 }
 

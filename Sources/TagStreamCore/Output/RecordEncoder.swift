@@ -34,21 +34,10 @@ public struct RecordEncoder {
         case let .communityStats(figures):
             writer.key("community_id"); writer.string(communityID)
             writer.key("ts"); writer.integer(record.ts)
-            writer.key("customers"); writer.integer(Int64(figures.customers))
-            writer.key("active_30d"); writer.integer(Int64(figures.active))
-            writer.key("gmv_30d"); writer.raw(figures.gmv.description)
-            writer.key("orders_7d"); writer.integer(Int64(figures.orders))
-            writer.key("sleeping_ratio")
-            writer.number(figures.sleepingRatio)
-            writer.key("top_skus_7d")
-            writer.beginArray()
-            for entry in figures.topSkus {
-                writer.beginObject()
-                writer.key("sku"); writer.string(symbols.skus[entry.sku])
-                writer.key("qty"); writer.raw(entry.quantity.description)
-                writer.endObject()
+            for (name, value) in figures.fields {
+                writer.key(name)
+                writer.figure(value)
             }
-            writer.endArray()
         }
         if !record.evidence.isEmpty {
             writer.key("evidence")
@@ -59,7 +48,7 @@ public struct RecordEncoder {
                 case .integer(let v): writer.integer(v)
                 case .money(let m): writer.raw(m.description)
                 case .instant(let t): writer.instant(t)
-                case let .ratio(part, whole): writer.number(whole > 0 ? Double(part) / Double(whole) : 0)
+                case let .ratio(part, whole): writer.number(whole != 0 ? Double(part) / Double(whole) : 0)
                 case .text(let s): writer.string(s)
                 case .absent: writer.null()
                 }
@@ -92,6 +81,27 @@ public struct RecordEncoder {
     }
 }
 
+extension JSONWriter {
+    /// Writes a `community_stats` field's value.
+    public mutating func figure(_ value: FigureValue) {
+        switch value {
+        case .integer(let n): integer(n)
+        case .money(let m): raw(m.description)
+        case let .ratio(part, whole): number(whole != 0 ? Double(part) / Double(whole) : 0)
+        case .absent: null()
+        case let .ranking(subjectKey, totalKey, entries):
+            beginArray()
+            for (subject, total) in entries {
+                beginObject()
+                key(subjectKey); string(subject)
+                key(totalKey); raw(total.description)
+                endObject()
+            }
+            endArray()
+        }
+    }
+}
+
 /// The FNV-1a 64-bit hash, used for record ids and holdout assignment (SPEC §4).
 public struct FNV1a64 {
     public private(set) var value: UInt64 = 0xcbf2_9ce4_8422_2325
@@ -99,16 +109,10 @@ public struct FNV1a64 {
     public init() {}
 
     public mutating func add<S: Sequence>(bytes: S) where S.Element == UInt8 {
-        var v = value
-        if let hashed = bytes.withContiguousStorageIfAvailable({ buffer in
-            for b in buffer { v = (v ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-            return v
-        }) {
-            value = hashed
-            return
+        for b in bytes {
+            value ^= UInt64(b)
+            value = value &* 0x0000_0100_0000_01B3
         }
-        for b in bytes { v = (v ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-        value = v
     }
 
     /// Adds the UTF-8 bytes of `text` followed by a separator byte.

@@ -142,7 +142,7 @@ public struct SnapshotReader {
 public enum SnapshotEnvelope {
     public static let magic: [UInt8] = Array("TAGSTREAM-SNAPSHOT".utf8)
     /// The format this build writes and reads.
-    public static let formatVersion = 1
+    public static let formatVersion = 2
 
     /// Wraps `body` with the magic, version, pipeline fingerprint and an FNV-1a-64 checksum.
     public static func seal(_ body: [UInt8], pipelineFingerprint: UInt64) -> [UInt8] {

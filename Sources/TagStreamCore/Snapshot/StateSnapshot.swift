@@ -3,7 +3,7 @@ import HeapModule
 
 extension Pipeline {
     /// Identifies the pipeline's settings, so a snapshot is never restored into a different pipeline.
-    public var fingerprint: UInt64 { FNV1a64.hash(String(reflecting: self)) }
+    public var fingerprint: UInt64 { FNV1a64.hash(String(reflecting: definition) + String(reflecting: time)) }
 }
 
 extension Processor {
@@ -95,14 +95,23 @@ extension Engine {
         for interner in [symbols.users, symbols.communities, symbols.skus, symbols.categories] {
             w.write(interner.names) { w, name in w.write(name) }
         }
-        w.write(users) { w, u in u.write(to: &w) }
-        w.write(communities) { w, c in c.write(to: &w) }
+        w.write(userSeen.count)
+        w.write(userSeen) { w, b in w.write(b) }
+        w.write(userCommunity) { w, c in w.write(c) }
+        for column in userAggregates { column.write(to: &w) }
+        w.write(tags) { w, t in w.write(Int(t)) }
+        w.write(due) { w, t in w.write(t) }
+        w.write(armed) { w, b in w.write(b) }
+        w.write(lastTrigger) { w, t in w.write(t) }
+        w.write(communitySlots)
+        for column in communityAggregates { column.write(to: &w) }
+        w.write(communityArmed) { w, b in w.write(b) }
         w.write(timers.unordered) { w, t in
-            w.write(t.instant); w.write(Int(t.kind.rawValue)); w.write(t.user); w.write(t.payload)
+            w.write(t.instant); w.write(Int(t.code)); w.write(t.user); w.write(t.payload)
         }
         w.write(nextRefresh)
         w.write(clock)
-        w.write(thresholds) { w, t in w.write(optional: t?.units) }
+        w.write(statistics) { w, v in w.write(Int(v.kind.rawValue)); w.write(v.numerator); w.write(v.denominator) }
         w.write(sortedUsers) { w, u in w.write(u) }
         w.write(usersSinceRefresh) { w, u in w.write(u) }
         w.write(capDay)
@@ -121,75 +130,81 @@ extension Engine {
         symbols.communities = try interner(&r)
         symbols.skus = try interner(&r)
         symbols.categories = try interner(&r)
-        users = try r.readArray { try UserState(from: &$0) }
-        communities = try r.readArray { try CommunityState(from: &$0) }
+        let users = try r.readInt()
+        func sized<T>(_ values: [T], _ width: Int, _ what: String) throws -> [T] {
+            guard values.count == users * width else { throw SnapshotError("snapshot has a malformed \(what) table") }
+            return values
+        }
+        userSeen = try sized(try r.readArray { try $0.readBool() }, 1, "user")
+        userCommunity = try sized(try r.readArray { try $0.readInt32() }, 1, "user")
+        for i in userAggregates.indices { try userAggregates[i].read(from: &r, keys: users) }
+        tags = try sized(try r.readArray { Int8(clamping: try $0.readInt()) }, layout.groups, "tag")
+        due = try sized(try r.readArray { try $0.readInt64() }, layout.rules, "timer")
+        validUntil = Array(repeating: .min, count: users * layout.groups)
+        armed = try sized(try r.readArray { try $0.readBool() }, layout.alerts, "alert")
+        lastTrigger = try sized(try r.readArray { try $0.readInt64() }, layout.campaigns, "campaign")
+        communitySlots = try r.readInt()
+        for i in communityAggregates.indices { try communityAggregates[i].read(from: &r, keys: communitySlots) }
+        communityArmed = try r.readArray { try $0.readBool() }
+        guard communityArmed.count == communitySlots * layout.alerts else { throw SnapshotError("snapshot has a malformed community table") }
         timers = Heap(try r.readArray { r in
-            let instant = try r.readInt64()
-            guard let kind = TimerEntry.Kind(rawValue: UInt8(clamping: try r.readInt())) else { throw SnapshotError("snapshot has an unknown timer") }
-            return TimerEntry(instant: instant, kind: kind, user: try r.readInt32(), payload: try r.readInt64())
+            TimerEntry(instant: try r.readInt64(), code: UInt16(clamping: try r.readInt()), user: try r.readInt32(), payload: try r.readInt64())
         })
+        guard timers.unordered.allSatisfy({ Int($0.code) < layout.rules + layout.campaigns && Int($0.user) < users && $0.user >= 0 }) else {
+            throw SnapshotError("snapshot has an unknown timer")
+        }
         nextRefresh = try r.readInt64()
         clock = try r.readInt64()
-        let restored = try r.readArray { try $0.readOptionalInt64().map { Money(units: $0) } }
-        guard restored.count == thresholds.count else { throw SnapshotError("snapshot has a different number of percentiles") }
-        thresholds = restored
+        let restored = try r.readArray { r in
+            guard let kind = Value.Kind(rawValue: UInt8(clamping: try r.readInt())) else { throw SnapshotError("snapshot has an unknown value") }
+            return Value(kind: kind, numerator: try r.readInt64(), denominator: try r.readInt64())
+        }
+        guard restored.count == statistics.count else { throw SnapshotError("snapshot has a different number of statistics") }
+        statistics = restored
         sortedUsers = try r.readArray { try $0.readInt32() }
         usersSinceRefresh = try r.readArray { try $0.readInt32() }
         capDay = try r.readInt64()
         capCounts = [:]
-        for (campaign, community, count) in try r.readArray({ (try $0.readString(), try $0.readInt32(), try $0.readInt()) }) {
+        for (campaign, community, count) in try r.readArray({ (try $0.readInt(), try $0.readInt32(), try $0.readInt()) }) {
             capCounts[CapKey(campaign: campaign, community: community)] = count
         }
-        categoryMasks = []
         output = []
     }
 }
 
-extension UserState {
+extension AggregateColumn {
     func write(to w: inout SnapshotWriter) {
-        w.write(seen); w.write(community); w.write(paidCount); w.write(firstPaid); w.write(lastPaid)
-        w.write(recentPaid) { w, t in w.write(t) }
-        w.write(window) { w, o in w.write(o.ts); w.write(o.amount); w.write(o.isPaid); w.write(o.usedCoupon) }
-        w.write(Int(lifecycle?.rawValue ?? -1)); w.write(Int(tier)); w.write(flags)
-        w.write(flagTimes) { w, t in w.write(t) }
-        w.write(optional: lastWakeUp); w.write(optional: lastCartRescue)
-        w.write(lifecycleDue); w.write(vipDue)
-    }
-
-    init(from r: inout SnapshotReader) throws {
-        self.init()
-        seen = try r.readBool(); community = try r.readInt32(); paidCount = try r.readInt()
-        firstPaid = try r.readInt64(); lastPaid = try r.readInt64()
-        recentPaid = try r.readArray { try $0.readInt64() }
-        for order in try r.readArray({ r in
-            WindowedOrder(ts: try r.readInt64(), amount: try r.readMoney(), isPaid: try r.readBool(), usedCoupon: try r.readBool())
-        }) { addToWindow(order) }
-        let state = try r.readInt()
-        lifecycle = state < 0 ? nil : LifecycleRule.State(rawValue: Int8(clamping: state))
-        tier = Int8(clamping: try r.readInt())
-        flags = try r.readUInt64()
-        flagTimes = try r.readArray { try $0.readInt64() }
-        lastWakeUp = try r.readOptionalInt64(); lastCartRescue = try r.readOptionalInt64()
-        lifecycleDue = try r.readInt64(); vipDue = try r.readInt64()
-    }
-}
-
-extension CommunityState {
-    func write(to w: inout SnapshotWriter) {
-        w.write(gmv) { w, e in w.write(e.ts); w.write(e.amount) }
-        w.write(paidOrders) { w, t in w.write(t) }
-        w.write(items) { w, e in w.write(e.ts); w.write(e.sku); w.write(e.quantity) }
-        w.write(ratioWasHigh == nil ? -1 : ratioWasHigh! ? 1 : 0)
-    }
-
-    init(from r: inout SnapshotReader) throws {
-        self.init()
-        for (ts, amount) in try r.readArray({ (try $0.readInt64(), try $0.readMoney()) }) { addOrder(ts: ts, amount: amount) }
-        paidOrders = Deque(try r.readArray { try $0.readInt64() })
-        for (ts, sku, quantity) in try r.readArray({ (try $0.readInt64(), try $0.readInt32(), try $0.readMoney()) }) {
-            addItem(ts: ts, sku: sku, quantity: quantity)
+        w.write(scalar) { w, v in w.write(v) }
+        w.write(time) { w, v in w.write(v) }
+        if usesEntries {
+            w.write(entries) { w, deque in w.write(deque) { w, e in w.write(e.ts); w.write(e.value); w.write(e.subject) } }
         }
-        let high = try r.readInt()
-        ratioWasHigh = high < 0 ? nil : high == 1
+        if usesTallies {
+            w.write(tallies) { w, tally in
+                w.write(tally.sorted { $0.key < $1.key }) { w, e in w.write(e.key); w.write(e.value.total); w.write(e.value.occurrences) }
+            }
+        }
+    }
+
+    mutating func read(from r: inout SnapshotReader, keys: Int) throws {
+        scalar = try r.readArray { try $0.readInt64() }
+        time = try r.readArray { try $0.readInt64() }
+        if usesEntries {
+            entries = try r.readArray { r in
+                Deque(try r.readArray { r in WindowEntry(ts: try r.readInt64(), value: try r.readInt64(), subject: try r.readInt64()) })
+            }
+        }
+        if usesTallies {
+            tallies = try r.readArray { r in
+                var tally: [Int64: Tally] = [:]
+                for (k, total, n) in try r.readArray({ (try $0.readInt64(), try $0.readInt64(), try $0.readInt64()) }) {
+                    tally[k] = Tally(total: total, occurrences: n)
+                }
+                return tally
+            }
+        }
+        guard scalar.count == keys, time.count == keys, !usesEntries || entries.count == keys, !usesTallies || tallies.count == keys else {
+            throw SnapshotError("snapshot has a malformed aggregate")
+        }
     }
 }

@@ -26,21 +26,13 @@ final class ProfileStore {
                    [(group, tag), ("community_id", community), ("updated_at", updated)])
         case .communityStats(let figures):
             guard let community else { return }
-            var skus = JSONWriter()
-            skus.beginArray()
-            for entry in figures.topSkus {
-                skus.beginObject()
-                skus.key("sku"); skus.string(symbols.skus[entry.sku])
-                skus.key("qty"); skus.raw(entry.quantity.description)
-                skus.endObject()
-            }
-            skus.endArray()
-            change("\(prefix):community:\(community)", [
-                ("customers", String(figures.customers)), ("active_30d", String(figures.active)),
-                ("gmv_30d", figures.gmv.description), ("orders_7d", String(figures.orders)),
-                ("sleeping_ratio", String(figures.sleepingRatio)),
-                ("top_skus_7d", String(decoding: skus.bytes, as: UTF8.self)), ("updated_at", updated),
-            ])
+            var value = JSONWriter()
+            change("\(prefix):community:\(community)", figures.fields.map { name, figure in
+                if case .absent = figure { return (name, nil) }
+                value.reset()
+                value.figure(figure)
+                return (name, String(decoding: value.bytes, as: UTF8.self))
+            } + [("updated_at", updated)])
         case .alert, .coupon:
             break
         }

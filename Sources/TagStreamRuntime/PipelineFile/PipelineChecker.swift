@@ -1,7 +1,9 @@
 import TagStreamCore
 import Yams
 
-/// Walks a pipeline's YAML tree, collecting every mistake with its position.
+/// Walks a pipeline's YAML tree into a `PipelineDefinition`, collecting every mistake of shape
+/// (unknown or missing keys, bad durations and numbers) with its position. Names and types
+/// inside expressions are checked afterwards by `Pipeline.compile`.
 struct PipelineChecker {
     let file: String
     var issues: [PipelineIssue] = []
@@ -15,11 +17,12 @@ struct PipelineChecker {
 
     // MARK: Sections
 
-    mutating func pipeline(_ root: Node?) -> Pipeline? {
+    mutating func definition(_ root: Node?) -> PipelineDefinition? {
         guard let fields = mapping(root, "the pipeline", allowed: [
-            "pipeline", "time", "topics", "lifecycle", "tier", "flags", "alerts", "coupons", "community_stats",
-        ], required: ["pipeline", "lifecycle", "tier"]) else { return nil }
-        var p = Pipeline(name: string(fields["pipeline"]) ?? "")
+            "pipeline", "time", "topics", "aggregates", "values", "statistics", "tags", "flags", "alerts", "coupons",
+            "community_counts", "community_stats",
+        ], required: ["pipeline"]) else { return nil }
+        var p = PipelineDefinition(name: string(fields["pipeline"]) ?? "")
         if let time = mapping(fields["time"], "time", allowed: ["lateness", "dedupe_horizon"]) {
             duration(time["lateness"]).map { p.time.lateness = $0 }
             duration(time["dedupe_horizon"]).map { p.time.dedupeHorizon = $0 }
@@ -36,159 +39,197 @@ struct PipelineChecker {
             string(t["dead_letters"]).map { p.topics.deadLetters = $0 }
             string(t["late"]).map { p.topics.late = $0 }
         }
-        lifecycle(fields["lifecycle"], into: &p.lifecycle)
-        tier(fields["tier"], into: &p.tier)
-        p.flags.all = flags(fields["flags"], tiers: p.tier.levels.map(\.name))
-        alerts(fields["alerts"], into: &p, tiers: p.tier.levels.map(\.name))
-        coupons(fields["coupons"], into: &p.coupons)
-        p.communityStats = communityStats(fields["community_stats"])
+        for (name, node) in entries(fields["aggregates"], "aggregates") {
+            if let a = aggregate(name, node) { p.aggregates.append(a) }
+        }
+        for (name, node) in entries(fields["values"], "values") {
+            if let e = expression(node) { p.values.append(NamedExpression(name: name, expression: e)) }
+        }
+        for (name, node) in entries(fields["statistics"], "statistics") {
+            if let s = statistic(name, node) { p.statistics.append(s) }
+        }
+        for (name, node) in entries(fields["community_counts"], "community_counts") {
+            if let e = expression(node) { p.communityCounts.append(NamedExpression(name: name, expression: e)) }
+        }
+        for (name, node) in entries(fields["tags"], "tags") {
+            if let g = tagGroup(name, node) { p.groups.append(g) }
+        }
+        for (name, node) in entries(fields["flags"], "flags") {
+            if let f = flag(name, node) { p.groups.append(f) }
+        }
+        for (name, node) in entries(fields["alerts"], "alerts") {
+            if let a = alert(name, node) { p.alerts.append(a) }
+        }
+        if let c = mapping(fields["coupons"], "coupons", allowed: ["holdout_percent", "campaigns"]) {
+            integer(c["holdout_percent"], minimum: 0, maximum: 100).map { p.holdoutPercent = $0 }
+            for (name, node) in entries(c["campaigns"], "coupons.campaigns") {
+                if let campaign = campaign(name, node) { p.campaigns.append(campaign) }
+            }
+        }
+        if let s = mapping(fields["community_stats"], "community_stats", allowed: ["when", "fields"], required: ["fields"]) {
+            var stats = CommunityStatsDefinition(condition: s["when"].flatMap { expression($0) }, fields: [])
+            for (name, node) in entries(s["fields"], "community_stats.fields") {
+                if let e = expression(node) { stats.fields.append(NamedExpression(name: name, expression: e)) }
+            }
+            p.communityStats = stats
+        }
         return p
     }
 
-    mutating func lifecycle(_ node: Node?, into rule: inout LifecycleRule) {
-        guard let f = mapping(node, "lifecycle", allowed: ["new_within", "at_risk_after", "sleeping_after", "churned_after"]) else { return }
-        duration(f["new_within"]).map { rule.newWithin = $0 }
-        duration(f["at_risk_after"]).map { rule.atRiskAfter = $0 }
-        duration(f["sleeping_after"]).map { rule.sleepingAfter = $0 }
-        duration(f["churned_after"]).map { rule.churnedAfter = $0 }
-        if !(rule.atRiskAfter.milliseconds <= rule.sleepingAfter.milliseconds
-             && rule.sleepingAfter.milliseconds <= rule.churnedAfter.milliseconds) {
-            report(node, "lifecycle: expected at_risk_after <= sleeping_after <= churned_after")
+    mutating func aggregate(_ name: SourceName, _ node: Node) -> AggregateDefinition? {
+        let kinds = AggregateKind.allCases.map(\.rawValue)
+        guard let f = mapping(node, "aggregate '\(name.name)'", allowed: kinds + ["of", "where", "window", "key", "over_last", "k", "by"]) else { return nil }
+        let given = kinds.filter { f[$0] != nil }
+        guard given.count == 1, let kind = AggregateKind(rawValue: given[0]) else {
+            report(node, "aggregate '\(name.name)' needs exactly one of: \(kinds.joined(separator: ", "))")
+            return nil
         }
+        var a = AggregateDefinition(name: name, kind: kind)
+        if kind == .count {
+            a.eventTypes = eventTypes(f["count"])
+            if f["of"] != nil { report(f["of"], "count names its event types itself, e.g. count: order_paid") }
+        } else {
+            a.field = sourceName(f[kind.rawValue])
+            a.eventTypes = eventTypes(f["of"])
+        }
+        a.filter = f["where"].flatMap { expression($0) }
+        a.window = duration(f["window"])?.milliseconds
+        if let key = sourceName(f["key"]) {
+            if let k = KeyKind(rawValue: key.name) { a.key = k } else { report(f["key"], "key is 'user' or 'community'") }
+        }
+        if kind == .meanGap {
+            a.count = integer(f["over_last"], minimum: 2) ?? 0
+        } else if f["over_last"] != nil {
+            report(f["over_last"], "'over_last' is for mean_gap")
+        }
+        if kind == .top {
+            a.count = integer(f["k"], minimum: 1) ?? 0
+            a.rankedBy = sourceName(f["by"])
+            if f["by"] == nil { report(node, "top needs 'by: FIELD', the field that ranks, e.g. by: item.qty") }
+        } else {
+            if f["k"] != nil { report(f["k"], "'k' is for top") }
+            if f["by"] != nil { report(f["by"], "'by' is for top") }
+        }
+        return a
     }
 
-    mutating func tier(_ node: Node?, into rule: inout TierRule) {
-        guard let f = mapping(node, "tier", allowed: ["spend_window", "min_population", "levels"], required: ["levels"]) else { return }
-        duration(f["spend_window"]).map { rule.spendWindow = $0 }
-        integer(f["min_population"], minimum: 1).map { rule.minimumPopulation = $0 }
-        guard let levels = sequence(f["levels"], "tier.levels") else { return }
-        if levels.isEmpty { report(f["levels"], "tier has no levels: add at least one `- tag: NAME`") }
-        rule.levels = levels.compactMap { level in
-            guard let l = mapping(level, "a tier level", allowed: ["tag", "spend_at_least", "last_paid_within"],
-                                  required: ["tag", "last_paid_within"]),
-                  let name = string(l["tag"]), let recency = duration(l["last_paid_within"]) else { return nil }
-            return TierRule.Level(name: name, spendPercentile: l["spend_at_least"].flatMap { percentile($0) }, recency: recency)
-        }
-        checkUnique(levels.map { $0["tag"] }, what: "tier level")
-    }
-
-    mutating func flags(_ node: Node?, tiers: [String]) -> [FlagRule] {
+    mutating func eventTypes(_ node: Node?) -> [SourceName] {
         guard let node else { return [] }
-        guard let list = sequence(node, "flags") else { return [] }
-        var result: [FlagRule] = []
-        let conditions = ["coupon_share", "bought_category", "searched", "flag_and_tier"]
-        for item in list {
-            guard let f = mapping(item, "a flag", allowed: ["flag"] + conditions, required: ["flag"]),
-                  let name = string(f["flag"]) else { continue }
-            let given = conditions.filter { f[$0] != nil }
-            guard given.count == 1 else {
-                report(item, "flag '\(name)' needs exactly one condition: \(conditions.joined(separator: ", "))")
-                continue
-            }
-            let body = f[given[0]]
-            var condition: FlagRule.Condition?
-            switch given[0] {
-            case "coupon_share":
-                if let c = mapping(body, "coupon_share", allowed: ["min_orders", "at_least"], required: ["min_orders", "at_least"]),
-                   let minimum = integer(c["min_orders"], minimum: 1), let share = ratio(c["at_least"]) {
-                    condition = .couponShare(minimumOrders: minimum, couponShare: share)
-                }
-            case "bought_category":
-                if let c = mapping(body, "bought_category", allowed: ["categories", "within"], required: ["categories", "within"]),
-                   let categories = strings(c["categories"]), let window = duration(c["within"]) {
-                    condition = .boughtCategory(categories: categories, window: window)
-                }
-            case "searched":
-                if let c = mapping(body, "searched", allowed: ["keywords", "at_least", "within"], required: ["keywords", "within"]),
-                   let keywords = strings(c["keywords"]), let window = duration(c["within"]) {
-                    let count = c["at_least"].map { integer($0, minimum: 1) } ?? 1
-                    if let count { condition = .searchedKeywords(keywords: keywords, count: count, window: window) }
-                }
-            default:
-                if let c = mapping(body, "flag_and_tier", allowed: ["flag", "tiers"], required: ["flag", "tiers"]),
-                   let other = string(c["flag"]), let tierNames = strings(c["tiers"]) {
-                    if !result.contains(where: { $0.name == other }) {
-                        report(c["flag"], "unknown flag '\(other)': flag_and_tier may only use a flag defined above it")
-                    }
-                    checkTiers(tierNames, known: tiers, at: c["tiers"])
-                    condition = .flagAndTier(flag: other, tiers: tierNames)
-                }
-            }
-            if let condition { result.append(FlagRule(name: name, condition: condition)) }
+        if case .scalar = node {
+            guard let name = sourceName(node) else { return [] }
+            return name.name == "any" ? [] : [name]
         }
-        checkUnique(list.map { $0["flag"] }, what: "flag")
-        if result.count > 60 { report(node, "at most 60 flags") }
-        return result
+        guard let list = sequence(node, "event types") else { return [] }
+        return list.compactMap { sourceName($0) }
     }
 
-    mutating func alerts(_ node: Node?, into p: inout Pipeline, tiers: [String]) {
-        p.vipChurn = nil
-        p.communityAlert = nil
-        guard let node, let f = mapping(node, "alerts", allowed: ["vip_churn_risk", "community_sleeping_ratio_high"]) else { return }
-        if let v = mapping(f["vip_churn_risk"], "vip_churn_risk", allowed: [
-            "min_orders", "mean_gap_of_last", "silence_at_least", "gap_multiplier", "tiers",
-        ], required: ["tiers"]) {
-            var rule = VipChurnRule()
-            integer(v["min_orders"], minimum: 2).map { rule.minimumOrders = $0 }
-            integer(v["mean_gap_of_last"], minimum: 2).map { rule.lastOrders = $0 }
-            duration(v["silence_at_least"]).map { rule.minimumDelay = $0 }
-            ratio(v["gap_multiplier"]).map { rule.gapMultiplier = $0 }
-            if let t = strings(v["tiers"]) {
-                checkTiers(t, known: tiers, at: v["tiers"])
-                rule.tiers = t
+    mutating func statistic(_ name: SourceName, _ node: Node) -> StatisticDefinition? {
+        guard let f = mapping(node, "statistic '\(name.name)'", allowed: ["percentile", "of", "where", "min_count"],
+                              required: ["percentile", "of"]),
+              let q = f["percentile"].flatMap({ percentile($0) }), let of = f["of"].flatMap({ expression($0) }) else { return nil }
+        var s = StatisticDefinition(name: name, quantile: q, of: of)
+        s.population = f["where"].flatMap { expression($0) }
+        integer(f["min_count"], minimum: 1).map { s.minimumCount = $0 }
+        return s
+    }
+
+    mutating func tagGroup(_ name: SourceName, _ node: Node) -> TagGroupDefinition? {
+        guard let f = mapping(node, "tag group '\(name.name)'", allowed: ["evaluate_at", "rules"], required: ["rules"]) else { return nil }
+        var rules: [TagGroupDefinition.Rule] = []
+        if let list = sequence(f["rules"], "rules") {
+            for item in list {
+                guard case .mapping(let m) = item, m.count == 1, let (key, value) = m.first.map({ ($0.key, $0.value) }),
+                      let tag = sourceName(key) else {
+                    report(item, "a rule is one `TAG: CONDITION` pair, e.g. - sleeping: since(last_paid) >= 90d")
+                    continue
+                }
+                if let condition = expression(value) { rules.append(.init(tag: tag, condition: condition)) }
             }
-            p.vipChurn = rule
         }
-        if let c = mapping(f["community_sleeping_ratio_high"], "community_sleeping_ratio_high",
-                           allowed: ["min_customers", "ratio_at_least"], required: ["ratio_at_least"]) {
-            var rule = CommunityAlertRule()
-            integer(c["min_customers"], minimum: 1).map { rule.minimumCustomers = $0 }
-            ratio(c["ratio_at_least"]).map { rule.ratio = $0 }
-            p.communityAlert = rule
-        }
+        return TagGroupDefinition(name: name, rules: rules, evaluateAt: evaluationPoints(f["evaluate_at"], default: ["event", "refresh"]), isFlag: false)
     }
 
-    mutating func coupons(_ node: Node?, into rules: inout CouponRules) {
-        rules.secondOrder = nil
-        rules.wakeUp = nil
-        rules.cartRescue = nil
-        guard let node, let f = mapping(node, "coupons", allowed: ["holdout_percent", "second_order", "wake_up", "cart_rescue"]) else { return }
-        integer(f["holdout_percent"], minimum: 0, maximum: 100).map { rules.holdoutPercent = $0 }
-        let cap = "daily_cap_per_community"
-        if let s = mapping(f["second_order"], "second_order", allowed: [cap]) {
-            var campaign = CouponRules.SecondOrder()
-            campaign.dailyCapPerCommunity = integer(s[cap], minimum: 1)
-            rules.secondOrder = campaign
+    mutating func flag(_ name: SourceName, _ node: Node) -> TagGroupDefinition? {
+        var condition: ExpressionSource?
+        var points: [SourceName] = []
+        if case .scalar = node {
+            condition = expression(node)
+            points = evaluationPoints(nil, default: ["event", "refresh"])
+        } else if let f = mapping(node, "flag '\(name.name)'", allowed: ["when", "evaluate_at"], required: ["when"]) {
+            condition = f["when"].flatMap { expression($0) }
+            points = evaluationPoints(f["evaluate_at"], default: ["event", "refresh"])
         }
-        if let w = mapping(f["wake_up"], "wake_up", allowed: ["cooldown", cap]) {
-            var campaign = CouponRules.WakeUp()
-            duration(w["cooldown"]).map { campaign.cooldown = $0 }
-            campaign.dailyCapPerCommunity = integer(w[cap], minimum: 1)
-            rules.wakeUp = campaign
-        }
-        if let c = mapping(f["cart_rescue"], "cart_rescue", allowed: ["delay", "cooldown", cap]) {
-            var campaign = CouponRules.CartRescue()
-            duration(c["delay"]).map { campaign.delay = $0 }
-            duration(c["cooldown"]).map { campaign.cooldown = $0 }
-            campaign.dailyCapPerCommunity = integer(c[cap], minimum: 1)
-            rules.cartRescue = campaign
-        }
+        guard let condition else { return nil }
+        return TagGroupDefinition(name: name, rules: [.init(tag: name, condition: condition)], evaluateAt: points, isFlag: true)
     }
 
-    mutating func communityStats(_ node: Node?) -> CommunityStatsRule? {
-        guard let node, let f = mapping(node, "community_stats", allowed: [
-            "active_window", "gmv_window", "orders_window", "top_skus_window", "top_skus",
-        ]) else { return nil }
-        var rule = CommunityStatsRule()
-        duration(f["active_window"]).map { rule.activeWindow = $0 }
-        duration(f["gmv_window"]).map { rule.gmvWindow = $0 }
-        duration(f["orders_window"]).map { rule.ordersWindow = $0 }
-        duration(f["top_skus_window"]).map { rule.topSkusWindow = $0 }
-        integer(f["top_skus"], minimum: 0).map { rule.topSkus = $0 }
-        return rule
+    mutating func alert(_ name: SourceName, _ node: Node) -> AlertDefinition? {
+        guard let f = mapping(node, "alert '\(name.name)'", allowed: ["key", "evaluate_at", "when", "rearm"], required: ["when"]),
+              let condition = f["when"].flatMap({ expression($0) }) else { return nil }
+        var key = KeyKind.user
+        if let k = sourceName(f["key"]) {
+            if let parsed = KeyKind(rawValue: k.name) { key = parsed } else { report(f["key"], "key is 'user' or 'community'") }
+        }
+        var a = AlertDefinition(name: name, key: key,
+                                evaluateAt: evaluationPoints(f["evaluate_at"], default: key == .user ? ["event", "boundary"] : ["refresh"]),
+                                condition: condition)
+        a.rearm = f["rearm"].flatMap { expression($0) }
+        return a
+    }
+
+    mutating func campaign(_ name: SourceName, _ node: Node) -> CampaignDefinition? {
+        guard let f = mapping(node, "campaign '\(name.name)'", allowed: ["trigger", "delay", "when", "cooldown", "daily_cap_per_community"],
+                              required: ["trigger"]),
+              let trigger = sourceName(f["trigger"]) else { return nil }
+        var c = CampaignDefinition(name: name, trigger: trigger)
+        c.delay = duration(f["delay"])?.milliseconds
+        c.condition = f["when"].flatMap { expression($0) }
+        c.cooldown = duration(f["cooldown"])?.milliseconds
+        c.dailyCapPerCommunity = integer(f["daily_cap_per_community"], minimum: 1)
+        return c
+    }
+
+    mutating func evaluationPoints(_ node: Node?, default names: [String]) -> [SourceName] {
+        guard let node else { return names.map { SourceName($0, at: SourceOrigin(line: 1, column: 1)) } }
+        guard let list = sequence(node, "evaluate_at") else { return [] }
+        if list.isEmpty { report(node, "evaluate_at needs at least one of: event, an event type, boundary, refresh") }
+        return list.compactMap { sourceName($0) }
     }
 
     // MARK: Values
+
+    /// The entries of a mapping section, in file order, with the position of each name.
+    mutating func entries(_ node: Node?, _ what: String) -> [(SourceName, Node)] {
+        guard let node else { return [] }
+        if case .scalar(let s) = node, s.string.isEmpty || s.string == "~" || s.string == "null" { return [] }
+        guard case .mapping(let m) = node else {
+            report(node, "\(what) must be a mapping of names to definitions")
+            return []
+        }
+        var result: [(SourceName, Node)] = []
+        for (key, value) in m {
+            guard let name = sourceName(key) else { continue }
+            result.append((name, value))
+        }
+        return result
+    }
+
+    func origin(_ node: Node) -> SourceOrigin {
+        var quoted = false
+        if case .scalar(let s) = node { quoted = s.style == .singleQuoted || s.style == .doubleQuoted }
+        return SourceOrigin(line: node.mark?.line ?? 1, column: node.mark?.column ?? 1, quoted: quoted)
+    }
+
+    mutating func sourceName(_ node: Node?) -> SourceName? {
+        guard let node, let text = string(node) else { return nil }
+        return SourceName(text, at: origin(node))
+    }
+
+    mutating func expression(_ node: Node) -> ExpressionSource? {
+        guard let text = scalar(node, expected: "an expression such as since(last_paid) >= 30d") else { return nil }
+        if text.isEmpty { report(node, "expected an expression") }
+        return ExpressionSource(text, at: origin(node))
+    }
 
     /// The keys of a mapping; reports unknown and missing keys. Nil when `node` is absent or not a mapping.
     mutating func mapping(_ node: Node?, _ what: String, allowed: [String], required: [String] = []) -> [String: Node]? {
@@ -236,13 +277,6 @@ struct PipelineChecker {
         return text
     }
 
-    mutating func strings(_ node: Node?) -> [String]? {
-        guard let list = sequence(node, "this value") else { return nil }
-        let values = list.compactMap { string($0) }
-        if values.isEmpty { report(node, "expected at least one name") }
-        return values
-    }
-
     mutating func duration(_ node: Node?) -> TimeSpan? {
         guard let text = scalar(node, expected: "a duration such as 30d, 2h, 5m") else { return nil }
         guard let value = TimeSpan(parsing: text), value.milliseconds >= 0 else {
@@ -261,15 +295,6 @@ struct PipelineChecker {
         return value
     }
 
-    mutating func ratio(_ node: Node?) -> Ratio? {
-        guard let text = scalar(node, expected: "a number") else { return nil }
-        guard let value = Ratio(parsing: text) else {
-            report(node, "'\(text)' is not a non-negative decimal number such as 0.6")
-            return nil
-        }
-        return value
-    }
-
     mutating func percentile(_ node: Node) -> Ratio? {
         guard let text = scalar(node, expected: "a percentile such as p95") else { return nil }
         guard text.hasPrefix("p"), let value = Ratio(parsing: String(text.dropFirst())),
@@ -278,19 +303,5 @@ struct PipelineChecker {
             return nil
         }
         return Ratio(value.numerator, value.denominator * 100)
-    }
-
-    mutating func checkTiers(_ names: [String], known: [String], at node: Node?) {
-        for name in names where !known.contains(name) {
-            report(node, "unknown tier '\(name)'; the tiers are: \(known.joined(separator: ", "))")
-        }
-    }
-
-    mutating func checkUnique(_ nodes: [Node?], what: String) {
-        var seen = Set<String>()
-        for node in nodes {
-            guard let name = node?.string else { continue }
-            if !seen.insert(name).inserted { report(node, "\(what) '\(name)' is defined twice") }
-        }
     }
 }

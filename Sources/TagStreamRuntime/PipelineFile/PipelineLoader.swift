@@ -39,9 +39,16 @@ public enum PipelineLoader {
             throw PipelineError(issues: [syntaxIssue(error, file: file)])
         }
         var checker = PipelineChecker(file: file)
-        let pipeline = checker.pipeline(root)
-        guard checker.issues.isEmpty, let pipeline else { throw PipelineError(issues: checker.issues) }
-        return pipeline
+        let definition = checker.definition(root)
+        guard checker.issues.isEmpty, let definition else { throw PipelineError(issues: checker.issues) }
+        switch Pipeline.compile(definition) {
+        case .success(let pipeline):
+            return pipeline
+        case .failure(let errors):
+            throw PipelineError(issues: errors.issues.map {
+                PipelineIssue(file: file, line: $0.line, column: $0.column, message: $0.message)
+            })
+        }
     }
 
     static func syntaxIssue(_ error: YamlError, file: String) -> PipelineIssue {

@@ -68,8 +68,7 @@ public struct ReplaySummary: Codable, Sendable {
         if !outputs.alerts.isEmpty { lines.append("  alerts: \(list(outputs.alerts))") }
         if !outputs.coupons.isEmpty { lines.append("  coupons: \(list(outputs.coupons)) (holdout: \(list(outputs.holdouts)))") }
         lines.append("Final state: \(finalState.users) users in \(finalState.communities) communities")
-        lines.append("  lifecycle: \(list(finalState.lifecycle))")
-        lines.append("  tier: \(list(finalState.tier))")
+        for (group, tags) in finalState.groups.sorted(by: { $0.key < $1.key }) { lines.append("  \(group): \(list(tags))") }
         lines.append(String(format: "Speed: %.2f s wall, %.0f records/s", wallSeconds, eventsPerSecond))
         return lines.joined(separator: "\n")
     }

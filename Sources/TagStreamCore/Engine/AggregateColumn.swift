@@ -1,0 +1,185 @@
+import DequeModule
+
+/// One occurrence inside an aggregate's window: its time, its value, and what it is about (a sku, a category).
+struct WindowEntry: Sendable, Equatable {
+    var ts: Int64
+    var value: Int64
+    var subject: Int64
+}
+
+/// Per value of a `distinct` or `top` aggregate: the summed rank and how many occurrences carry it.
+struct Tally: Sendable, Equatable {
+    var total: Int64
+    var occurrences: Int64
+}
+
+/// The state of one aggregate for every key, stored column-wise and indexed by the key's dense id.
+/// Windows are exact: an occurrence at `ts` counts at `t` while `t − window < ts`.
+struct AggregateColumn: Sendable {
+    let kind: AggregateKind
+    let window: Int64?
+    /// `mean_gap`: occurrences kept.
+    let keep: Int
+    /// Denominator of the field's value (money in millionths, times in milliseconds).
+    let scale: Int64
+    let isInstant: Bool
+
+    /// Count, sum, min, max, first or last value per key.
+    var scalar: [Int64] = []
+    /// When `scalar` was set (.min: never), for first, last, min and max.
+    var time: [Int64] = []
+    var entries: [Deque<WindowEntry>] = []
+    var tallies: [[Int64: Tally]] = []
+
+    init(_ a: CompiledAggregate) {
+        kind = a.kind
+        window = a.window
+        keep = a.count
+        isInstant = a.field == .ts
+        scale = a.field == .amount || a.field == .itemQuantity ? Money.scale : 1
+    }
+
+    var usesEntries: Bool {
+        switch kind {
+        case .meanGap: true
+        case .last: false
+        default: window != nil
+        }
+    }
+
+    var usesTallies: Bool { kind == .distinct || kind == .top }
+
+    var count: Int { scalar.count }
+
+    mutating func grow(to n: Int) {
+        let extra = n - scalar.count
+        guard extra > 0 else { return }
+        scalar.append(contentsOf: repeatElement(0, count: extra))
+        time.append(contentsOf: repeatElement(.min, count: extra))
+        if usesEntries { entries.append(contentsOf: repeatElement(Deque(), count: extra)) }
+        if usesTallies { tallies.append(contentsOf: repeatElement([:], count: extra)) }
+    }
+
+    /// Records one occurrence for key `k` at `ts`.
+    mutating func add(_ k: Int, ts: Int64, value: Int64, subject: Int64) {
+        switch kind {
+        case .count:
+            if window != nil { entries[k].append(WindowEntry(ts: ts, value: 1, subject: 0)) } else { scalar[k] += 1 }
+        case .sum:
+            if window != nil { entries[k].append(WindowEntry(ts: ts, value: value, subject: 0)) }
+            scalar[k] &+= value
+        case .min, .max:
+            if window != nil {
+                // A monotonic queue: the front is the extreme of the window.
+                while let last = entries[k].last, kind == .min ? last.value >= value : last.value <= value { entries[k].removeLast() }
+                entries[k].append(WindowEntry(ts: ts, value: value, subject: 0))
+            } else if time[k] == .min || (kind == .min ? value < scalar[k] : value > scalar[k]) {
+                scalar[k] = value
+                time[k] = ts
+            }
+        case .first:
+            if window != nil {
+                entries[k].append(WindowEntry(ts: ts, value: value, subject: 0))
+            } else if time[k] == .min {
+                scalar[k] = value
+                time[k] = ts
+            }
+        case .last:
+            scalar[k] = value
+            time[k] = ts
+        case .distinct, .top:
+            if window != nil { entries[k].append(WindowEntry(ts: ts, value: value, subject: subject)) }
+            tallies[k][subject, default: Tally(total: 0, occurrences: 0)].total &+= value
+            tallies[k][subject]!.occurrences += 1
+        case .meanGap:
+            entries[k].append(WindowEntry(ts: ts, value: value, subject: 0))
+            if entries[k].count > keep { entries[k].removeFirst() }
+        }
+    }
+
+    /// Drops what left the window at `t` for key `k`.
+    @inline(__always)
+    mutating func evict(_ k: Int, at t: Int64) {
+        guard let window, k < entries.count, let first = entries[k].first, first.ts <= t &- window else { return }
+        evictExpired(k, limit: t &- window)
+    }
+
+    private mutating func evictExpired(_ k: Int, limit: Int64) {
+        while let first = entries[k].first, first.ts <= limit {
+            entries[k].removeFirst()
+            switch kind {
+            case .sum:
+                scalar[k] &-= first.value
+            case .distinct, .top:
+                let tally = tallies[k][first.subject]!
+                tallies[k][first.subject] = tally.occurrences == 1 ? nil : Tally(total: tally.total &- first.value, occurrences: tally.occurrences - 1)
+            default:
+                break
+            }
+        }
+    }
+
+    /// The aggregate's value for key `k` at `t`, after `evict(k, at: t)`. Mutating only so that a
+    /// call through the engine's column array accesses the column in place instead of copying it.
+    mutating func value(_ k: Int, at t: Int64) -> Value {
+        guard k >= 0, k < scalar.count else { return kind == .count || kind == .sum || kind == .distinct ? .number(0) : .none }
+        switch kind {
+        case .count:
+            return .number(window != nil ? Int64(entries[k].count) : scalar[k])
+        case .sum:
+            return .number(scalar[k], scale)
+        case .distinct:
+            return .number(Int64(tallies[k].count))
+        case .min, .max, .first:
+            if window != nil {
+                guard let front = entries[k].first else { return .none }
+                return typed(front.value)
+            }
+            return time[k] == .min ? .none : typed(scalar[k])
+        case .last:
+            guard time[k] != .min, window.map({ time[k] > t &- $0 }) ?? true else { return .none }
+            return typed(scalar[k])
+        case .meanGap:
+            let occurrences = entries[k]
+            guard occurrences.count >= 2, let first = occurrences.first, let last = occurrences.last else { return .none }
+            return Value.reduced(.duration, last.ts - first.ts, Int64(occurrences.count - 1))
+        case .top:
+            return .none
+        }
+    }
+
+    private func typed(_ raw: Int64) -> Value {
+        isInstant ? .instant(raw) : .number(raw, scale)
+    }
+
+    /// The next instant after which key `k`'s value changes by time alone (an occurrence leaving the window); `.max` if none.
+    mutating func nextExpiry(_ k: Int) -> Int64 {
+        guard let window, k < scalar.count else { return .max }
+        if kind == .last { return time[k] == .min ? .max : time[k] &+ window }
+        return entries[k].first.map { $0.ts &+ window } ?? .max
+    }
+
+    /// Whether key `k` holds anything that time alone can change.
+    func isEmpty(_ k: Int) -> Bool {
+        guard k < scalar.count else { return true }
+        if usesEntries { return entries[k].isEmpty }
+        return time[k] == .min && scalar[k] == 0
+    }
+
+    /// The `count` subjects with the largest totals, ties by `precedes` (the subject's name order).
+    func ranking(_ k: Int, count: Int, precedes: (Int64, Int64) -> Bool) -> [(subject: Int64, total: Int64)] {
+        guard count > 0, k >= 0, k < tallies.count else { return [] }
+        func before(_ a: (subject: Int64, total: Int64), _ b: (subject: Int64, total: Int64)) -> Bool {
+            a.total != b.total ? a.total > b.total : precedes(a.subject, b.subject)
+        }
+        var top: [(subject: Int64, total: Int64)] = []
+        for (subject, tally) in tallies[k] {
+            let candidate = (subject: subject, total: tally.total)
+            guard top.count < count || before(candidate, top[top.count - 1]) else { continue }
+            let at = top.firstIndex { before(candidate, $0) } ?? top.count
+            top.insert(candidate, at: at)
+            if top.count > count { top.removeLast() }
+        }
+        return top
+    }
+}

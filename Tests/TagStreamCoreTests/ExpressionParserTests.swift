@@ -1,0 +1,47 @@
+import Testing
+@testable import TagStreamCore
+
+/// The expression parser: precedence, positions of every node, and mistakes at their offset.
+@Suite struct ExpressionParserTests {
+    @Test func andBindsTighterThanOrAndNotTighterThanAnd() throws {
+        #expect(try ExpressionParser.parse("a or b and not c") == .binary(
+            .or, .name("a", at: 0), .binary(.and, .name("b", at: 5), .not(.name("c", at: 15), at: 11), at: 7), at: 2))
+    }
+
+    @Test func arithmeticBindsTighterThanComparison() throws {
+        #expect(try ExpressionParser.parse("since(last_paid) >= max(14d, 2 * gap)") == .binary(
+            .greaterOrEqual,
+            .call("since", [.name("last_paid", at: 6)], at: 0),
+            .call("max", [.duration(milliseconds: 14 * day, at: 24),
+                          .binary(.times, .number(numerator: 2, denominator: 1, at: 29), .name("gap", at: 33), at: 31)], at: 20),
+            at: 17))
+    }
+
+    @Test func numbersAreExactDecimalsAndDurationsTakeUnits() throws {
+        #expect(try ExpressionParser.parse("0.30") == .number(numerator: 30, denominator: 100, at: 0))
+        #expect(try ExpressionParser.parse("2h") == .duration(milliseconds: 2 * hour, at: 0))
+        #expect(try ExpressionParser.parse("tier in [\"gold\", 'platinum']")
+                == .binary(.in, .name("tier", at: 0), .list(["gold", "platinum"], at: 8), at: 5))
+    }
+
+    static let mistakes: [(String, Int, String)] = [
+        ("orders >= 30 fortnights", 10, "'30 fortnights' is not a duration"),
+        ("orders >= 3fortnights", 10, "'3fortnights' is not a duration"),
+        ("(orders >= 3", 12, "expected ')'"),
+        ("orders >=", 9, "the expression ends too early"),
+        ("query == \"organic", 9, "this string has no closing"),
+        ("orders # 3", 7, "unexpected character '#'"),
+        ("orders 3", 7, "unexpected '3'"),
+        ("tier in [gold]", 9, "a list holds quoted strings"),
+    ]
+
+    @Test(arguments: mistakes)
+    func mistakeIsReportedAtItsOffset(text: String, offset: Int, message: String) {
+        #expect {
+            try ExpressionParser.parse(text)
+        } throws: { error in
+            guard let e = error as? ExpressionError else { return false }
+            return e.offset == offset && e.message.hasPrefix(message)
+        }
+    }
+}
