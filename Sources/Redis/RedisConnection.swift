@@ -71,24 +71,27 @@ public final class RedisConnection {
     }
 
     private func append(_ arguments: [[UInt8]], to context: UnsafeMutablePointer<redisContext>) throws(RedisError) {
-        // One buffer holds every argument, so that a single pointer list can point into it.
-        var buffer: [UInt8] = []
-        buffer.reserveCapacity(arguments.reduce(1) { $0 + $1.count })
-        for argument in arguments { buffer += argument }
-        buffer.append(0)
-        let status = buffer.withUnsafeBufferPointer { base -> Int32 in
-            var pointers: [UnsafePointer<CChar>?] = []
-            var lengths: [Int] = []
-            var offset = 0
-            for argument in arguments {
-                pointers.append(UnsafeRawPointer(base.baseAddress! + offset).assumingMemoryBound(to: CChar.self))
-                lengths.append(argument.count)
-                offset += argument.count
-            }
-            return redisAppendCommandArgv(context, Int32(arguments.count), &pointers, lengths)
+        var pointers: [UnsafePointer<CChar>?] = []
+        pointers.reserveCapacity(arguments.count)
+        // hiredis copies the arguments while formatting the command: point into the arrays themselves.
+        let status = Self.withPointers(to: arguments[...], collecting: &pointers) { pointers in
+            redisAppendCommandArgv(context, Int32(arguments.count), &pointers, arguments.map(\.count))
         }
         guard status == REDIS_OK else { throw failure("send to") }
     }
+
+    /// Calls `body` with a pointer to the bytes of each argument, valid for the call.
+    private static func withPointers(to arguments: ArraySlice<[UInt8]>, collecting pointers: inout [UnsafePointer<CChar>?],
+                                     _ body: (inout [UnsafePointer<CChar>?]) -> Int32) -> Int32 {
+        guard let first = arguments.first else { return body(&pointers) }
+        return first.withUnsafeBytes { raw in
+            pointers.append(raw.baseAddress.map { $0.assumingMemoryBound(to: CChar.self) } ?? Self.empty)
+            return withPointers(to: arguments.dropFirst(), collecting: &pointers, body)
+        }
+    }
+
+    /// Where an empty argument points (never written).
+    nonisolated(unsafe) private static let empty: UnsafePointer<CChar> = UnsafePointer(strdup("")!)
 
     /// The connection's error as a `.connection` error; the connection is closed.
     private func failure(_ verb: String) -> RedisError {

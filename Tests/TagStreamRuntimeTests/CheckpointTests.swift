@@ -87,8 +87,9 @@ import TestServers
     @Test func damagedOrForeignCheckpointsAreRefusedClearly() throws {
         let pipeline = try PipelineLoader.load(path: Fixtures.referencePipeline)
         let body: [UInt8] = Array("state".utf8)
-        let sealed = SnapshotEnvelope.seal(body, pipelineFingerprint: pipeline.fingerprint)
-        #expect(try SnapshotEnvelope.open(sealed, pipelineFingerprint: pipeline.fingerprint) == body)
+        let sealed = SnapshotEnvelope.seal(pipelineFingerprint: pipeline.fingerprint) { $0.write(raw: body) }
+        var opened = try SnapshotEnvelope.open(sealed, pipelineFingerprint: pipeline.fingerprint)
+        #expect(try opened.readRaw() == body && opened.isAtEnd)
 
         var flipped = sealed
         flipped[flipped.count - 12] ^= 0x01

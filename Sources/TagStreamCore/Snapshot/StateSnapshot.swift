@@ -10,8 +10,14 @@ extension Processor {
     /// The whole state between two records: counts, sequencer (watermarks, dedupe, buffer) and engine.
     /// Taken when `engine.output` has been drained.
     public func snapshot() -> [UInt8] {
-        precondition(engine.output.isEmpty, "drain output records before taking a snapshot")
         var w = SnapshotWriter()
+        write(to: &w)
+        return w.bytes
+    }
+
+    /// Appends the snapshot to a writer.
+    public func write(to w: inout SnapshotWriter) {
+        precondition(engine.output.isEmpty, "drain output records before taking a snapshot")
         w.write(optional: until)
         w.write(firstApplied)
         w.write(lastApplied)
@@ -23,12 +29,16 @@ extension Processor {
         }
         sequencer.write(to: &w)
         engine.write(to: &w)
-        return w.bytes
     }
 
     /// Replaces this processor's state with a snapshot taken with the same pipeline and partitions.
     public mutating func restore(_ body: [UInt8]) throws {
         var r = SnapshotReader(body)
+        try restore(from: &r)
+    }
+
+    /// Replaces this processor's state with the rest of what a reader holds.
+    public mutating func restore(from r: inout SnapshotReader) throws {
         guard try r.readOptionalInt64() == until else { throw SnapshotError("snapshot was taken with a different --until") }
         firstApplied = try r.readInt64()
         lastApplied = try r.readInt64()

@@ -2,9 +2,9 @@ import Foundation
 import Kafka
 import TagStreamCore
 
-/// What a live run checkpoints: the partitions the engine knows (in its own order), where each
-/// input partition continues, where each output partition ended, the output counts so far and
-/// the processor's snapshot (engine and sequencer with its buffer).
+/// Where a live run stands at a checkpoint: the partitions the engine knows (in its own order),
+/// where each input partition continues, where each output partition ended, and the output
+/// counts so far. Sealed together with the processor's snapshot (engine and sequencer with its buffer).
 public struct LiveCheckpoint {
     public var partitions: [TopicPartition]
     /// The offset after the last record processed, per partition in `partitions`; -1: none yet.
@@ -12,15 +12,12 @@ public struct LiveCheckpoint {
     /// Each output partition's end offset once every output so far was acknowledged.
     public var outputEnds: [TopicPartition: Int64]
     public var tally: OutputTally
-    /// The processor's snapshot.
-    public var processor: [UInt8]
 
-    public init(partitions: [TopicPartition], nextOffsets: [Int64], outputEnds: [TopicPartition: Int64], tally: OutputTally, processor: [UInt8]) {
+    public init(partitions: [TopicPartition], nextOffsets: [Int64], outputEnds: [TopicPartition: Int64], tally: OutputTally) {
         self.partitions = partitions
         self.nextOffsets = nextOffsets
         self.outputEnds = outputEnds
         self.tally = tally
-        self.processor = processor
     }
 
     /// The input offsets to continue from.
@@ -28,27 +25,29 @@ public struct LiveCheckpoint {
         Dictionary(uniqueKeysWithValues: zip(partitions, nextOffsets).filter { $0.1 >= 0 })
     }
 
-    public func encode(pipeline: Pipeline) throws -> [UInt8] {
-        var w = SnapshotWriter()
-        w.write(partitions) { w, tp in w.write(tp.topic); w.write(tp.partition) }
-        w.write(nextOffsets) { w, offset in w.write(offset) }
-        w.write(outputEnds.sorted { $0.key.description < $1.key.description }) { w, end in
-            w.write(end.key.topic); w.write(end.key.partition); w.write(end.value)
+    /// This position and the processor's snapshot, sealed in one buffer.
+    public func encode(_ processor: Processor, pipeline: Pipeline, sizeHint: Int = 0) throws -> [UInt8] {
+        let tallyJSON = Array(try JSONEncoder().encode(tally))
+        return SnapshotEnvelope.seal(pipelineFingerprint: pipeline.fingerprint, capacity: sizeHint) { w in
+            w.write(partitions) { w, tp in w.write(tp.topic); w.write(tp.partition) }
+            w.write(nextOffsets) { w, offset in w.write(offset) }
+            w.write(outputEnds.sorted { $0.key.description < $1.key.description }) { w, end in
+                w.write(end.key.topic); w.write(end.key.partition); w.write(end.value)
+            }
+            w.write(raw: tallyJSON)
+            processor.write(to: &w)
         }
-        w.write(raw: Array(try JSONEncoder().encode(tally)))
-        w.write(raw: processor)
-        return SnapshotEnvelope.seal(w.bytes, pipelineFingerprint: pipeline.fingerprint)
     }
 
-    public static func decode(_ bytes: [UInt8], pipeline: Pipeline) throws -> LiveCheckpoint {
-        var r = SnapshotReader(try SnapshotEnvelope.open(bytes, pipelineFingerprint: pipeline.fingerprint))
+    /// The position, and a reader of the processor's snapshot (restore it once the partitions are added).
+    public static func decode(_ bytes: [UInt8], pipeline: Pipeline) throws -> (LiveCheckpoint, processor: SnapshotReader) {
+        var r = try SnapshotEnvelope.open(bytes, pipelineFingerprint: pipeline.fingerprint)
         let partitions = try r.readArray { TopicPartition(topic: try $0.readString(), partition: try $0.readInt32()) }
         let nextOffsets = try r.readArray { try $0.readInt64() }
         let ends = try r.readArray { (TopicPartition(topic: try $0.readString(), partition: try $0.readInt32()), try $0.readInt64()) }
         let tally = try JSONDecoder().decode(OutputTally.self, from: Data(try r.readRaw()))
         guard nextOffsets.count == partitions.count else { throw SnapshotError("checkpoint is corrupt: offsets do not match partitions") }
-        return LiveCheckpoint(partitions: partitions, nextOffsets: nextOffsets, outputEnds: Dictionary(uniqueKeysWithValues: ends),
-                              tally: tally, processor: try r.readRaw())
+        return (LiveCheckpoint(partitions: partitions, nextOffsets: nextOffsets, outputEnds: Dictionary(uniqueKeysWithValues: ends), tally: tally), r)
     }
 
     /// For operators: offsets by `topic[partition]`, and the engine's size.

@@ -36,6 +36,8 @@ final class LiveCheckpointer {
     private let logger: Logger
     private var lastSaved = Date()
     private var lastAttempt = Date()
+    /// The size of the last checkpoint, so the next one's buffer is allocated at once.
+    private var lastSize = 0
     /// Set while checkpoints fail.
     private(set) var degradedReason: String?
 
@@ -53,8 +55,9 @@ final class LiveCheckpointer {
     /// Whether consumption must pause: checkpoints have failed for longer than `maxDelay`.
     var holdsConsumption: Bool { degradedReason != nil && Date().timeIntervalSince(lastSaved) > options.maxDelay }
 
-    /// The latest complete checkpoint; nil when there is none and the run may begin afresh.
-    func latest(hasCommittedOffsets: () throws -> Bool) throws -> LiveCheckpoint? {
+    /// The latest complete checkpoint and a reader of its processor snapshot; nil when there is
+    /// none and the run may begin afresh.
+    func latest(hasCommittedOffsets: () throws -> Bool) throws -> (LiveCheckpoint, SnapshotReader)? {
         try store.verifyWritable()
         try store.removeIncomplete()
         guard let manifest = try store.latestID().map(store.manifest) else {
@@ -78,7 +81,9 @@ final class LiveCheckpointer {
     func save(_ checkpoint: LiveCheckpoint, processor: Processor) throws -> Bool {
         lastAttempt = Date()
         do {
-            try store.save(try checkpoint.encode(pipeline: pipeline), summary: checkpoint.summary(processor))
+            let bytes = try checkpoint.encode(processor, pipeline: pipeline, sizeHint: lastSize)
+            lastSize = bytes.count
+            try store.save(bytes, summary: checkpoint.summary(processor))
             try profiles?.flush(to: store.client)
         } catch let error as RedisError where !error.isAccessDenied {
             if degradedReason == nil { logger.warning("degraded: checkpoint store unavailable (\(error))") }

@@ -255,9 +255,10 @@ public final class LiveJob: @unchecked Sendable {
     /// so that the assignment starts there) and the suppression of outputs already produced.
     private func restore(with checkpointer: LiveCheckpointer) throws {
         let inputs = try [options.pipeline.topics.clickstream, options.pipeline.topics.orders].flatMap { try consumer.partitions(of: $0) }
-        guard let checkpoint = try checkpointer.latest(hasCommittedOffsets: { try !consumer.committed(inputs).values.allSatisfy { $0 < 0 } }) else { return }
+        guard let (checkpoint, processorSnapshot) = try checkpointer.latest(hasCommittedOffsets: { try !consumer.committed(inputs).values.allSatisfy { $0 < 0 } }) else { return }
+        var snapshot = processorSnapshot
         for tp in checkpoint.partitions { _ = partitionIndex(tp) }
-        try processor.restore(checkpoint.processor)
+        try processor.restore(from: &snapshot)
         nextOffsets = checkpoint.nextOffsets
         tally = checkpoint.tally
         try consumer.commit(checkpoint.inputOffsets)
@@ -271,8 +272,7 @@ public final class LiveJob: @unchecked Sendable {
         try produceRecords()
         try producer.flush()
         let ends = try consumer.endOffsets(of: try outputPartitions())
-        let checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends,
-                                        tally: tally, processor: processor.snapshot())
+        let checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends, tally: tally)
         let saved = try checkpointer.save(checkpoint, processor: processor)
         if saved { try consumer.commit(checkpoint.inputOffsets, async: !final) }
         if checkpointer.holdsConsumption != consumptionHeld { try holdConsumption(!consumptionHeld) }

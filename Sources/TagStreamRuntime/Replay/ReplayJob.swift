@@ -143,19 +143,20 @@ enum ReplayCheckpoint {
     }
 
     static func encode(_ position: Position, options: ReplayOptions, processor: Processor) throws -> [UInt8] {
-        var w = SnapshotWriter()
-        w.write(options.inputs) { w, path in w.write(path) }
-        w.write(position.offsets) { w, o in w.write(o) }
-        w.write(position.lines) { w, l in w.write(l) }
-        w.write(position.finished) { w, f in w.write(f) }
-        w.write(position.outputSizes) { w, s in w.write(s) }
-        w.write(raw: Array(try JSONEncoder().encode(position.tally)))
-        w.write(raw: processor.snapshot())
-        return SnapshotEnvelope.seal(w.bytes, pipelineFingerprint: options.pipeline.fingerprint)
+        let tallyJSON = Array(try JSONEncoder().encode(position.tally))
+        return SnapshotEnvelope.seal(pipelineFingerprint: options.pipeline.fingerprint) { w in
+            w.write(options.inputs) { w, path in w.write(path) }
+            w.write(position.offsets) { w, o in w.write(o) }
+            w.write(position.lines) { w, l in w.write(l) }
+            w.write(position.finished) { w, f in w.write(f) }
+            w.write(position.outputSizes) { w, s in w.write(s) }
+            w.write(raw: tallyJSON)
+            processor.write(to: &w)
+        }
     }
 
     static func restore(_ bytes: [UInt8], options: ReplayOptions, into processor: inout Processor) throws -> Position {
-        var r = SnapshotReader(try SnapshotEnvelope.open(bytes, pipelineFingerprint: options.pipeline.fingerprint))
+        var r = try SnapshotEnvelope.open(bytes, pipelineFingerprint: options.pipeline.fingerprint)
         let inputs = try r.readArray { try $0.readString() }
         guard inputs == options.inputs else {
             throw SnapshotError("the checkpoint is for other input files (\(inputs.joined(separator: ", "))); use the same files or another --checkpoint-dir")
@@ -164,7 +165,7 @@ enum ReplayCheckpoint {
             offsets: try r.readArray { try $0.readInt64() }, lines: try r.readArray { try $0.readInt() },
             finished: try r.readArray { try $0.readBool() }, outputSizes: try r.readArray { try $0.readInt64() },
             tally: try JSONDecoder().decode(OutputTally.self, from: Data(try r.readRaw())))
-        try processor.restore(try r.readRaw())
+        try processor.restore(from: &r)
         return position
     }
 }
