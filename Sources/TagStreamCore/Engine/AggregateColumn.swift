@@ -159,13 +159,6 @@ struct AggregateColumn: Sendable {
         return entries[k].first.map { $0.ts &+ window } ?? .max
     }
 
-    /// Whether key `k` holds anything that time alone can change.
-    func isEmpty(_ k: Int) -> Bool {
-        guard k < scalar.count else { return true }
-        if usesEntries { return entries[k].isEmpty }
-        return time[k] == .min && scalar[k] == 0
-    }
-
     /// The `count` subjects with the largest totals, ties by `precedes` (the subject's name order).
     func ranking(_ k: Int, count: Int, precedes: (Int64, Int64) -> Bool) -> [(subject: Int64, total: Int64)] {
         guard count > 0, k >= 0, k < tallies.count else { return [] }

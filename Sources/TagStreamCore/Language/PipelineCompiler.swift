@@ -264,14 +264,10 @@ struct PipelineCompiler {
             return (.constant(.none), reads)
         }
         let (node, type) = check(expression, scope, sinceAllowed: false)
-        if let type, !expect.contains(where: { matches(type, $0) }) {
+        if let type, !expect.contains(type) {
             report(at: expression.offset, "expected \(expect.map(\.description).joined(separator: " or ")) but this is \(type)")
         }
         return (node.fused(), reads)
-    }
-
-    private func matches(_ type: ValueType, _ expected: ValueType) -> Bool {
-        type == expected
     }
 
     /// The node and its type; a nil type means a mistake was reported already.
