@@ -624,8 +624,9 @@ extension EvidenceValue {
         case .number:
             if v.denominator == 1 {
                 self = .integer(v.numerator)
-            } else if Money.scale % v.denominator == 0 {
-                self = .money(Money(units: v.numerator * (Money.scale / v.denominator)))
+            } else if Money.scale % v.denominator == 0,
+                      case let (units, overflow) = v.numerator.multipliedReportingOverflow(by: Money.scale / v.denominator), !overflow {
+                self = .money(Money(units: units))
             } else {
                 self = .ratio(v.numerator, v.denominator)
             }

@@ -145,6 +145,7 @@ struct PipelineCompiler {
 
     private mutating func compileGroup(_ group: TagGroupDefinition, index: Int) {
         if group.rules.isEmpty { report(group.name.origin, "tag group '\(group.name.name)' has no rules: add at least one `- TAG: CONDITION`") }
+        if groupTags[index].count > 64 { report(group.name.origin, "tag group '\(group.name.name)' has more than 64 tags") }
         let points = evaluationPoints(group.evaluateAt, key: .user)
         var dependencies = Dependencies()
         var names: [String] = []
