@@ -45,3 +45,34 @@ import Testing
         }
     }
 }
+
+/// Exact arithmetic of values: fractions compare without rounding, and none propagates.
+@Suite struct ValueArithmeticTests {
+    @Test func fractionsCompareExactly() {
+        // 2/3 ≥ 0.6 and 3/5 = 0.6 exactly; 0.6 − 1e-9 < 0.6.
+        #expect(Value.compare(Value.divide(.number(2), .number(3)), .number(6, 10)) == 1)
+        #expect(Value.compare(Value.divide(.number(3), .number(5)), .number(6, 10)) == 0)
+        #expect(Value.compare(.number(599_999_999, 1_000_000_000), .number(6, 10)) == -1)
+    }
+
+    @Test func instantPlusAFractionalDurationRoundsUp() {
+        // last_paid + 2 × mean gap, with a mean gap of 450.5 ms: ⌈901⌉ … and ⌈450.5⌉ = 451 for one gap.
+        #expect(Value.add(.instant(1_000), .duration(901, 2), negate: false) == .instant(1_451))
+        #expect(Value.add(.instant(1_000), Value.multiply(.number(2), .duration(901, 2)), negate: false) == .instant(1_901))
+    }
+
+    @Test func noneMakesMaxAndArithmeticNone() {
+        struct NoInput: ExpressionInput {
+            mutating func leaf(_ node: Node) -> Value { .none }
+            func text(_ field: EventField) -> String? { nil }
+        }
+        var input = NoInput()
+        let none = Node.userAggregate(0)
+        #expect(Node.maximum([.constant(.duration(14)), none]).evaluate(&input).isNone)
+        #expect(Node.maximum([none, .constant(.duration(14))]).evaluate(&input).isNone)
+        #expect(Node.maximum([.constant(.duration(14)), .constant(.duration(20))]).evaluate(&input) == .duration(20))
+        #expect(Node.compare(.greaterOrEqual, none, .constant(.number(0))).evaluate(&input) == .false)
+        #expect(Node.not(.compare(.less, none, .constant(.number(0)))).evaluate(&input) == .true)
+        #expect(Value.divide(.number(1), .number(0)).isNone)
+    }
+}

@@ -42,11 +42,21 @@ import TagStreamCore
     @Test func validateReportsMistakesAndExitsOne() throws {
         let dir = try Fixtures.temporaryDirectory("cli-validate")
         let file = dir.appendingPathComponent("bad.yaml").path
-        try "pipeline: x\nlifecycle:\n  churned_after: 30 fortnights\ntier:\n  levels: []\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try """
+        pipeline: x
+        aggregates:
+          spend: {sum: amount, window: 30 fortnights}
+        tags:
+          tier:
+            rules: []
+        flags:
+          big: spnd >= 100
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let result = try Fixtures.run(Fixtures.tagstreamBinary, ["validate", file])
         #expect(result.status == 1)
-        #expect(result.stderr.contains("\(file):3:18: '30 fortnights' is not a duration"))
-        #expect(result.stderr.contains("\(file):5:11: tier has no levels"))
+        #expect(result.stderr.contains("\(file):3:32: '30 fortnights' is not a duration"))
+        #expect(result.stderr.contains("\(file):5:3: tag group 'tier' has no rules"))
+        #expect(result.stderr.contains("\(file):8:8: unknown aggregate, value or tag group 'spnd'"))
         let good = try Fixtures.run(Fixtures.tagstreamBinary, ["validate", Fixtures.referencePipeline])
         #expect(good.status == 0)
     }

@@ -26,7 +26,7 @@ struct AggregateColumn: Sendable {
 
     /// Count, sum, min, max, first or last value per key.
     var scalar: [Int64] = []
-    /// When `scalar` was set (.min: never), for first, last, min and max.
+    /// When `scalar` was set (.min: never), for first, last, min and max; empty for the other kinds.
     var time: [Int64] = []
     var entries: [Deque<WindowEntry>] = []
     var tallies: [[Int64: Tally]] = []
@@ -49,13 +49,15 @@ struct AggregateColumn: Sendable {
 
     var usesTallies: Bool { kind == .distinct || kind == .top }
 
+    var usesTime: Bool { kind == .min || kind == .max || kind == .first || kind == .last }
+
     var count: Int { scalar.count }
 
     mutating func grow(to n: Int) {
         let extra = n - scalar.count
         guard extra > 0 else { return }
         scalar.append(contentsOf: repeatElement(0, count: extra))
-        time.append(contentsOf: repeatElement(.min, count: extra))
+        if usesTime { time.append(contentsOf: repeatElement(.min, count: extra)) }
         if usesEntries { entries.append(contentsOf: repeatElement(Deque(), count: extra)) }
         if usesTallies { tallies.append(contentsOf: repeatElement([:], count: extra)) }
     }
@@ -157,13 +159,6 @@ struct AggregateColumn: Sendable {
         guard let window, k < scalar.count else { return .max }
         if kind == .last { return time[k] == .min ? .max : time[k] &+ window }
         return entries[k].first.map { $0.ts &+ window } ?? .max
-    }
-
-    /// Whether key `k` holds anything that time alone can change.
-    func isEmpty(_ k: Int) -> Bool {
-        guard k < scalar.count else { return true }
-        if usesEntries { return entries[k].isEmpty }
-        return time[k] == .min && scalar[k] == 0
     }
 
     /// The `count` subjects with the largest totals, ties by `precedes` (the subject's name order).

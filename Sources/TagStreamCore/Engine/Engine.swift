@@ -16,7 +16,7 @@ public struct Engine: Sendable {
     var userAggregates: [AggregateColumn]
     /// users × groups: the current tag index, -1 for none.
     var tags: [Int8] = []
-    /// users × rules: the next instant at which time alone may change the rule; `.max`: none.
+    /// users × boundary rules: the next instant at which time alone may change the rule; `.max`: none.
     var due: [Int64] = []
     /// users × groups: until when the group's last result stands unless what it reads changes
     /// (its next boundary); `.min`: evaluate again. Not part of snapshots: `.min` is always safe.
@@ -83,6 +83,8 @@ public struct Engine: Sendable {
         /// Per group: the campaigns triggered by its tags.
         var campaignsByGroup: [[Int]]
         var boundaryRules: [Int]
+        /// Per rule: its index among `boundaryRules` (its column of `due`), or -1.
+        var boundarySlot: [Int]
         /// Per group: the user aggregates it reads, as a mask.
         var groupReads: [UInt64]
         /// Per group: the groups that read it, as a mask.
@@ -110,6 +112,7 @@ public struct Engine: Sendable {
                 p.campaigns.indices.filter { if case .tag(let group, _) = p.campaigns[$0].trigger { group == g } else { false } }
             }
             groupReads = p.groups.map(\.dependencies.userAggregates)
+            var slots = Array(repeating: -1, count: rules)
             dependents = p.groups.indices.map { g in
                 p.groups.indices.reduce(0 as UInt64) { mask, h in p.groups[h].dependencies.groups & (1 << UInt64(g)) != 0 ? mask | 1 << UInt64(h) : mask }
             }
@@ -121,6 +124,8 @@ public struct Engine: Sendable {
             boundaryRules = (0..<rules).filter { r in
                 r < groupCount ? p.groups[r].points.boundary : p.alerts[r - groupCount].points.boundary
             }
+            for (slot, r) in boundaryRules.enumerated() { slots[r] = slot }
+            boundarySlot = slots
         }
     }
 
@@ -165,7 +170,7 @@ public struct Engine: Sendable {
             let u = entry.user
             let code = Int(entry.code)
             if code < layout.rules {
-                guard self.due[Int(u) * layout.rules + code] == instant else { continue }
+                guard self.due[Int(u) * layout.boundaryRules.count + layout.boundarySlot[code]] == instant else { continue }
                 enter(u, at: instant)
                 if code < layout.groups {
                     evaluateGroup(code, cause: .timer)
@@ -298,7 +303,7 @@ public struct Engine: Sendable {
         userCommunity += repeatElement(-1, count: extra)
         for i in userAggregates.indices { userAggregates[i].grow(to: n) }
         tags += repeatElement(-1, count: extra * layout.groups)
-        due += repeatElement(.max, count: extra * layout.rules)
+        due += repeatElement(.max, count: extra * layout.boundaryRules.count)
         validUntil += repeatElement(.min, count: extra * layout.groups)
         armed += repeatElement(true, count: extra * layout.alerts)
         lastTrigger += repeatElement(.min, count: extra * layout.campaigns)
@@ -405,7 +410,7 @@ public struct Engine: Sendable {
     }
 
     private mutating func setDue(_ r: Int, _ next: Int64) {
-        let slot = Int(frame.user) * layout.rules + r
+        let slot = Int(frame.user) * layout.boundaryRules.count + layout.boundarySlot[r]
         guard next != due[slot] else { return }
         due[slot] = next
         if next != .max { timers.insert(TimerEntry(instant: next, code: UInt16(r), user: frame.user, payload: 0)) }
@@ -619,8 +624,9 @@ extension EvidenceValue {
         case .number:
             if v.denominator == 1 {
                 self = .integer(v.numerator)
-            } else if Money.scale % v.denominator == 0 {
-                self = .money(Money(units: v.numerator * (Money.scale / v.denominator)))
+            } else if Money.scale % v.denominator == 0,
+                      case let (units, overflow) = v.numerator.multipliedReportingOverflow(by: Money.scale / v.denominator), !overflow {
+                self = .money(Money(units: units))
             } else {
                 self = .ratio(v.numerator, v.denominator)
             }

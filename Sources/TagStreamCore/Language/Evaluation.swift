@@ -46,10 +46,9 @@ extension Node {
             let wantsMax = if case .maximum = self { true } else { false }
             for node in list {
                 let v = node.evaluate(&input)
-                guard let order = Value.compare(v, best) else {
-                    if best.isNone { best = v; continue }
-                    return .none
-                }
+                if v.isNone { return .none }
+                if best.isNone { best = v; continue }
+                guard let order = Value.compare(v, best) else { return .none }
                 if wantsMax ? order > 0 : order < 0 { best = v }
             }
             return best

@@ -145,6 +145,7 @@ struct PipelineCompiler {
 
     private mutating func compileGroup(_ group: TagGroupDefinition, index: Int) {
         if group.rules.isEmpty { report(group.name.origin, "tag group '\(group.name.name)' has no rules: add at least one `- TAG: CONDITION`") }
+        if groupTags[index].count > 64 { report(group.name.origin, "tag group '\(group.name.name)' has more than 64 tags") }
         let points = evaluationPoints(group.evaluateAt, key: .user)
         var dependencies = Dependencies()
         var names: [String] = []
@@ -264,14 +265,10 @@ struct PipelineCompiler {
             return (.constant(.none), reads)
         }
         let (node, type) = check(expression, scope, sinceAllowed: false)
-        if let type, !expect.contains(where: { matches(type, $0) }) {
+        if let type, !expect.contains(type) {
             report(at: expression.offset, "expected \(expect.map(\.description).joined(separator: " or ")) but this is \(type)")
         }
         return (node.fused(), reads)
-    }
-
-    private func matches(_ type: ValueType, _ expected: ValueType) -> Bool {
-        type == expected
     }
 
     /// The node and its type; a nil type means a mistake was reported already.

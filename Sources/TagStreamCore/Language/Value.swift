@@ -33,7 +33,6 @@ struct Value: Sendable, Equatable {
     var isNone: Bool { kind == .none }
     /// True only for a boolean true; none is false.
     var isTrue: Bool { kind == .bool && numerator != 0 }
-    var isNumeric: Bool { kind == .number || kind == .ratio || kind == .duration }
 
     /// ⌈value⌉ of a fraction.
     var ceiling: Int64 {

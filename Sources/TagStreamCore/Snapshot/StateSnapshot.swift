@@ -149,7 +149,7 @@ extension Engine {
         userCommunity = try sized(try r.readArray { try $0.readInt32() }, 1, "user")
         for i in userAggregates.indices { try userAggregates[i].read(from: &r, keys: users) }
         tags = try sized(try r.readArray { Int8(clamping: try $0.readInt()) }, layout.groups, "tag")
-        due = try sized(try r.readArray { try $0.readInt64() }, layout.rules, "timer")
+        due = try sized(try r.readArray { try $0.readInt64() }, layout.boundaryRules.count, "timer")
         validUntil = Array(repeating: .min, count: users * layout.groups)
         armed = try sized(try r.readArray { try $0.readBool() }, layout.alerts, "alert")
         lastTrigger = try sized(try r.readArray { try $0.readInt64() }, layout.campaigns, "campaign")
@@ -160,7 +160,11 @@ extension Engine {
         timers = Heap(try r.readArray { r in
             TimerEntry(instant: try r.readInt64(), code: UInt16(clamping: try r.readInt()), user: try r.readInt32(), payload: try r.readInt64())
         })
-        guard timers.unordered.allSatisfy({ Int($0.code) < layout.rules + layout.campaigns && Int($0.user) < users && $0.user >= 0 }) else {
+        guard timers.unordered.allSatisfy({ t in
+            let code = Int(t.code)
+            return code < layout.rules + layout.campaigns && (code >= layout.rules || layout.boundarySlot[code] >= 0)
+                && Int(t.user) < users && t.user >= 0
+        }) else {
             throw SnapshotError("snapshot has an unknown timer")
         }
         nextRefresh = try r.readInt64()
@@ -213,7 +217,7 @@ extension AggregateColumn {
                 return tally
             }
         }
-        guard scalar.count == keys, time.count == keys, !usesEntries || entries.count == keys, !usesTallies || tallies.count == keys else {
+        guard scalar.count == keys, time.count == (usesTime ? keys : 0), !usesEntries || entries.count == keys, !usesTallies || tallies.count == keys else {
             throw SnapshotError("snapshot has a malformed aggregate")
         }
     }

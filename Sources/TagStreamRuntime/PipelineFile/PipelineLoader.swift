@@ -39,13 +39,14 @@ public enum PipelineLoader {
             throw PipelineError(issues: [syntaxIssue(error, file: file)])
         }
         var checker = PipelineChecker(file: file)
-        let definition = checker.definition(root)
-        guard checker.issues.isEmpty, let definition else { throw PipelineError(issues: checker.issues) }
+        guard let definition = checker.definition(root) else { throw PipelineError(issues: checker.issues) }
+        // Names and types are checked even after mistakes of shape, so one run reports them all.
         switch Pipeline.compile(definition) {
         case .success(let pipeline):
+            guard checker.issues.isEmpty else { throw PipelineError(issues: checker.issues) }
             return pipeline
         case .failure(let errors):
-            throw PipelineError(issues: errors.issues.map {
+            throw PipelineError(issues: checker.issues + errors.issues.map {
                 PipelineIssue(file: file, line: $0.line, column: $0.column, message: $0.message)
             })
         }
