@@ -5,7 +5,7 @@ import Logging
 import TagStreamCore
 import TagStreamRuntime
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a pipeline on Kafka: consume the input topics, produce tags, alerts, coupons and stats.")
 
@@ -27,13 +27,17 @@ struct Run: ParsableCommand {
     @Option(help: "Seconds without records after which a partition stops holding the watermark back.")
     var idleTimeout: Double = 30
 
+    @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
+    var httpPort: Int?
+
     func validate() throws {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X takes key=value, got '\(property)'.")
         }
+        if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
     }
 
-    func run() throws {
+    func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var options = LiveOptions(pipeline: try loadPipeline(pipeline), brokers: brokers, group: group)
         options.stopAtEnd = stopAtEnd
@@ -48,21 +52,21 @@ struct Run: ParsableCommand {
         } catch let error as KafkaError {
             throw ValidationError(error.message)
         }
-        let signals = stopOnTermination { job.stop() }
-        let progress = ProgressLine()
-        let counts: OutcomeCounts
+        // The status closure runs on the run loop's thread only, and `finish` after it has stopped.
+        nonisolated(unsafe) let progress = ProgressLine()
+        let (services, service) = liveServices(job: job, httpPort: httpPort, logger: Logger(label: "tagstream.run")) { counts, tally in
+            progress.update("run: \(counts.total) records in (accepted \(counts.accepted)), out: "
+                            + tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         do {
-            counts = try job.run { counts, tally in
-                progress.update("run: \(counts.total) records in (accepted \(counts.accepted)), out: "
-                                + tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-            }
-        } catch let error as KafkaError {
+            try await services.run()
+        } catch {
             progress.finish()
-            FileHandle.standardError.write(Data("error: \(error.message)\n".utf8))
+            FileHandle.standardError.write(Data("error: \((error as? KafkaError)?.message ?? "\(error)")\n".utf8))
             throw ExitCode(2)
         }
         progress.finish()
-        withExtendedLifetime(signals) {}
+        guard let counts = service.counts else { throw ExitCode(2) }
         print("Input: \(counts.total) records: accepted \(counts.accepted), dead letters \(counts.deadLetter), "
               + "duplicates \(counts.duplicate), late \(counts.late), ignored \(counts.ignored)")
         func list(_ counts: [String: Int]) -> String {

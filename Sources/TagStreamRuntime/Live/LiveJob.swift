@@ -56,6 +56,8 @@ public final class LiveJob: @unchecked Sendable {
     public private(set) var firstRecordAt: Date?
     /// Called with every output record as it is produced (for live views); runs on the run loop.
     public var onRecord: ((OutputRecord.Kind, [UInt8]) -> Void)?
+    /// Metrics and health of the run (`--http-port`); set before `run`.
+    public var monitor: LiveMonitor?
 
     public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
         self.options = options
@@ -75,13 +77,16 @@ public final class LiveJob: @unchecked Sendable {
         try consumer.subscribe([topics.clickstream, topics.orders])
         let started = Date()
         var lastStatus = Date(), lastCommit = Date()
+        monitor?.started(producer: producer)
         while !stopRequested.isSet {
             let events = consumer.poll(maxEvents: 10_000, timeoutMilliseconds: 100)
+            monitor?.polled(events)
             try registerAssignedPartitions()
             for event in events { try handle(event) }
             markIdlePartitions()
             try processQueuedRecords()
             try produceRecords()
+            monitor?.looped(processor: processor, consumer: consumer, producer: producer)
             if Date().timeIntervalSince(lastStatus) >= 1 {
                 lastStatus = Date()
                 status(processor.counts, tally)
@@ -157,6 +162,7 @@ public final class LiveJob: @unchecked Sendable {
 
     private func process(_ record: KafkaRecord, partition p: Int) throws {
         let outcome = record.value.withUnsafeBufferPointer { processor.process($0, partition: p) }
+        if case .accepted = outcome { monitor?.accepted(eventTime: processor.lastAccepted, kafkaTimestamp: record.timestamp) }
         switch outcome {
         case .deadLetter(let reason):
             try producer.send(topic: options.pipeline.topics.deadLetters, key: record.key, value: deadLetter(record, reason))
@@ -216,6 +222,7 @@ public final class LiveJob: @unchecked Sendable {
                 let value = encoder.encode(record, symbols: symbols)
                 try producer.send(topic: topic, key: Array(key.utf8), value: value)
                 tally.count(record)
+                monitor?.produced(record)
                 onRecord?(record.kind, value)
             }
         }
