@@ -24,12 +24,12 @@ import TagStreamCore
     }
 
     /// Every record of a topic, by key, in offset order.
-    static func readTopic(_ topic: String, brokers: String, expecting count: Int, timeout: TimeInterval = 60) throws -> [String: [String]] {
+    static func readTopic(_ topic: String, brokers: String, expecting count: Int) throws -> [String: [String]] {
         let consumer = try KafkaConsumer(configuration: .consumer(brokers: brokers, group: "reader-\(topic)-\(UUID().uuidString)"))
         try consumer.subscribe([topic])
         var byKey: [String: [String]] = [:]
         var read = 0
-        let deadline = Date().addingTimeInterval(timeout)
+        let deadline = Date().addingTimeInterval(60)
         while read < count, Date() < deadline {
             for case .record(let r) in consumer.poll() {
                 byKey[String(decoding: r.key ?? [], as: UTF8.self), default: []].append(String(decoding: r.value, as: UTF8.self))
