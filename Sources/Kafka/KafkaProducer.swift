@@ -36,7 +36,8 @@ public final class KafkaProducer {
         for topic in topics.values { rd_kafka_topic_destroy(topic) }
     }
 
-    /// Queues one record (bytes are copied); waits while the local queue is full.
+    /// Queues one record (bytes are copied); waits while the local queue is full. Delivery reports
+    /// are served by `poll()` (call it after each batch of sends) and `flush()`.
     public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32 = RD_KAFKA_PARTITION_UA) throws(KafkaError) {
         let topicHandle = try self.topic(topic)
         var waited = false
@@ -58,7 +59,6 @@ public final class KafkaProducer {
             }
             rd_kafka_poll(handle.pointer, 50)  // backpressure: serve delivery reports until there is room
         }
-        rd_kafka_poll(handle.pointer, 0)
     }
 
     /// Serves delivery reports without waiting.

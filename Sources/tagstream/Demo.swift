@@ -119,6 +119,7 @@ final class TrafficPublisher: @unchecked Sendable {
                 if stopped.withLock({ isStopped }) { break }
                 try producer.send(topic: event.stream == .orders ? topics.orders : topics.clickstream,
                                   key: Array(event.userID.utf8), value: Array(event.json.utf8))
+                producer.poll()
                 counters.withLock { publishedCount += 1 }
             }
             counters.withLock { dayIndex += 1 }
