@@ -37,6 +37,9 @@ public enum ConsumerEvent: Sendable {
 public final class KafkaConsumer {
     private let handle: RDKafkaHandle
     private var closed = false
+    /// Topic names by librdkafka topic handle (and C name, as a handle's memory could be reused),
+    /// so that records share one `String` per topic.
+    private var topicNames: [(handle: OpaquePointer, cName: [CChar], name: String)] = []
 
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "tagstream.kafka.consumer")) throws(KafkaError) {
         handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration, logger: logger) { conf in
@@ -70,7 +73,7 @@ public final class KafkaConsumer {
             defer { rd_kafka_message_destroy(message) }
             timeout = 0
             let m = message.pointee
-            let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+            let topic = m.rkt.map(topicName) ?? ""
             switch m.err {
             case RD_KAFKA_RESP_ERR_NO_ERROR:
                 var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
@@ -91,6 +94,17 @@ public final class KafkaConsumer {
             handle.context.clientErrors.removeAll()
         }
         return events
+    }
+
+    private func topicName(_ topic: OpaquePointer) -> String {
+        let cName = rd_kafka_topic_name(topic)!
+        // Compares up to the first difference, which comes at the latest at the shorter one's NUL.
+        func same(_ known: [CChar]) -> Bool { known.indices.allSatisfy { known[$0] == cName[$0] } }
+        if let known = topicNames.first(where: { $0.handle == topic && same($0.cName) }) { return known.name }
+        let name = String(cString: cName)
+        topicNames.removeAll { $0.handle == topic }
+        topicNames.append((topic, Array(name.utf8CString), name))
+        return name
     }
 
     /// The partitions currently assigned to this consumer by the group.
