@@ -95,7 +95,7 @@ public final class LiveJob: @unchecked Sendable {
                 lastCommit = Date()
                 try consumer.commit(async: true)
             }
-            if options.stopAtEnd, events.isEmpty, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
+            if options.stopAtEnd, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
             if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
                try consumer.assignment().isEmpty {
                 throw KafkaError(code: -1_002, message: "no partitions of \(topics.clickstream), \(topics.orders) were assigned within \(Int(options.assignmentTimeout)) s: do the topics exist and are the brokers reachable?")
@@ -140,24 +140,27 @@ public final class LiveJob: @unchecked Sendable {
     /// until that partition has nothing queued (then its next records must be waited for). When
     /// `draining` (shutting down), partitions with nothing queued are passed over instead.
     private func processQueuedRecords(draining: Bool = false) throws {
-        while let p = partitionHoldingWatermark(withRecordsOnly: draining) {
+        // Only the partition records are taken from changes while this runs, so the order of the
+        // candidates is kept up to date instead of being found again for every record.
+        var order = PartitionOrder(processor.sequencer) { isCandidate($0, withRecordsOnly: draining) }
+        while let p = order.first {
             guard let record = queues[p].popFirst() else {
                 // A bounded run treats the end of a partition as the end of its file.
                 guard options.stopAtEnd, atEnd.contains(p) else { return }
                 processor.setPartition(p, active: false)
+                order.update(processor.sequencer, firstIsCandidate: isCandidate(p, withRecordsOnly: draining))
                 continue
             }
             if !processor.sequencer.partitions[p].isActive { processor.setPartition(p, active: true) }
             try process(record, partition: p)
             if queues[p].count < Self.resumeBelow, paused.remove(p) != nil { try consumer.resume([topicPartitions[p]]) }
+            order.update(processor.sequencer, firstIsCandidate: isCandidate(p, withRecordsOnly: draining))
         }
     }
 
-    /// The active partition with the lowest watermark (ties: the first), or an idle one with records.
-    private func partitionHoldingWatermark(withRecordsOnly: Bool) -> Int? {
-        processor.sequencer.partitionHoldingWatermark { p in
-            !queues[p].isEmpty || (processor.sequencer.partitions[p].isActive && !withRecordsOnly)
-        }
+    /// Active partitions hold the watermark back (the lowest, ties: the first), and idle ones with records.
+    private func isCandidate(_ p: Int, withRecordsOnly: Bool) -> Bool {
+        !queues[p].isEmpty || (processor.sequencer.partitions[p].isActive && !withRecordsOnly)
     }
 
     private func process(_ record: KafkaRecord, partition p: Int) throws {
@@ -226,6 +229,7 @@ public final class LiveJob: @unchecked Sendable {
                 onRecord?(record.kind, value)
             }
         }
+        producer.poll()
     }
 
     /// The dead-letter record: the reason, where the record came from, and its original bytes.
