@@ -64,7 +64,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "kafka-latency",
-            dependencies: ["Kafka", "TagStreamCore", "TagStreamRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Kafka", "TagStreamCore", "TagStreamRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "benchmarks/KafkaLatency"
         ),
         .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore"]),
