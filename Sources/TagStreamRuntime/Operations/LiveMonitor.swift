@@ -63,12 +63,12 @@ public final class LiveMonitor: @unchecked Sendable {
         producerQueue = Gauge(label: Name.producerQueue, factory: factory)
         eventTimeLag = Gauge(label: Name.eventTimeLag, factory: factory)
         assignedPartitions = Gauge(label: Name.assignedPartitions, factory: factory)
+        // Not consuming until the run loop has partitions (the endpoint may answer before it starts).
+        health.setDegraded(reason: "no partitions assigned", component: Component.assignment)
     }
 
-    /// The run loop starts: it consumes once partitions are assigned; a producer waiting for room
-    /// in its queue makes the run degraded.
+    /// The run loop starts: a producer waiting for room in its queue makes the run degraded.
     func started(producer: KafkaProducer) {
-        health.setDegraded(reason: "no partitions assigned", component: Component.assignment)
         producer.onQueueFull = { [health] waiting in
             if waiting {
                 health.setDegraded(reason: "producer queue full", component: Component.producer)
