@@ -13,6 +13,11 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
     ],
     targets: [
         .target(
@@ -35,6 +40,10 @@ let package = Package(
                 .product(name: "Collections", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -43,6 +52,8 @@ let package = Package(
                 "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "Kafka", "Redis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
         .executableTarget(
@@ -55,7 +66,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "kafka-latency",
-            dependencies: ["Kafka", "TagStreamCore", "TagStreamRuntime", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "Kafka", "TagStreamCore", "TagStreamRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             path: "benchmarks/KafkaLatency"
         ),
         .executableTarget(
@@ -71,7 +86,11 @@ let package = Package(
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestServers"]),
         .testTarget(
             name: "TagStreamRuntimeTests",
-            dependencies: ["TagStreamRuntime", "TagStreamCore", "TagStreamSimulation", "Kafka", "Redis", "TestServers"],
+            dependencies: [
+                "TagStreamRuntime", "TagStreamCore", "TagStreamSimulation", "Kafka", "Redis", "TestServers",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             resources: []
         ),
     ]

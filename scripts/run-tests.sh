@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 swift build --build-tests
-swift test --skip-build
+# Serially: the live-mode tests run processes and servers whose timing parallel tests would disturb.
+swift test --skip-build --no-parallel

@@ -37,9 +37,20 @@ public enum ConsumerEvent: Sendable {
 public final class KafkaConsumer {
     private let handle: RDKafkaHandle
     private var closed = false
+    /// Topic names by librdkafka topic handle (and C name, as a handle's memory could be reused),
+    /// so that records share one `String` per topic.
+    private var topicNames: [(handle: OpaquePointer, cName: [CChar], name: String)] = []
 
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "tagstream.kafka.consumer")) throws(KafkaError) {
-        handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration, logger: logger)
+        handle = try RDKafkaHandle(type: RD_KAFKA_CONSUMER, configuration: configuration, logger: logger) { conf in
+            // Client-wide errors (all brokers down, authentication) come back from `poll` as events.
+            rd_kafka_conf_set_error_cb(conf) { rk, err, reason, _ in
+                guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
+                let context = Unmanaged<CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+                let error = KafkaError(code: err, message: reason.map { String(cString: $0) } ?? "")
+                if context.clientErrors.count < 100 { context.clientErrors.append(error) }
+            }
+        }
         rd_kafka_poll_set_consumer(handle.pointer)
     }
 
@@ -62,7 +73,7 @@ public final class KafkaConsumer {
             defer { rd_kafka_message_destroy(message) }
             timeout = 0
             let m = message.pointee
-            let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+            let topic = m.rkt.map(topicName) ?? ""
             switch m.err {
             case RD_KAFKA_RESP_ERR_NO_ERROR:
                 var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
@@ -78,7 +89,22 @@ public final class KafkaConsumer {
                 events.append(.error(KafkaError(m.err, context: "consume \(topic)[\(m.partition)]")))
             }
         }
+        if !handle.context.clientErrors.isEmpty {
+            events += handle.context.clientErrors.map { .error($0) }
+            handle.context.clientErrors.removeAll()
+        }
         return events
+    }
+
+    private func topicName(_ topic: OpaquePointer) -> String {
+        let cName = rd_kafka_topic_name(topic)!
+        // Compares up to the first difference, which comes at the latest at the shorter one's NUL.
+        func same(_ known: [CChar]) -> Bool { known.indices.allSatisfy { known[$0] == cName[$0] } }
+        if let known = topicNames.first(where: { $0.handle == topic && same($0.cName) }) { return known.name }
+        let name = String(cString: cName)
+        topicNames.removeAll { $0.handle == topic }
+        topicNames.append((topic, Array(name.utf8CString), name))
+        return name
     }
 
     /// The partitions currently assigned to this consumer by the group.
@@ -159,6 +185,29 @@ public final class KafkaConsumer {
                 let tp = TopicPartition(topic: String(cString: e.topic), partition: e.partition)
                 guard e.err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(e.err, context: "end offset of \(tp)") }
                 result[tp] = e.offset
+            }
+        }
+        return result
+    }
+
+    /// Records behind the end of each assigned partition: its end offset (as the last fetch saw it)
+    /// minus the offset the consumer returns next, which is its position or, before it has returned
+    /// a record of the partition, `startOffsets[partition]` (e.g. the committed offset) or else the
+    /// partition's first offset. Partitions not fetched yet are left out. Does not wait for the brokers.
+    public func lag(startOffsets: [TopicPartition: Int64] = [:]) throws(KafkaError) -> [TopicPartition: Int64] {
+        let assigned = try assignment()
+        var result: [TopicPartition: Int64] = [:]
+        try withList(assigned) { list throws(KafkaError) in
+            let err = rd_kafka_position(handle.pointer, list)
+            guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "positions") }
+            for i in 0..<Int(list.pointee.cnt) {
+                let e = list.pointee.elems[i]
+                let tp = TopicPartition(topic: String(cString: e.topic), partition: e.partition)
+                var low: Int64 = 0, high: Int64 = 0
+                guard rd_kafka_get_watermark_offsets(handle.pointer, e.topic, e.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                      low >= 0, high >= 0 else { continue }
+                let next = e.offset >= 0 ? e.offset : max(low, startOffsets[tp] ?? low)
+                result[tp] = max(0, high - next)
             }
         }
         return result

@@ -26,4 +26,6 @@ public struct KafkaError: Error, Sendable, CustomStringConvertible {
     public static let notLeader = RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION.rawValue
     public static let brokerNotAvailable = RD_KAFKA_RESP_ERR_BROKER_NOT_AVAILABLE.rawValue
     public static let requestTimedOut = RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT.rawValue
+    /// librdkafka lost its connections to every broker.
+    public static let allBrokersDown = RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue
 }

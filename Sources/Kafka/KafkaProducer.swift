@@ -13,6 +13,9 @@ public final class KafkaProducer {
     public var failed: Int { handle.context.failed }
     /// Records handed over and not yet acknowledged.
     public var pending: Int { Int(rd_kafka_outq_len(handle.pointer)) }
+    /// Called with `true` when a send starts waiting for room in the full local queue, and with
+    /// `false` once it got room; runs on the sending thread.
+    public var onQueueFull: ((_ waiting: Bool) -> Void)?
 
     public init(configuration: KafkaConfiguration, logger: Logger = Logger(label: "tagstream.kafka.producer")) throws(KafkaError) {
         handle = try RDKafkaHandle(type: RD_KAFKA_PRODUCER, configuration: configuration, logger: logger) { conf in
@@ -33,9 +36,12 @@ public final class KafkaProducer {
         for topic in topics.values { rd_kafka_topic_destroy(topic) }
     }
 
-    /// Queues one record (bytes are copied); waits while the local queue is full.
+    /// Queues one record (bytes are copied); waits while the local queue is full. Delivery reports
+    /// are served by `poll()` (call it after each batch of sends) and `flush()`.
     public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32 = RD_KAFKA_PARTITION_UA) throws(KafkaError) {
         let topicHandle = try self.topic(topic)
+        var waited = false
+        defer { if waited { onQueueFull?(false) } }
         while true {
             let result = value.withUnsafeBytes { valueBytes in
                 withOptionalBytes(key) { keyBytes in
@@ -47,9 +53,12 @@ public final class KafkaProducer {
             if result == 0 { break }
             let err = rd_kafka_last_error()
             guard err == RD_KAFKA_RESP_ERR__QUEUE_FULL else { throw KafkaError(err, context: "produce to \(topic)") }
+            if !waited {
+                waited = true
+                onQueueFull?(true)
+            }
             rd_kafka_poll(handle.pointer, 50)  // backpressure: serve delivery reports until there is room
         }
-        rd_kafka_poll(handle.pointer, 0)
     }
 
     /// Serves delivery reports without waiting.

@@ -4,12 +4,15 @@ import Logging
 /// Per-handle state that librdkafka's C callbacks reach through the handle's opaque pointer.
 /// The handle keeps it alive (it outlives the `rd_kafka_t`); the log callback may run on
 /// librdkafka's threads and only touches the `Sendable` logger; delivery reports run inside
-/// `rd_kafka_poll`/`rd_kafka_flush` on the thread that owns the handle.
+/// `rd_kafka_poll`/`rd_kafka_flush` on the thread that owns the handle, and client errors inside
+/// the consumer's poll.
 final class CallbackContext: @unchecked Sendable {
     let logger: Logger
     var delivered = 0
     var failed = 0
     var lastDeliveryError: KafkaError?
+    /// Client-wide errors (e.g. every broker down) reported since the owner last took them.
+    var clientErrors: [KafkaError] = []
 
     init(logger: Logger) { self.logger = logger }
 }

@@ -6,7 +6,7 @@ import TagStreamCore
 import TagStreamRuntime
 import TagStreamSimulation
 
-struct Demo: ParsableCommand {
+struct Demo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Live demo: an embedded 3-broker Kafka cluster, synthetic traffic in accelerated time, and the engine on it.")
 
@@ -22,12 +22,16 @@ struct Demo: ParsableCommand {
     @Option(help: "The pipeline file.")
     var pipeline = "pipelines/community-grocery.yaml"
 
+    @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
+    var httpPort: Int?
+
     func validate() throws {
         guard secondsPerDay > 0 else { throw ValidationError("--seconds-per-day must be positive.") }
         guard users > 0 else { throw ValidationError("--users must be positive.") }
+        if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
     }
 
-    func run() throws {
+    func run() async throws {
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = .warning
@@ -47,32 +51,35 @@ struct Demo: ParsableCommand {
         job.onRecord = { kind, bytes in view.record(kind, String(decoding: bytes, as: UTF8.self)) }
         let traffic = try TrafficPublisher(brokers: cluster.bootstrapServers, topics: topics,
                                            config: SimulationConfig(users: users, days: 36_500), secondsPerDay: secondsPerDay)
-        let finished = DispatchSemaphore(value: 0)
+        let (services, _) = liveServices(job: job, httpPort: httpPort, logger: Logger(label: "tagstream.demo")) { counts, tally in
+            view.update(counts: counts, tally: tally, published: traffic.published, day: traffic.day)
+        }
         let failure = ErrorBox()
         Thread.detachNewThread {
-            do { try traffic.run() } catch { failure.set(error); finished.signal() }
-        }
-        Thread.detachNewThread {
             do {
-                _ = try job.run { counts, tally in view.update(counts: counts, tally: tally, published: traffic.published, day: traffic.day) }
-            } catch { failure.set(error) }
-            finished.signal()
+                try traffic.run()
+            } catch {
+                failure.set(error)
+                Task { await services.triggerGracefulShutdown() }
+            }
         }
-        let signals = stopOnTermination { finished.signal() }
         if let duration {
-            DispatchQueue.global().asyncAfter(deadline: .now() + duration) { finished.signal() }
+            Task {
+                try await Task.sleep(for: .seconds(duration))
+                await services.triggerGracefulShutdown()
+            }
         }
         let render = DispatchSource.makeTimerSource(queue: .global())
         render.schedule(deadline: .now() + 1, repeating: isatty(STDOUT_FILENO) == 1 ? 0.5 : 5)
         render.setEventHandler { view.draw() }
         render.resume()
-        finished.wait()
-        render.cancel()
-        traffic.stop()
-        job.stop()
-        withExtendedLifetime((signals, cluster)) {}
+        defer {
+            render.cancel()
+            traffic.stop()
+        }
+        try await services.run()
+        withExtendedLifetime(cluster) {}
         if let error = failure.value { throw error }
-        Thread.sleep(forTimeInterval: 0.5)
         view.draw(final: true)
     }
 }
@@ -112,6 +119,7 @@ final class TrafficPublisher: @unchecked Sendable {
                 if stopped.withLock({ isStopped }) { break }
                 try producer.send(topic: event.stream == .orders ? topics.orders : topics.clickstream,
                                   key: Array(event.userID.utf8), value: Array(event.json.utf8))
+                producer.poll()
                 counters.withLock { publishedCount += 1 }
             }
             counters.withLock { dayIndex += 1 }

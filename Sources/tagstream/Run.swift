@@ -6,7 +6,7 @@ import Redis
 import TagStreamCore
 import TagStreamRuntime
 
-struct Run: ParsableCommand {
+struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run a pipeline on Kafka: consume the input topics, produce tags, alerts, coupons and stats.")
 
@@ -43,14 +43,18 @@ struct Run: ParsableCommand {
     @Option(help: "While Redis is unavailable, go on this long after the last checkpoint, then pause consumption.")
     var checkpointMaxDelay = TimeSpan(milliseconds: 30_000)
 
+    @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
+    var httpPort: Int?
+
     func validate() throws {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X takes key=value, got '\(property)'.")
         }
         guard checkpointInterval.milliseconds > 0 else { throw ValidationError("--checkpoint-interval must be positive.") }
+        if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
     }
 
-    func run() throws {
+    func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var options = LiveOptions(pipeline: try loadPipeline(pipeline), brokers: brokers, group: group)
         options.stopAtEnd = stopAtEnd
@@ -73,23 +77,21 @@ struct Run: ParsableCommand {
         } catch let error as KafkaError {
             throw ValidationError(error.message)
         }
-        let signals = stopOnTermination { job.stop() }
-        let progress = ProgressLine()
-        let counts: OutcomeCounts
+        // The status closure runs on the run loop's thread only, and `finish` after it has stopped.
+        nonisolated(unsafe) let progress = ProgressLine()
+        let (services, service) = liveServices(job: job, httpPort: httpPort, logger: Logger(label: "tagstream.run")) { counts, tally in
+            progress.update("run: \(counts.total) records in (accepted \(counts.accepted)), out: "
+                            + tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
+        }
         do {
-            counts = try job.run { counts, tally in
-                progress.update("run: \(counts.total) records in (accepted \(counts.accepted)), out: "
-                                + tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
-            }
+            try await services.run()
         } catch {
             progress.finish()
-            let message = (error as? KafkaError)?.message ?? (error as? SnapshotError)?.message ?? (error as? RedisError)?.description
-            guard let message else { throw error }
-            FileHandle.standardError.write(Data("error: \(message)\n".utf8))
+            FileHandle.standardError.write(Data("error: \((error as? KafkaError)?.message ?? "\(error)")\n".utf8))
             throw ExitCode(2)
         }
         progress.finish()
-        withExtendedLifetime(signals) {}
+        guard let counts = service.counts else { throw ExitCode(2) }
         print("Input: \(counts.total) records: accepted \(counts.accepted), dead letters \(counts.deadLetter), "
               + "duplicates \(counts.duplicate), late \(counts.late), ignored \(counts.ignored)")
         func list(_ counts: [String: Int]) -> String {

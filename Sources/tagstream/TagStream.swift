@@ -5,7 +5,7 @@ import TagStreamCore
 import TagStreamRuntime
 
 @main
-struct TagStream: ParsableCommand {
+struct TagStream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tagstream",
         abstract: "Streaming real-time tagging for community group-buying platforms.",

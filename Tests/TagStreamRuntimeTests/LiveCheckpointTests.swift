@@ -107,6 +107,7 @@ import Testing
         while kills < 6 {
             let before = try store.latestID() ?? 0
             let process = try engine.launch()
+            defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
             // Let it take a new checkpoint, then kill it at a random moment.
             let deadline = Date().addingTimeInterval(60)
             while process.isRunning, try (store.latestID() ?? 0) <= before, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
@@ -189,25 +190,29 @@ import Testing
         return String(rest.prefix { $0 != "," && $0 != "}" })
     }
 
-    @Test func aRedisOutageDegradesPausesAndResumesWithNothingLostOrDuplicated() throws {
+    @Test func aRedisOutageDegradesPausesAndResumesWithNothingLostOrDuplicated() async throws {
         let (files, replayed) = try Self.smallEvents("outage", users: 3000)
         let redis = try RedisServer(arguments: ["--appendonly", "yes"])
         let (cluster, topics) = try LiveCheckpointTests.cluster(with: files, partitions: 4)
-        let engine = try Self.engine(cluster, redis, group: "outage", extra: ["--checkpoint-max-delay", "2s"])
+        let port = try LoopbackPort.free()
+        let engine = try Self.engine(cluster, redis, group: "outage", extra: ["--checkpoint-max-delay", "2s", "--http-port", "\(port)"])
         let store = RedisCheckpointStore(client: RedisClient(url: try RedisURL(redis.url)), pipeline: "community-grocery", group: "outage")
         let process = try engine.launch()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let firstCheckpoint = Date().addingTimeInterval(60)
-        while process.isRunning, try store.latestID() == nil, Date() < firstCheckpoint { Thread.sleep(forTimeInterval: 0.05) }
+        while process.isRunning, try store.latestID() == nil, Date() < firstCheckpoint { try await Task.sleep(for: .milliseconds(50)) }
         try redis.shutdown()
         let stopped = Date()
-        while process.isRunning, !engine.logText.contains("pausing consumption"), Date().timeIntervalSince(stopped) < 30 {
-            Thread.sleep(forTimeInterval: 0.1)
-        }
+        let paused = try await HTTP.waitForResponse(port: port, path: "/health", timeout: 30) { $0.body.contains("consumption paused") }
+        #expect(paused.status == 503 && paused.body.contains("degraded: checkpoint store unavailable"), "\(paused)")
+        let metrics = try await HTTP.get(port: port, path: "/metrics").body
+        #expect((PrometheusText.value(in: metrics, "tagstream_checkpoints_total", labels: #"{result="failed"}"#) ?? 0) > 0)
+        #expect((PrometheusText.value(in: metrics, "tagstream_checkpoints_total", labels: #"{result="saved"}"#) ?? 0) >= 1)
         #expect(process.isRunning, "the run finished before the outage paused it; use more data")
-        Thread.sleep(forTimeInterval: max(0, 30 - Date().timeIntervalSince(stopped)))
+        try await Task.sleep(for: .seconds(max(0, 30 - Date().timeIntervalSince(stopped))))
         try redis.start()
         let deadline = Date().addingTimeInterval(120)
-        while process.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        while process.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
         process.waitUntilExit()
         #expect(process.terminationStatus == 0)
         let log = engine.logText

@@ -76,7 +76,7 @@ import Testing
     }
 
     @Test func anUnreachableServerIsAConnectionError() throws {
-        let store = RedisCheckpointStore(client: RedisClient(url: RedisURL(port: try RedisServer.freePort())), pipeline: "p", group: "g")
+        let store = RedisCheckpointStore(client: RedisClient(url: RedisURL(port: try LoopbackPort.free())), pipeline: "p", group: "g")
         #expect { try store.save([1], summary: try Self.summary(users: 0)) } throws: {
             if case .connection = $0 as? RedisError { true } else { false }
         }

@@ -107,3 +107,4 @@ for round in 0..<4 {
     say(String(format: "%@: %.0f events/s (%.1f s)", checkpointing ? "with checkpoints every 10 s" : "without checkpoints", rate, seconds))
 }
 say(String(format: "throughput with checkpoints / without (best of two each): %.2f (target ≥ 0.8)", best[true]! / best[false]!))
+redis.stop()

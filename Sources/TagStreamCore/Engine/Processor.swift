@@ -39,6 +39,8 @@ public struct Processor: Sendable {
     /// The `ts` of the first and of the last applied event.
     public internal(set) var firstApplied: Int64 = .min
     public internal(set) var lastApplied: Int64 = .min
+    /// The `ts` of the event accepted last (live mode matches output records to their input by it).
+    public private(set) var lastAccepted: Int64 = .min
 
     public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil) {
         sequencer = Sequencer(
@@ -74,6 +76,7 @@ public struct Processor: Sendable {
                 return .late
             case .accepted:
                 counts.accepted += 1
+                lastAccepted = event.ts
                 applyReady()
                 return .accepted
             }

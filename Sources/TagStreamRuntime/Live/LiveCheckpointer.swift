@@ -37,7 +37,7 @@ final class LiveCheckpointer {
     private var lastSaved = Date()
     private var lastAttempt = Date()
     /// The size of the last checkpoint, so the next one's buffer is allocated at once.
-    private var lastSize = 0
+    private(set) var lastSize = 0
     /// Set while checkpoints fail.
     private(set) var degradedReason: String?
 

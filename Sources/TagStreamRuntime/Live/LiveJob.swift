@@ -47,7 +47,7 @@ public final class LiveJob: @unchecked Sendable {
     /// Kafka interleaves partitions.
     private var queues: [Deque<KafkaRecord>] = []
     private var paused: Set<Int> = []
-    static let pauseAbove = 20_000, resumeBelow = 2_000
+    static let pauseAbove = 20_000, resumeBelow = 2_000, recordsPerTurn = 10_000
     private var atEnd: Set<Int> = []
     /// With `stopAtEnd`: each partition's end offset when the run began.
     private var endOffsets: [Int: Int64] = [:]
@@ -64,6 +64,8 @@ public final class LiveJob: @unchecked Sendable {
     public private(set) var firstRecordAt: Date?
     /// Called with every output record as it is produced (for live views); runs on the run loop.
     public var onRecord: ((OutputRecord.Kind, [UInt8]) -> Void)?
+    /// Metrics and health of the run (`--http-port`); set before `run`.
+    public var monitor: LiveMonitor?
 
     public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
         self.options = options
@@ -73,9 +75,6 @@ public final class LiveJob: @unchecked Sendable {
         processor = Processor(pipeline: options.pipeline, partitions: 0)
         checkpointer = options.checkpoints.map { LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, logger: logger) }
     }
-
-    /// Why the run cannot go on normally (e.g. the checkpoint store is unavailable); nil when healthy.
-    public var degradedReason: String? { checkpointer?.degradedReason }
 
     /// Asks `run` to drain and return.
     public func stop() { stopRequested.set() }
@@ -88,13 +87,18 @@ public final class LiveJob: @unchecked Sendable {
         try consumer.subscribe([topics.clickstream, topics.orders])
         let started = Date()
         var lastStatus = Date(), lastCommit = Date()
+        monitor?.started(producer: producer)
+        var moreToProcess = false
         while !stopRequested.isSet {
-            let events = consumer.poll(maxEvents: 10_000, timeoutMilliseconds: 100)
+            // Records left from the last turn are processed at once; else wait a little for more.
+            let events = consumer.poll(maxEvents: 10_000, timeoutMilliseconds: moreToProcess ? 0 : 100)
+            monitor?.polled(events)
             try registerAssignedPartitions()
             for event in events { try handle(event) }
             markIdlePartitions()
-            try processQueuedRecords()
+            moreToProcess = try processQueuedRecords()
             try produceRecords()
+            monitor?.looped(processor: processor, consumer: consumer, producer: producer)
             if Date().timeIntervalSince(lastStatus) >= 1 {
                 lastStatus = Date()
                 status(processor.counts, tally)
@@ -105,7 +109,7 @@ public final class LiveJob: @unchecked Sendable {
                 lastCommit = Date()
                 try consumer.commit(processedOffsets, async: true)
             }
-            if options.stopAtEnd, events.isEmpty, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
+            if options.stopAtEnd, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
             if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
                try consumer.assignment().isEmpty {
                 throw KafkaError(code: -1_002, message: "no partitions of \(topics.clickstream), \(topics.orders) were assigned within \(Int(options.assignmentTimeout)) s: do the topics exist and are the brokers reachable?")
@@ -148,32 +152,43 @@ public final class LiveJob: @unchecked Sendable {
     }
 
     /// Processes queued records, always from the partition that holds the engine's watermark back,
-    /// until that partition has nothing queued (then its next records must be waited for). When
-    /// `draining` (shutting down), partitions with nothing queued are passed over instead.
-    private func processQueuedRecords(draining: Bool = false) throws {
-        while let p = partitionHoldingWatermark(withRecordsOnly: draining) {
+    /// until that partition has nothing queued (then its next records must be waited for), or
+    /// `recordsPerTurn` have been processed: the loop then polls, produces and checkpoints before
+    /// it goes on. When `draining` (shutting down), partitions with nothing queued are passed over
+    /// instead, and there is no limit. Returns whether records are left to process at once.
+    @discardableResult
+    private func processQueuedRecords(draining: Bool = false) throws -> Bool {
+        var processed = 0
+        // Only the partition records are taken from changes while this runs, so the order of the
+        // candidates is kept up to date instead of being found again for every record.
+        var order = PartitionOrder(processor.sequencer) { isCandidate($0, withRecordsOnly: draining) }
+        while let p = order.first {
             guard let record = queues[p].popFirst() else {
                 // A bounded run treats the end of a partition as the end of its file.
-                guard options.stopAtEnd, atEnd.contains(p) else { return }
+                guard options.stopAtEnd, atEnd.contains(p) else { return false }
                 processor.setPartition(p, active: false)
+                order.update(processor.sequencer, firstIsCandidate: isCandidate(p, withRecordsOnly: draining))
                 continue
             }
             if !processor.sequencer.partitions[p].isActive { processor.setPartition(p, active: true) }
             try process(record, partition: p)
             nextOffsets[p] = record.offset + 1
             if queues[p].count < Self.resumeBelow, paused.remove(p) != nil, !consumptionHeld { try consumer.resume([topicPartitions[p]]) }
+            order.update(processor.sequencer, firstIsCandidate: isCandidate(p, withRecordsOnly: draining))
+            processed += 1
+            if !draining, processed == Self.recordsPerTurn { return true }
         }
+        return false
     }
 
-    /// The active partition with the lowest watermark (ties: the first), or an idle one with records.
-    private func partitionHoldingWatermark(withRecordsOnly: Bool) -> Int? {
-        processor.sequencer.partitionHoldingWatermark { p in
-            !queues[p].isEmpty || (processor.sequencer.partitions[p].isActive && !withRecordsOnly)
-        }
+    /// Active partitions hold the watermark back (the lowest, ties: the first), and idle ones with records.
+    private func isCandidate(_ p: Int, withRecordsOnly: Bool) -> Bool {
+        !queues[p].isEmpty || (processor.sequencer.partitions[p].isActive && !withRecordsOnly)
     }
 
     private func process(_ record: KafkaRecord, partition p: Int) throws {
         let outcome = record.value.withUnsafeBufferPointer { processor.process($0, partition: p) }
+        if case .accepted = outcome { monitor?.accepted(eventTime: processor.lastAccepted, kafkaTimestamp: record.timestamp) }
         switch outcome {
         case .deadLetter(let reason):
             try send(topic: options.pipeline.topics.deadLetters, key: record.key, value: deadLetter(record, reason))
@@ -235,9 +250,11 @@ public final class LiveJob: @unchecked Sendable {
                 try send(topic: topic, key: Array(key.utf8), value: value)
                 checkpointer?.profiles?.add(record, symbols: symbols)
                 tally.count(record)
+                monitor?.produced(record)
                 onRecord?(record.kind, value)
             }
         }
+        producer.poll()
     }
 
     /// Produces a record, unless it is already in its topic from before a restart.
@@ -269,6 +286,7 @@ public final class LiveJob: @unchecked Sendable {
     /// Takes a checkpoint once every output so far is acknowledged; then commits the input
     /// offsets (for lag monitoring) and writes the profile store.
     private func checkpoint(with checkpointer: LiveCheckpointer, final: Bool = false) throws {
+        let started = Date()
         try produceRecords()
         try producer.flush()
         let ends = try consumer.endOffsets(of: try outputPartitions())
@@ -276,6 +294,8 @@ public final class LiveJob: @unchecked Sendable {
         let saved = try checkpointer.save(checkpoint, processor: processor)
         if saved { try consumer.commit(checkpoint.inputOffsets, async: !final) }
         if checkpointer.holdsConsumption != consumptionHeld { try holdConsumption(!consumptionHeld) }
+        let reason = checkpointer.degradedReason.map { consumptionHeld ? "\($0), consumption paused" : $0 }
+        monitor?.checkpointed(saved: saved, seconds: Date().timeIntervalSince(started), bytes: checkpointer.lastSize, degradedReason: reason)
     }
 
     /// Whether consumption is paused until a checkpoint succeeds.
