@@ -63,9 +63,9 @@ extension Sequencer {
         w.write(pruneAt)
         let ids = acceptedIDs.occupied
         w.write(acceptedIDs.slots.count)
-        w.write(words: ids.lazy.map(\.key.a))
-        w.write(words: ids.lazy.map(\.key.b))
-        w.write(column: ids.lazy.map(\.time))
+        w.write(words: ids.lazy.map { $0.key.a })
+        w.write(words: ids.lazy.map { $0.key.b })
+        w.write(column: ids.lazy.map { $0.time })
         w.write(bufferedEvents) { w, event in event.write(to: &w) }
     }
 
@@ -125,10 +125,10 @@ extension Engine {
         for column in communityAggregates { column.write(to: &w) }
         w.write(column: communityArmed)
         let pending = timers.unordered
-        w.write(column: pending.lazy.map(\.instant))
+        w.write(column: pending.lazy.map { $0.instant })
         w.write(column: pending.lazy.map { Int32($0.code) })
-        w.write(column: pending.lazy.map(\.user))
-        w.write(column: pending.lazy.map(\.payload))
+        w.write(column: pending.lazy.map { $0.user })
+        w.write(column: pending.lazy.map { $0.payload })
         w.write(nextRefresh)
         w.write(clock)
         w.write(statistics) { w, v in w.write(Int(v.kind.rawValue)); w.write(v.numerator); w.write(v.denominator) }
@@ -205,14 +205,17 @@ extension AggregateColumn {
         w.write(column: time)
         if usesEntries {
             // Lengths, then the occurrences of every key back to back, a column per field.
-            // (Copied into one array first: iterating the deques through a flattening view is several times slower.)
-            var all: [WindowEntry] = []
-            all.reserveCapacity(entries.reduce(0) { $0 + $1.count })
-            for window in entries { all.append(contentsOf: window) }
-            w.write(column: entries.lazy.map(\.count))
-            w.write(column: all.lazy.map(\.ts))
-            w.write(column: all.lazy.map(\.value))
-            w.write(column: all.lazy.map(\.subject))
+            // Gathered in one pass: iterating the deques once per field, or through views, is several times slower.
+            var lengths: [Int] = [], all: [WindowEntry] = []
+            lengths.reserveCapacity(entries.count)
+            for k in entries.indices {
+                lengths.append(entries[k].count)
+                if !entries[k].isEmpty { all.append(contentsOf: entries[k]) }
+            }
+            w.write(column: lengths)
+            w.write(column: all.lazy.map { $0.ts })
+            w.write(column: all.lazy.map { $0.value })
+            w.write(column: all.lazy.map { $0.subject })
         }
         if usesTallies {
             w.write(tallies) { w, tally in
