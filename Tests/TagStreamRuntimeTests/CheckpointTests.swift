@@ -53,6 +53,22 @@ import TestServers
         #expect(straight == resumed, "cuts at \(cuts.sorted())")
     }
 
+    @Test func snapshotColumnsKeepEveryValueAndRefuseWhatDoesNotFit() throws {
+        let values: [Int64] = [.min, .max, 0, -1, 1, 62, 63, 64, -64, -65, .max - 1, .min + 1, 1_767_225_600_000]
+        var w = SnapshotWriter()
+        w.write(column: values)
+        w.write(column: [true, false, true])
+        w.write(words: [UInt64.max, 0, 0x0102_0304_0506_0708])
+        w.write(column: [Int64(Int32.max) + 1])
+        var r = SnapshotReader(w.bytes)
+        #expect(try r.readColumn(Int64.self) == values)
+        #expect(try r.readFlags() == [true, false, true])
+        #expect(try r.readWords() == [UInt64.max, 0, 0x0102_0304_0506_0708])
+        #expect(throws: SnapshotError.self) { try r.readColumn(Int32.self) }
+        var truncated = SnapshotReader(Array(w.bytes.prefix(8)))
+        #expect(throws: SnapshotError.self) { try truncated.readColumn(Int64.self) }
+    }
+
     @Test(arguments: ["directory", "redis"])
     func replayKilledAtRandomMomentsResumesToByteIdenticalFiles(store: String) throws {
         let files = try Self.messyEvents("kill")

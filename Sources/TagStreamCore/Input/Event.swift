@@ -117,6 +117,40 @@ public struct Interner: Sendable {
 
     public var count: Int { names.count }
 
+    /// Every name's UTF-8 bytes back to back, in id order, and each name's length: what snapshots store.
+    var utf8: (arena: [UInt8], lengths: LazyMapSequence<Range<Int>, Int>) {
+        (arena, names.indices.lazy.map { [starts] in starts[$0 + 1] - starts[$0] })
+    }
+
+    /// The interner of the names spelled back to back in `arena`, with `lengths`: the index is built
+    /// in one pass over a table sized once.
+    init(arena: [UInt8], lengths: [Int]) throws {
+        var starts = [Int](repeating: 0, count: lengths.count + 1)
+        for (id, length) in lengths.enumerated() {
+            guard length >= 0 else { throw SnapshotError("snapshot has a malformed name table") }
+            starts[id + 1] = starts[id] + length
+        }
+        guard starts[lengths.count] == arena.count else { throw SnapshotError("snapshot has a malformed name table") }
+        var size = 64
+        while lengths.count * 2 > size { size <<= 1 }
+        var slots = [Int32](repeating: 0, count: size)
+        var names: [String] = []
+        names.reserveCapacity(lengths.count)
+        arena.withUnsafeBufferPointer { a in
+            for id in lengths.indices {
+                let name = UnsafeBufferPointer(rebasing: a[starts[id]..<starts[id + 1]])
+                names.append(String(decoding: name, as: UTF8.self))
+                var i = Self.hash(name) & (size - 1)
+                while slots[i] != 0 { i = (i + 1) & (size - 1) }
+                slots[i] = Int32(id) + 1
+            }
+        }
+        self.names = names
+        self.arena = arena
+        self.starts = starts
+        self.slots = slots
+    }
+
     private mutating func grow() {
         slots = [Int32](repeating: 0, count: slots.count * 2)
         let mask = slots.count - 1

@@ -6,6 +6,7 @@ public struct SnapshotError: Error, CustomStringConvertible {
 }
 
 /// Appends the binary snapshot encoding: little-endian, zig-zag varints, length-prefixed bytes.
+/// Columns of millions of values are written in one pass over raw memory (`write(column:)`).
 public struct SnapshotWriter {
     public private(set) var bytes: [UInt8] = []
 
@@ -54,6 +55,58 @@ public struct SnapshotWriter {
     public mutating func write(raw: [UInt8]) {
         write(raw.count)
         bytes.append(contentsOf: raw)
+    }
+
+    /// A count, then each value as a varint of its zig-zag form plus two (wrapping), so that `.max`
+    /// and `.min`, which mark "none" and "never" in the engine's columns, take one byte each.
+    public mutating func write<C: Collection>(column values: C) where C.Element: FixedWidthInteger & SignedInteger {
+        write(values.count)
+        var iterator = values.makeIterator()
+        encode(values.count, bytesPerValue: 10) { out in
+            let x = Int64(iterator.next()!)
+            var v = UInt64(bitPattern: (x << 1) ^ (x >> 63)) &+ 2
+            var p = 0
+            while v >= 0x80 {
+                out[p] = UInt8(truncatingIfNeeded: v) | 0x80
+                v >>= 7
+                p += 1
+            }
+            out[p] = UInt8(truncatingIfNeeded: v)
+            return p + 1
+        }
+    }
+
+    /// A count, then one byte per flag.
+    public mutating func write(column values: [Bool]) {
+        write(values.count)
+        values.withUnsafeBytes { bytes.append(contentsOf: $0) }
+    }
+
+    /// A count, then each value as 8 little-endian bytes (for hashes, which varints would lengthen).
+    public mutating func write<C: Collection>(words values: C) where C.Element == UInt64 {
+        write(values.count)
+        var iterator = values.makeIterator()
+        encode(values.count, bytesPerValue: 8) { out in
+            UnsafeMutableRawPointer(out).storeBytes(of: iterator.next()!.littleEndian, as: UInt64.self)
+            return 8
+        }
+    }
+
+    /// Appends `count` values, each encoded by `value` into at most `bytesPerValue` bytes, through a
+    /// small stack buffer: a column of millions costs no per-byte capacity check and no large copy.
+    private mutating func encode(_ count: Int, bytesPerValue: Int, _ value: (UnsafeMutablePointer<UInt8>) -> Int) {
+        let batch = 4096
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: batch * bytesPerValue) { buffer in
+            let base = buffer.baseAddress!
+            var remaining = count
+            while remaining > 0 {
+                let n = Swift.min(remaining, batch)
+                var used = 0
+                for _ in 0..<n { used += value(base + used) }
+                bytes.append(contentsOf: UnsafeBufferPointer(start: base, count: used))
+                remaining -= n
+            }
+        }
     }
 }
 
@@ -139,13 +192,61 @@ public struct SnapshotReader {
         defer { position += n }
         return Array(bytes[position..<position + n])
     }
+
+    /// What `SnapshotWriter.write(column:)` wrote; refuses values out of `T`'s range.
+    public mutating func readColumn<T: FixedWidthInteger & SignedInteger>(_: T.Type = T.self) throws -> [T] {
+        let n = try readCount()
+        var p = position
+        let end = end
+        let values = try bytes.withUnsafeBufferPointer { b in
+            try [T](unsafeUninitializedCapacity: n) { out, initialized in
+                for i in 0..<n {
+                    var v: UInt64 = 0
+                    var shift: UInt64 = 0
+                    while true {
+                        guard p < end, shift < 64 else { throw SnapshotError("snapshot is truncated or corrupt") }
+                        let byte = b[p]
+                        p += 1
+                        v |= UInt64(byte & 0x7F) << shift
+                        if byte < 0x80 { break }
+                        shift += 7
+                    }
+                    v &-= 2
+                    guard let value = T(exactly: Int64(bitPattern: v >> 1) ^ -Int64(bitPattern: v & 1)) else {
+                        throw SnapshotError("snapshot is corrupt: a value is out of range")
+                    }
+                    out[i] = value
+                    initialized = i + 1
+                }
+            }
+        }
+        position = p
+        return values
+    }
+
+    /// What `SnapshotWriter.write(column: [Bool])` wrote.
+    public mutating func readFlags() throws -> [Bool] {
+        let n = try readCount()
+        defer { position += n }
+        return bytes[position..<position + n].map { $0 != 0 }
+    }
+
+    /// What `SnapshotWriter.write(words:)` wrote.
+    public mutating func readWords() throws -> [UInt64] {
+        let n = try readCount()
+        guard n <= (end - position) / 8 else { throw SnapshotError("snapshot is truncated or corrupt") }
+        defer { position += 8 * n }
+        return bytes.withUnsafeBytes { b in
+            (0..<n).map { UInt64(littleEndian: b.loadUnaligned(fromByteOffset: position + 8 * $0, as: UInt64.self)) }
+        }
+    }
 }
 
 /// A versioned, checksummed envelope around snapshot sections.
 public enum SnapshotEnvelope {
     public static let magic: [UInt8] = Array("TAGSTREAM-SNAPSHOT".utf8)
     /// The format this build writes and reads.
-    public static let formatVersion = 2
+    public static let formatVersion = 3
 
     /// FNV-1a-64 over little-endian 64-bit words, then the remaining bytes: a word at a time, so
     /// that snapshots of hundreds of megabytes are checked in a fraction of a second.

@@ -61,7 +61,11 @@ extension Sequencer {
         w.write(maxAccepted)
         w.write(watermark)
         w.write(pruneAt)
-        w.write(acceptedIDs.entries) { w, e in w.write(e.0.a); w.write(e.0.b); w.write(e.1) }
+        let ids = acceptedIDs.occupied
+        w.write(acceptedIDs.slots.count)
+        w.write(words: ids.lazy.map { $0.key.a })
+        w.write(words: ids.lazy.map { $0.key.b })
+        w.write(column: ids.lazy.map { $0.time })
         w.write(bufferedEvents) { w, event in event.write(to: &w) }
     }
 
@@ -74,9 +78,11 @@ extension Sequencer {
         maxAccepted = try r.readInt64()
         watermark = try r.readInt64()
         pruneAt = try r.readInt64()
-        let entries = try r.readArray { r in (AcceptedIDs.Key(a: try r.readUInt64(), b: try r.readUInt64()), try r.readInt64()) }
-        acceptedIDs = AcceptedIDs(capacity: max(1 << 16, entries.count))
-        for (key, time) in entries { acceptedIDs.set(key, time: time) }
+        let size = try r.readInt(), a = try r.readWords(), b = try r.readWords(), times = try r.readColumn(Int64.self)
+        guard a.count == b.count, b.count == times.count else { throw SnapshotError("snapshot has a malformed dedupe table") }
+        acceptedIDs = try AcceptedIDs(size: size, entries: times.indices.map { i in
+            AcceptedIDs.Slot(key: AcceptedIDs.Key(a: a[i], b: b[i]), time: times[i])
+        })
         restoreBuffer(try r.readArray { try Event(from: &$0) })
     }
 }
@@ -103,27 +109,31 @@ extension Event {
 extension Engine {
     func write(to w: inout SnapshotWriter) {
         for interner in [symbols.users, symbols.communities, symbols.skus, symbols.categories] {
-            w.write(interner.names) { w, name in w.write(name) }
+            let (arena, lengths) = interner.utf8
+            w.write(raw: arena)
+            w.write(column: lengths)
         }
         w.write(userSeen.count)
-        w.write(userSeen) { w, b in w.write(b) }
-        w.write(userCommunity) { w, c in w.write(c) }
+        w.write(column: userSeen)
+        w.write(column: userCommunity)
         for column in userAggregates { column.write(to: &w) }
-        w.write(tags) { w, t in w.write(Int(t)) }
-        w.write(due) { w, t in w.write(t) }
-        w.write(armed) { w, b in w.write(b) }
-        w.write(lastTrigger) { w, t in w.write(t) }
+        w.write(column: tags)
+        w.write(column: due)
+        w.write(column: armed)
+        w.write(column: lastTrigger)
         w.write(communitySlots)
         for column in communityAggregates { column.write(to: &w) }
-        w.write(communityArmed) { w, b in w.write(b) }
-        w.write(timers.unordered) { w, t in
-            w.write(t.instant); w.write(Int(t.code)); w.write(t.user); w.write(t.payload)
-        }
+        w.write(column: communityArmed)
+        let pending = timers.unordered
+        w.write(column: pending.lazy.map { $0.instant })
+        w.write(column: pending.lazy.map { Int32($0.code) })
+        w.write(column: pending.lazy.map { $0.user })
+        w.write(column: pending.lazy.map { $0.payload })
         w.write(nextRefresh)
         w.write(clock)
         w.write(statistics) { w, v in w.write(Int(v.kind.rawValue)); w.write(v.numerator); w.write(v.denominator) }
-        w.write(sortedUsers) { w, u in w.write(u) }
-        w.write(usersSinceRefresh) { w, u in w.write(u) }
+        w.write(column: sortedUsers)
+        w.write(column: usersSinceRefresh)
         w.write(capDay)
         w.write(capCounts.sorted { ($0.key.campaign, $0.key.community) < ($1.key.campaign, $1.key.community) }) { w, e in
             w.write(e.key.campaign); w.write(e.key.community); w.write(e.value)
@@ -132,9 +142,7 @@ extension Engine {
 
     mutating func read(from r: inout SnapshotReader) throws {
         func interner(_ r: inout SnapshotReader) throws -> Interner {
-            var i = Interner()
-            for name in try r.readArray({ try $0.readString() }) { _ = i.intern(name) }
-            return i
+            try Interner(arena: try r.readRaw(), lengths: try r.readColumn())
         }
         symbols.users = try interner(&r)
         symbols.communities = try interner(&r)
@@ -145,20 +153,25 @@ extension Engine {
             guard values.count == users * width else { throw SnapshotError("snapshot has a malformed \(what) table") }
             return values
         }
-        userSeen = try sized(try r.readArray { try $0.readBool() }, 1, "user")
-        userCommunity = try sized(try r.readArray { try $0.readInt32() }, 1, "user")
+        userSeen = try sized(try r.readFlags(), 1, "user")
+        userCommunity = try sized(try r.readColumn(), 1, "user")
         for i in userAggregates.indices { try userAggregates[i].read(from: &r, keys: users) }
-        tags = try sized(try r.readArray { Int8(clamping: try $0.readInt()) }, layout.groups, "tag")
-        due = try sized(try r.readArray { try $0.readInt64() }, layout.boundaryRules.count, "timer")
+        tags = try sized(try r.readColumn(), layout.groups, "tag")
+        due = try sized(try r.readColumn(), layout.boundaryRules.count, "timer")
         validUntil = Array(repeating: .min, count: users * layout.groups)
-        armed = try sized(try r.readArray { try $0.readBool() }, layout.alerts, "alert")
-        lastTrigger = try sized(try r.readArray { try $0.readInt64() }, layout.campaigns, "campaign")
+        armed = try sized(try r.readFlags(), layout.alerts, "alert")
+        lastTrigger = try sized(try r.readColumn(), layout.campaigns, "campaign")
         communitySlots = try r.readInt()
         for i in communityAggregates.indices { try communityAggregates[i].read(from: &r, keys: communitySlots) }
-        communityArmed = try r.readArray { try $0.readBool() }
+        communityArmed = try r.readFlags()
         guard communityArmed.count == communitySlots * layout.alerts else { throw SnapshotError("snapshot has a malformed community table") }
-        timers = Heap(try r.readArray { r in
-            TimerEntry(instant: try r.readInt64(), code: UInt16(clamping: try r.readInt()), user: try r.readInt32(), payload: try r.readInt64())
+        let instants = try r.readColumn(Int64.self), codes = try r.readColumn(Int32.self)
+        let timerUsers = try r.readColumn(Int32.self), payloads = try r.readColumn(Int64.self)
+        guard codes.count == instants.count, timerUsers.count == instants.count, payloads.count == instants.count else {
+            throw SnapshotError("snapshot has a malformed timer table")
+        }
+        timers = Heap(instants.indices.map { i in
+            TimerEntry(instant: instants[i], code: UInt16(clamping: codes[i]), user: timerUsers[i], payload: payloads[i])
         })
         guard timers.unordered.allSatisfy({ t in
             let code = Int(t.code)
@@ -175,8 +188,8 @@ extension Engine {
         }
         guard restored.count == statistics.count else { throw SnapshotError("snapshot has a different number of statistics") }
         statistics = restored
-        sortedUsers = try r.readArray { try $0.readInt32() }
-        usersSinceRefresh = try r.readArray { try $0.readInt32() }
+        sortedUsers = try r.readColumn()
+        usersSinceRefresh = try r.readColumn()
         capDay = try r.readInt64()
         capCounts = [:]
         for (campaign, community, count) in try r.readArray({ (try $0.readInt(), try $0.readInt32(), try $0.readInt()) }) {
@@ -188,10 +201,21 @@ extension Engine {
 
 extension AggregateColumn {
     func write(to w: inout SnapshotWriter) {
-        w.write(scalar) { w, v in w.write(v) }
-        w.write(time) { w, v in w.write(v) }
+        w.write(column: scalar)
+        w.write(column: time)
         if usesEntries {
-            w.write(entries) { w, deque in w.write(deque) { w, e in w.write(e.ts); w.write(e.value); w.write(e.subject) } }
+            // Lengths, then the occurrences of every key back to back, a column per field.
+            // Gathered in one pass: iterating the deques once per field, or through views, is several times slower.
+            var lengths: [Int] = [], all: [WindowEntry] = []
+            lengths.reserveCapacity(entries.count)
+            for k in entries.indices {
+                lengths.append(entries[k].count)
+                if !entries[k].isEmpty { all.append(contentsOf: entries[k]) }
+            }
+            w.write(column: lengths)
+            w.write(column: all.lazy.map { $0.ts })
+            w.write(column: all.lazy.map { $0.value })
+            w.write(column: all.lazy.map { $0.subject })
         }
         if usesTallies {
             w.write(tallies) { w, tally in
@@ -201,11 +225,22 @@ extension AggregateColumn {
     }
 
     mutating func read(from r: inout SnapshotReader, keys: Int) throws {
-        scalar = try r.readArray { try $0.readInt64() }
-        time = try r.readArray { try $0.readInt64() }
+        scalar = try r.readColumn()
+        time = try r.readColumn()
         if usesEntries {
-            entries = try r.readArray { r in
-                Deque(try r.readArray { r in WindowEntry(ts: try r.readInt64(), value: try r.readInt64(), subject: try r.readInt64()) })
+            let lengths = try r.readColumn(Int.self)
+            let ts = try r.readColumn(Int64.self), values = try r.readColumn(Int64.self), subjects = try r.readColumn(Int64.self)
+            guard values.count == ts.count, subjects.count == ts.count, lengths.allSatisfy({ $0 >= 0 && $0 <= ts.count }),
+                  lengths.reduce(0, +) == ts.count else {
+                throw SnapshotError("snapshot has a malformed aggregate")
+            }
+            var at = 0
+            entries = lengths.map { n in
+                guard n > 0 else { return Deque() }
+                var window = Deque<WindowEntry>(minimumCapacity: n)
+                for i in at..<(at + n) { window.append(WindowEntry(ts: ts[i], value: values[i], subject: subjects[i])) }
+                at += n
+                return window
             }
         }
         if usesTallies {

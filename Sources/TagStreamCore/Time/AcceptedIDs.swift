@@ -127,8 +127,17 @@ struct AcceptedIDs: Sendable {
         self = fresh
     }
 
-    /// Every entry, for snapshots.
-    var entries: [(Key, Int64)] {
-        slots.filter { $0.time != .min }.map { ($0.key, $0.time) }
+    /// The entries in slot order, for snapshots.
+    var occupied: [Slot] { slots.filter { $0.time != .min } }
+
+    /// A table of `size` slots holding `entries` taken in slot order from a table of that size:
+    /// each insertion probes next to the one before, so a million entries go in sequentially.
+    init(size: Int, entries: [Slot]) throws {
+        guard size >= 16, size & (size - 1) == 0, entries.count * 10 <= size * 7,
+              entries.allSatisfy({ $0.time != .min }) else {
+            throw SnapshotError("snapshot has a malformed dedupe table")
+        }
+        slots = Array(repeating: Slot(key: Key(a: 0, b: 0), time: .min), count: size)
+        for entry in entries { set(entry.key, time: entry.time) }
     }
 }
