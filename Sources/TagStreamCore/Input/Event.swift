@@ -127,7 +127,7 @@ public struct Interner: Sendable {
     init(arena: [UInt8], lengths: [Int]) throws {
         var starts = [Int](repeating: 0, count: lengths.count + 1)
         for (id, length) in lengths.enumerated() {
-            guard length >= 0 else { throw SnapshotError("snapshot has a malformed name table") }
+            guard length >= 0, length <= arena.count - starts[id] else { throw SnapshotError("snapshot has a malformed name table") }
             starts[id + 1] = starts[id] + length
         }
         guard starts[lengths.count] == arena.count else { throw SnapshotError("snapshot has a malformed name table") }
