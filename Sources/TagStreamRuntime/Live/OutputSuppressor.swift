@@ -9,8 +9,6 @@ import TagStreamCore
 /// offsets, and suppresses each once when it is produced again.
 struct OutputSuppressor {
     private var pending: [UInt64: Int] = [:]
-    /// Records suppressed so far.
-    private(set) var suppressed = 0
 
     var isEmpty: Bool { pending.isEmpty }
 
@@ -44,7 +42,6 @@ struct OutputSuppressor {
         let id = Self.identity(topic: topic, key: key, value: value)
         guard let n = pending[id] else { return false }
         pending[id] = n > 1 ? n - 1 : nil
-        suppressed += 1
         return true
     }
 

@@ -14,8 +14,6 @@ final class ProfileStore {
 
     init(prefix: String) { self.prefix = prefix }
 
-    var pendingKeys: Int { changes.count }
-
     /// Notes what an output record changes.
     func add(_ record: OutputRecord, symbols: SymbolTable) {
         let community = record.community >= 0 ? symbols.communities[record.community] : nil
