@@ -63,8 +63,7 @@ extension Sequencer {
         w.write(pruneAt)
         let ids = acceptedIDs.occupied
         w.write(acceptedIDs.slots.count)
-        w.write(words: ids.lazy.map { $0.key.a })
-        w.write(words: ids.lazy.map { $0.key.b })
+        w.write(words: ids.lazy.map { $0.key.fingerprint })
         w.write(column: ids.lazy.map { $0.time })
         w.write(bufferedEvents) { w, event in event.write(to: &w) }
     }
@@ -78,10 +77,10 @@ extension Sequencer {
         maxAccepted = try r.readInt64()
         watermark = try r.readInt64()
         pruneAt = try r.readInt64()
-        let size = try r.readInt(), a = try r.readWords(), b = try r.readWords(), times = try r.readColumn(Int64.self)
-        guard a.count == b.count, b.count == times.count else { throw SnapshotError("snapshot has a malformed dedupe table") }
+        let size = try r.readInt(), fingerprints = try r.readWords(), times = try r.readColumn(Int64.self)
+        guard fingerprints.count == times.count else { throw SnapshotError("snapshot has a malformed dedupe table") }
         acceptedIDs = try AcceptedIDs(size: size, entries: times.indices.map { i in
-            AcceptedIDs.Slot(key: AcceptedIDs.Key(a: a[i], b: b[i]), time: times[i])
+            AcceptedIDs.Slot(key: AcceptedIDs.Key(fingerprint: fingerprints[i]), time: times[i])
         })
         restoreBuffer(try r.readArray { try Event(from: &$0) })
     }

@@ -69,9 +69,10 @@ public struct Sequencer: Sendable {
     /// Decides whether `event`, read from partition `p`, is a duplicate, late, or accepted (then buffered).
     public mutating func admit(_ event: Event, partition p: Int) -> Admission {
         let key = AcceptedIDs.Key(event.eventID)
-        if let prior = acceptedIDs.time(of: key), prior > maxAccepted - dedupeHorizon { return .duplicate }
+        let slot = acceptedIDs.find(key)
+        if let prior = acceptedIDs.time(at: slot), prior > maxAccepted - dedupeHorizon { return .duplicate }
         if event.ts < watermark(ofPartition: p) || event.ts < watermark { return .late }
-        acceptedIDs.set(key, time: event.ts)
+        acceptedIDs.set(key, time: event.ts, at: slot)
         if event.ts > maxAccepted { maxAccepted = event.ts }
         if event.ts > partitions[p].maxAccepted {
             partitions[p].maxAccepted = event.ts
