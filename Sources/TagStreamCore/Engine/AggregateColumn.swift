@@ -1,5 +1,3 @@
-import DequeModule
-
 /// One occurrence inside an aggregate's window: its time, its value, and what it is about (a sku, a category).
 struct WindowEntry: Sendable, Equatable {
     var ts: Int64
@@ -28,7 +26,8 @@ struct AggregateColumn: Sendable {
     var scalar: [Int64] = []
     /// When `scalar` was set (.min: never), for first, last, min and max; empty for the other kinds.
     var time: [Int64] = []
-    var entries: [Deque<WindowEntry>] = []
+    /// The occurrences inside each key's window (or the last few, for `mean_gap`), when `usesEntries`.
+    var entries: WindowQueues
     var tallies: [[Int64: Tally]] = []
 
     init(_ a: CompiledAggregate) {
@@ -37,6 +36,7 @@ struct AggregateColumn: Sendable {
         keep = a.count
         isInstant = a.field == .ts
         scale = a.field == .amount || a.field == .itemQuantity ? Money.scale : 1
+        entries = WindowQueues(keepsValues: a.kind != .count && a.kind != .meanGap, keepsSubjects: a.kind == .distinct || a.kind == .top)
     }
 
     var usesEntries: Bool {
@@ -54,34 +54,33 @@ struct AggregateColumn: Sendable {
     var count: Int { scalar.count }
 
     mutating func grow(to n: Int) {
-        let extra = n - scalar.count
-        guard extra > 0 else { return }
-        scalar.append(contentsOf: repeatElement(0, count: extra))
-        if usesTime { time.append(contentsOf: repeatElement(.min, count: extra)) }
-        if usesEntries { entries.append(contentsOf: repeatElement(Deque(), count: extra)) }
-        if usesTallies { tallies.append(contentsOf: repeatElement([:], count: extra)) }
+        guard n > scalar.count else { return }
+        scalar.extend(to: n, with: 0)
+        if usesTime { time.extend(to: n, with: .min) }
+        if usesEntries { entries.grow(to: n) }
+        if usesTallies { tallies.extend(to: n, with: [:]) }
     }
 
     /// Records one occurrence for key `k` at `ts`.
     mutating func add(_ k: Int, ts: Int64, value: Int64, subject: Int64) {
         switch kind {
         case .count:
-            if window != nil { entries[k].append(WindowEntry(ts: ts, value: 1, subject: 0)) } else { scalar[k] += 1 }
+            if window != nil { entries.append(k, WindowEntry(ts: ts, value: 1, subject: 0)) } else { scalar[k] += 1 }
         case .sum:
-            if window != nil { entries[k].append(WindowEntry(ts: ts, value: value, subject: 0)) }
+            if window != nil { entries.append(k, WindowEntry(ts: ts, value: value, subject: 0)) }
             scalar[k] &+= value
         case .min, .max:
             if window != nil {
                 // A monotonic queue: the front is the extreme of the window.
-                while let last = entries[k].last, kind == .min ? last.value >= value : last.value <= value { entries[k].removeLast() }
-                entries[k].append(WindowEntry(ts: ts, value: value, subject: 0))
+                while let last = entries.last(k), kind == .min ? last.value >= value : last.value <= value { entries.removeLast(k) }
+                entries.append(k, WindowEntry(ts: ts, value: value, subject: 0))
             } else if time[k] == .min || (kind == .min ? value < scalar[k] : value > scalar[k]) {
                 scalar[k] = value
                 time[k] = ts
             }
         case .first:
             if window != nil {
-                entries[k].append(WindowEntry(ts: ts, value: value, subject: 0))
+                entries.append(k, WindowEntry(ts: ts, value: value, subject: 0))
             } else if time[k] == .min {
                 scalar[k] = value
                 time[k] = ts
@@ -90,25 +89,25 @@ struct AggregateColumn: Sendable {
             scalar[k] = value
             time[k] = ts
         case .distinct, .top:
-            if window != nil { entries[k].append(WindowEntry(ts: ts, value: value, subject: subject)) }
+            if window != nil { entries.append(k, WindowEntry(ts: ts, value: value, subject: subject)) }
             tallies[k][subject, default: Tally(total: 0, occurrences: 0)].total &+= value
             tallies[k][subject]!.occurrences += 1
         case .meanGap:
-            entries[k].append(WindowEntry(ts: ts, value: value, subject: 0))
-            if entries[k].count > keep { entries[k].removeFirst() }
+            entries.append(k, WindowEntry(ts: ts, value: value, subject: 0))
+            if entries.count(k) > keep { entries.removeFirst(k) }
         }
     }
 
     /// Drops what left the window at `t` for key `k`.
     @inline(__always)
     mutating func evict(_ k: Int, at t: Int64) {
-        guard let window, k < entries.count, let first = entries[k].first, first.ts <= t &- window else { return }
+        guard let window, k < entries.keys, let first = entries.first(k), first.ts <= t &- window else { return }
         evictExpired(k, limit: t &- window)
     }
 
     private mutating func evictExpired(_ k: Int, limit: Int64) {
-        while let first = entries[k].first, first.ts <= limit {
-            entries[k].removeFirst()
+        while let first = entries.first(k), first.ts <= limit {
+            entries.removeFirst(k)
             switch kind {
             case .sum:
                 scalar[k] &-= first.value
@@ -127,14 +126,14 @@ struct AggregateColumn: Sendable {
         guard k >= 0, k < scalar.count else { return kind == .count || kind == .sum || kind == .distinct ? .number(0) : .none }
         switch kind {
         case .count:
-            return .number(window != nil ? Int64(entries[k].count) : scalar[k])
+            return .number(window != nil ? Int64(entries.count(k)) : scalar[k])
         case .sum:
             return .number(scalar[k], scale)
         case .distinct:
             return .number(Int64(tallies[k].count))
         case .min, .max, .first:
             if window != nil {
-                guard let front = entries[k].first else { return .none }
+                guard let front = entries.first(k) else { return .none }
                 return typed(front.value)
             }
             return time[k] == .min ? .none : typed(scalar[k])
@@ -142,9 +141,9 @@ struct AggregateColumn: Sendable {
             guard time[k] != .min, window.map({ time[k] > t &- $0 }) ?? true else { return .none }
             return typed(scalar[k])
         case .meanGap:
-            let occurrences = entries[k]
-            guard occurrences.count >= 2, let first = occurrences.first, let last = occurrences.last else { return .none }
-            return Value.reduced(.duration, last.ts - first.ts, Int64(occurrences.count - 1))
+            let n = entries.count(k)
+            guard n >= 2, let first = entries.first(k), let last = entries.last(k) else { return .none }
+            return Value.reduced(.duration, last.ts - first.ts, Int64(n - 1))
         case .top:
             return .none
         }
@@ -158,7 +157,7 @@ struct AggregateColumn: Sendable {
     mutating func nextExpiry(_ k: Int) -> Int64 {
         guard let window, k < scalar.count else { return .max }
         if kind == .last { return time[k] == .min ? .max : time[k] &+ window }
-        return entries[k].first.map { $0.ts &+ window } ?? .max
+        return entries.first(k).map { $0.ts &+ window } ?? .max
     }
 
     /// The `count` subjects with the largest totals, ties by `precedes` (the subject's name order).
@@ -176,5 +175,15 @@ struct AggregateColumn: Sendable {
             if top.count > count { top.removeLast() }
         }
         return top
+    }
+}
+
+extension Array {
+    /// Appends `value` until the array holds `n` elements, growing its room by half at a time:
+    /// the standard doubling would leave up to half of a large per-key column unused.
+    mutating func extend(to n: Int, with value: Element) {
+        guard n > count else { return }
+        if capacity < n { reserveCapacity(Swift.max(n, capacity + capacity / 2)) }
+        append(contentsOf: repeatElement(value, count: n - count))
     }
 }

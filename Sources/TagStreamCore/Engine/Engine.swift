@@ -298,22 +298,21 @@ public struct Engine: Sendable {
     private mutating func ensureUser(_ index: Int) {
         guard index >= userSeen.count else { return }
         let n = max(index + 1, userSeen.count * 3 / 2)
-        let extra = n - userSeen.count
-        userSeen += repeatElement(false, count: extra)
-        userCommunity += repeatElement(-1, count: extra)
+        userSeen.extend(to: n, with: false)
+        userCommunity.extend(to: n, with: -1)
         for i in userAggregates.indices { userAggregates[i].grow(to: n) }
-        tags += repeatElement(-1, count: extra * layout.groups)
-        due += repeatElement(.max, count: extra * layout.boundaryRules.count)
-        validUntil += repeatElement(.min, count: extra * layout.groups)
-        armed += repeatElement(true, count: extra * layout.alerts)
-        lastTrigger += repeatElement(.min, count: extra * layout.campaigns)
+        tags.extend(to: n * layout.groups, with: -1)
+        due.extend(to: n * layout.boundaryRules.count, with: .max)
+        validUntil.extend(to: n * layout.groups, with: .min)
+        armed.extend(to: n * layout.alerts, with: true)
+        lastTrigger.extend(to: n * layout.campaigns, with: .min)
     }
 
     private mutating func ensureCommunity(_ index: Int) {
         guard index >= communitySlots else { return }
         let n = index + 1
         for i in communityAggregates.indices { communityAggregates[i].grow(to: n) }
-        communityArmed += repeatElement(true, count: (n - communitySlots) * layout.alerts)
+        communityArmed.extend(to: n * layout.alerts, with: true)
         communitySlots = n
     }
 

@@ -1,4 +1,3 @@
-import DequeModule
 import HeapModule
 
 extension Pipeline {
@@ -60,7 +59,6 @@ extension Sequencer {
         w.write(partitions) { w, p in w.write(p.maxAccepted); w.write(p.isActive) }
         w.write(maxAccepted)
         w.write(watermark)
-        w.write(pruneAt)
         let ids = acceptedIDs.occupied
         w.write(acceptedIDs.slots.count)
         w.write(words: ids.lazy.map { $0.key.fingerprint })
@@ -76,7 +74,6 @@ extension Sequencer {
         partitions = restored
         maxAccepted = try r.readInt64()
         watermark = try r.readInt64()
-        pruneAt = try r.readInt64()
         let size = try r.readInt(), fingerprints = try r.readWords(), times = try r.readColumn(Int64.self)
         guard fingerprints.count == times.count else { throw SnapshotError("snapshot has a malformed dedupe table") }
         acceptedIDs = try AcceptedIDs(size: size, entries: times.indices.map { i in
@@ -204,12 +201,11 @@ extension AggregateColumn {
         w.write(column: time)
         if usesEntries {
             // Lengths, then the occurrences of every key back to back, a column per field.
-            // Gathered in one pass: iterating the deques once per field, or through views, is several times slower.
             var lengths: [Int] = [], all: [WindowEntry] = []
-            lengths.reserveCapacity(entries.count)
-            for k in entries.indices {
-                lengths.append(entries[k].count)
-                if !entries[k].isEmpty { all.append(contentsOf: entries[k]) }
+            lengths.reserveCapacity(entries.keys)
+            for k in 0..<entries.keys {
+                lengths.append(entries.count(k))
+                entries.forEach(k) { all.append($0) }
             }
             w.write(column: lengths)
             w.write(column: all.lazy.map { $0.ts })
@@ -233,13 +229,12 @@ extension AggregateColumn {
                   lengths.reduce(0, +) == ts.count else {
                 throw SnapshotError("snapshot has a malformed aggregate")
             }
+            entries = WindowQueues(keepsValues: entries.keepsValues, keepsSubjects: entries.keepsSubjects)
+            entries.grow(to: lengths.count)
             var at = 0
-            entries = lengths.map { n in
-                guard n > 0 else { return Deque() }
-                var window = Deque<WindowEntry>(minimumCapacity: n)
-                for i in at..<(at + n) { window.append(WindowEntry(ts: ts[i], value: values[i], subject: subjects[i])) }
+            for (k, n) in lengths.enumerated() {
+                for i in at..<(at + n) { entries.append(k, WindowEntry(ts: ts[i], value: values[i], subject: subjects[i])) }
                 at += n
-                return window
             }
         }
         if usesTallies {
@@ -251,7 +246,7 @@ extension AggregateColumn {
                 return tally
             }
         }
-        guard scalar.count == keys, time.count == (usesTime ? keys : 0), !usesEntries || entries.count == keys, !usesTallies || tallies.count == keys else {
+        guard scalar.count == keys, time.count == (usesTime ? keys : 0), !usesEntries || entries.keys == keys, !usesTallies || tallies.count == keys else {
             throw SnapshotError("snapshot has a malformed aggregate")
         }
     }

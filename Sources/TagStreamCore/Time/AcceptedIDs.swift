@@ -38,8 +38,6 @@ struct AcceptedIDs: Sendable {
         }
 
         init(fingerprint: UInt64) { self.fingerprint = fingerprint }
-
-        var slot: Int { Int(truncatingIfNeeded: fingerprint) }
     }
 
     /// One slot: a key and its `ts`, side by side so a probe touches one cache line.
@@ -52,17 +50,25 @@ struct AcceptedIDs: Sendable {
     private(set) var slots: [Slot]
     private(set) var count = 0
 
-    init(capacity: Int = 1 << 16) {
-        var size = 16
-        while size < capacity * 2 { size <<= 1 }
-        slots = Array(repeating: Slot(key: Key(fingerprint: 0), time: .min), count: size)
+    /// A table of `size` slots, any size from 16 up: a key's home slot scales its fingerprint to
+    /// the size, so the table grows by half instead of doubling.
+    init(size: Int = 1 << 17) {
+        slots = Array(repeating: Slot(key: Key(fingerprint: 0), time: .min), count: max(16, size))
+    }
+
+    /// The first slot probed for `key`.
+    @inline(__always)
+    private func home(_ key: Key) -> Int {
+        Int(key.fingerprint.multipliedFullWidth(by: UInt64(slots.count)).high)
     }
 
     /// Where `key` is, or the empty slot where it would go; valid until the table next changes.
     func find(_ key: Key) -> Int {
-        let mask = slots.count - 1
-        var i = key.slot & mask
-        while slots[i].time != .min, slots[i].key != key { i = (i + 1) & mask }
+        var i = home(key)
+        while slots[i].time != .min, slots[i].key != key {
+            i += 1
+            if i == slots.count { i = 0 }
+        }
         return i
     }
 
@@ -82,12 +88,20 @@ struct AcceptedIDs: Sendable {
             slots[i].key = key
         }
         slots[i].time = time
-        if count * 10 > slots.count * 7 { grow() }
     }
 
-    /// Drops every id whose `ts` is at or before `horizon`, in place: a steady stream of ids keeps
-    /// one table of a steady size, and pruning never holds a second copy of it.
-    mutating func prune(keepingAfter horizon: Int64) {
+    /// Whether the table is too full for lookups to stay short: time to `makeRoom`.
+    var isCrowded: Bool { count * 10 > slots.count * 7 }
+
+    /// Drops the ids accepted at or before `horizon`, which can never be duplicates again, and
+    /// grows the table by half only if more than 60 % of it is still in use. So the table stays the size
+    /// that the ids of one horizon need, and pruning, in place, never holds a second copy of it.
+    mutating func makeRoom(droppingAtOrBefore horizon: Int64) {
+        prune(keepingAfter: horizon)
+        if count * 10 > slots.count * 6 { grow() }
+    }
+
+    private mutating func prune(keepingAfter horizon: Int64) {
         var i = 0
         while i < slots.count {
             // A removal may shift a later entry into slot i: look at it again.
@@ -98,15 +112,14 @@ struct AcceptedIDs: Sendable {
     /// Empties slot `hole` by moving back each later entry of its probe run that may live there
     /// (backward-shift deletion), so lookups never need tombstones.
     private mutating func remove(at slot: Int) {
-        let mask = slots.count - 1
         var hole = slot
         var j = slot
         while true {
-            j = (j + 1) & mask
+            j = j + 1 == slots.count ? 0 : j + 1
             guard slots[j].time != .min else { break }
             // The entry at j may move to the hole unless its home lies cyclically in (hole, j].
-            let home = slots[j].key.slot & mask
-            let homeAfterHole = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j)
+            let origin = home(slots[j].key)
+            let homeAfterHole = hole <= j ? (origin > hole && origin <= j) : (origin > hole || origin <= j)
             if !homeAfterHole {
                 slots[hole] = slots[j]
                 hole = j
@@ -116,9 +129,9 @@ struct AcceptedIDs: Sendable {
         count -= 1
     }
 
-    /// Moves the entries to a table twice the size.
+    /// Moves the entries to a table half as large again.
     private mutating func grow() {
-        var fresh = AcceptedIDs(capacity: count)
+        var fresh = AcceptedIDs(size: slots.count + slots.count / 2)
         for slot in slots where slot.time != .min { fresh.set(slot.key, time: slot.time) }
         self = fresh
     }
@@ -129,7 +142,7 @@ struct AcceptedIDs: Sendable {
     /// A table of `size` slots holding `entries` taken in slot order from a table of that size:
     /// each insertion probes next to the one before, so a million entries go in sequentially.
     init(size: Int, entries: [Slot]) throws {
-        guard size >= 16, size & (size - 1) == 0, entries.count * 10 <= size * 7,
+        guard size >= 16, entries.count * 10 <= size * 7,
               entries.allSatisfy({ $0.time != .min }) else {
             throw SnapshotError("snapshot has a malformed dedupe table")
         }

@@ -33,8 +33,6 @@ public struct Sequencer: Sendable {
     /// The reorder buffer: arrivals in order go to a queue, the others to a heap.
     var inOrder = Deque<Pending>()
     var outOfOrder = Heap<Pending>()
-    /// When the largest accepted `ts` reaches this, ids older than the horizon are dropped.
-    var pruneAt: Int64 = .min
 
     public init(partitions: Int, lateness: Int64, dedupeHorizon: Int64) {
         self.partitions = Array(repeating: Partition(), count: partitions)
@@ -80,7 +78,7 @@ public struct Sequencer: Sendable {
         }
         let pending = Pending(event: event)
         if !inOrder.isEmpty, pending < inOrder[inOrder.count - 1] { outOfOrder.insert(pending) } else { inOrder.append(pending) }
-        if maxAccepted >= pruneAt { pruneAcceptedIDs() }
+        if acceptedIDs.isCrowded { acceptedIDs.makeRoom(droppingAtOrBefore: maxAccepted - dedupeHorizon) }
         return .accepted
     }
 
@@ -134,12 +132,5 @@ public struct Sequencer: Sendable {
             lowest = min(lowest, watermark(ofPartition: p))
         }
         if lowest != .max, lowest > watermark { watermark = lowest }
-    }
-
-    /// Drops ids older than the horizon; runs each time event time advances by a quarter horizon,
-    /// so the table holds at most 1.25 horizons of ids.
-    private mutating func pruneAcceptedIDs() {
-        acceptedIDs.prune(keepingAfter: maxAccepted - dedupeHorizon)
-        pruneAt = maxAccepted + max(1, dedupeHorizon / 4)
     }
 }

@@ -1,0 +1,157 @@
+/// The occurrences inside every key's window, oldest first. A key's occurrences sit in a chain of
+/// small blocks carved from one pool shared by all keys, so a key costs 16 bytes and no allocation
+/// of its own, and a block emptied by one key is reused by the next. Values and subjects are kept
+/// only for the aggregates that read them: a count's window holds times alone.
+struct WindowQueues: Sendable {
+    /// Where one key's occurrences are: the blocks holding the oldest and the newest, the oldest's
+    /// place in its block, and how many there are.
+    struct Span: Sendable {
+        var first: Int32 = -1
+        var last: Int32 = -1
+        var start: Int32 = 0
+        var count: Int32 = 0
+    }
+
+    static let blockSize: Int32 = 4
+    private var spans: [Span] = []
+    /// The occurrences' times, `blockSize` per block, block after block.
+    private var times: [Int64] = []
+    /// Parallel to `times`, when the aggregate reads values (sums, extremes, rankings).
+    private var values: [Int64] = []
+    /// Parallel to `times`, when the aggregate ranks or counts subjects (skus, categories).
+    private var subjects: [Int64] = []
+    /// Per block: the next block of its chain, or of the free list; -1: none.
+    private var next: [Int32] = []
+    private var freeBlocks: Int32 = -1
+    let keepsValues: Bool
+    let keepsSubjects: Bool
+
+    init(keepsValues: Bool, keepsSubjects: Bool) {
+        self.keepsValues = keepsValues
+        self.keepsSubjects = keepsSubjects
+    }
+
+    /// Number of keys.
+    var keys: Int { spans.count }
+
+    /// Blocks taken from the pool so far, in use or free.
+    var blocks: Int { next.count }
+
+    mutating func grow(to n: Int) {
+        spans.extend(to: n, with: Span())
+    }
+
+    @inline(__always)
+    func count(_ k: Int) -> Int { Int(spans[k].count) }
+
+    /// The oldest occurrence of key `k`.
+    @inline(__always)
+    func first(_ k: Int) -> WindowEntry? {
+        let span = spans[k]
+        return span.count == 0 ? nil : entry(at: Int(span.first * Self.blockSize + span.start))
+    }
+
+    /// The newest occurrence of key `k`.
+    func last(_ k: Int) -> WindowEntry? {
+        let span = spans[k]
+        return span.count == 0 ? nil : entry(at: Int(span.last * Self.blockSize + (span.start + span.count - 1) % Self.blockSize))
+    }
+
+    mutating func append(_ k: Int, _ e: WindowEntry) {
+        var span = spans[k]
+        let slot = (span.start + span.count) % Self.blockSize
+        if span.count == 0 {
+            span.first = allocateBlock()
+            span.last = span.first
+            span.start = 0
+        } else if slot == 0 {
+            let block = allocateBlock()
+            next[Int(span.last)] = block
+            span.last = block
+        }
+        let at = Int(span.last * Self.blockSize + (span.count == 0 ? 0 : slot))
+        times[at] = e.ts
+        if keepsValues { values[at] = e.value }
+        if keepsSubjects { subjects[at] = e.subject }
+        span.count += 1
+        spans[k] = span
+    }
+
+    /// Removes and returns the oldest occurrence of key `k`, which must have one.
+    @discardableResult
+    mutating func removeFirst(_ k: Int) -> WindowEntry {
+        var span = spans[k]
+        let removed = entry(at: Int(span.first * Self.blockSize + span.start))
+        span.count -= 1
+        span.start += 1
+        if span.count == 0 {
+            freeBlock(span.first)
+            span = Span()
+        } else if span.start == Self.blockSize {
+            let emptied = span.first
+            span.first = next[Int(emptied)]
+            span.start = 0
+            freeBlock(emptied)
+        }
+        spans[k] = span
+        return removed
+    }
+
+    /// Removes the newest occurrence of key `k`, which must have one.
+    mutating func removeLast(_ k: Int) {
+        var span = spans[k]
+        span.count -= 1
+        if span.count == 0 {
+            freeBlock(span.first)
+            span = Span()
+        } else if (span.start + span.count) % Self.blockSize == 0 {
+            // The newest block is empty now: its predecessor becomes the last (chains are short).
+            var block = span.first
+            while next[Int(block)] != span.last { block = next[Int(block)] }
+            freeBlock(span.last)
+            next[Int(block)] = -1
+            span.last = block
+        }
+        spans[k] = span
+    }
+
+    /// Calls `body` with each occurrence of key `k`, oldest first.
+    func forEach(_ k: Int, _ body: (WindowEntry) -> Void) {
+        let span = spans[k]
+        var block = span.first, slot = span.start
+        for _ in 0..<span.count {
+            body(entry(at: Int(block * Self.blockSize + slot)))
+            slot += 1
+            if slot == Self.blockSize {
+                block = next[Int(block)]
+                slot = 0
+            }
+        }
+    }
+
+    @inline(__always)
+    private func entry(at i: Int) -> WindowEntry {
+        WindowEntry(ts: times[i], value: keepsValues ? values[i] : 0, subject: keepsSubjects ? subjects[i] : 0)
+    }
+
+    private mutating func allocateBlock() -> Int32 {
+        if freeBlocks >= 0 {
+            let block = freeBlocks
+            freeBlocks = next[Int(block)]
+            next[Int(block)] = -1
+            return block
+        }
+        let block = Int32(next.count)
+        let size = (next.count + 1) * Int(Self.blockSize)
+        next.extend(to: next.count + 1, with: -1)
+        times.extend(to: size, with: 0)
+        if keepsValues { values.extend(to: size, with: 0) }
+        if keepsSubjects { subjects.extend(to: size, with: 0) }
+        return block
+    }
+
+    private mutating func freeBlock(_ block: Int32) {
+        next[Int(block)] = freeBlocks
+        freeBlocks = block
+    }
+}

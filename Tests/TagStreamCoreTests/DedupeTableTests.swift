@@ -1,0 +1,52 @@
+import Testing
+@testable import TagStreamCore
+
+/// The table of accepted `event_id`s behind the duplicate rule (SPEC §5): exact within the horizon,
+/// and no larger than the ids of one horizon need however long the stream runs.
+@Suite struct DedupeTableTests {
+    static let interval = 30 * EventTime.second
+    static let idsPerDay = day / interval
+
+    /// Ids at a steady rate for `days`, one every 30 s.
+    private func stream(days: Int64, into sequencer: inout Sequencer, check: (Int64, Admission) -> Void = { _, _ in }) {
+        for i in 0..<(days * Self.idsPerDay) {
+            let ts = jan1 + i * Self.interval
+            check(i, sequencer.admit(event("id-\(i)", ts), partition: 0))
+            while sequencer.nextReady() != nil {}
+        }
+    }
+
+    private func event(_ id: String, _ ts: Int64) -> Event {
+        Event(ts: ts, eventID: id, type: .view, user: 0, community: -1, amount: .zero, hasCoupon: false, query: nil, items: [])
+    }
+
+    @Test func tableStaysTheSizeOfOneHorizonOnALongStream() {
+        var sequencer = Sequencer(partitions: 1, lateness: 0, dedupeHorizon: 7 * day)
+        stream(days: 60, into: &sequencer) { _, admission in #expect(admission == .accepted) }
+        let idsPerHorizon = Int(7 * Self.idsPerDay)
+        // Ids older than the horizon are dropped before the table grows (a table keeping them all
+        // would need 60 days of ids / 0.7 slots): with at most 70 % of the slots in use before
+        // that, and growth by half, it never needs three slots per live id over its first size.
+        #expect(sequencer.acceptedIDs.slots.count < 3 * idsPerHorizon + (1 << 17))
+        #expect(sequencer.acceptedIDs.count <= sequencer.acceptedIDs.slots.count * 7 / 10)
+    }
+
+    @Test func everyIdWithinTheHorizonIsStillFoundAfterTheTableGrewAndWasPruned() {
+        var sequencer = Sequencer(partitions: 1, lateness: 7 * day + hour, dedupeHorizon: 7 * day)
+        // From the smallest table: many growths, then prunings once ids leave the horizon.
+        sequencer.acceptedIDs = AcceptedIDs(size: 16)
+        let days: Int64 = 60, last = days * Self.idsPerDay - 1
+        stream(days: days, into: &sequencer)
+        let newest = jan1 + last * Self.interval
+        var duplicates = 0, accepted = 0
+        for i in stride(from: last, through: last - 8 * Self.idsPerDay, by: -97) {
+            let ts = jan1 + i * Self.interval
+            switch sequencer.admit(event("id-\(i)", newest), partition: 0) {
+            case .duplicate: duplicates += 1; #expect(ts > newest - 7 * day)
+            case .accepted: accepted += 1; #expect(ts <= newest - 7 * day)
+            case .late: Issue.record("not late: the lateness covers the horizon")
+            }
+        }
+        #expect(duplicates > 0 && accepted > 0)
+    }
+}

@@ -1,0 +1,61 @@
+import Testing
+@testable import TagStreamCore
+
+/// Window occurrences per key in blocks of one shared pool behave as a queue per key would.
+@Suite struct WindowQueuesTests {
+    @Test(arguments: [false, true])
+    func queuesMatchPlainArraysUnderRandomOperations(keepsValues: Bool) {
+        var queues = WindowQueues(keepsValues: keepsValues, keepsSubjects: true)
+        var model: [[WindowEntry]] = Array(repeating: [], count: 7)
+        queues.grow(to: model.count)
+        var random = SplitMix(seed: 42)
+        for step in 0..<20_000 {
+            let k = Int(random.next() % UInt64(model.count))
+            let entry = WindowEntry(ts: Int64(step), value: keepsValues ? Int64(step * 3) : 0, subject: Int64(step % 11))
+            switch random.next() % 10 {
+            case 0..<5:
+                queues.append(k, entry)
+                model[k].append(entry)
+            case 5..<8 where !model[k].isEmpty:
+                #expect(queues.removeFirst(k) == model[k].removeFirst())
+            case 8 where !model[k].isEmpty:
+                queues.removeLast(k)
+                model[k].removeLast()
+            default:
+                break
+            }
+            #expect(queues.count(k) == model[k].count)
+            #expect(queues.first(k) == model[k].first)
+            #expect(queues.last(k) == model[k].last)
+        }
+        for k in model.indices {
+            var seen: [WindowEntry] = []
+            queues.forEach(k) { seen.append($0) }
+            #expect(seen == model[k])
+        }
+    }
+
+    @Test func blocksEmptiedByOneKeyAreReusedByAnother() {
+        var queues = WindowQueues(keepsValues: true, keepsSubjects: false)
+        queues.grow(to: 2)
+        for i in 0..<100 { queues.append(0, WindowEntry(ts: Int64(i), value: 1, subject: 0)) }
+        let blocks = queues.blocks
+        for _ in 0..<100 { queues.removeFirst(0) }
+        for i in 0..<100 { queues.append(1, WindowEntry(ts: Int64(i), value: 1, subject: 0)) }
+        #expect(queues.blocks == blocks)
+        #expect(queues.count(0) == 0 && queues.first(0) == nil)
+    }
+}
+
+/// A small deterministic random source for tests.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9e37_79b9_7f4a_7c15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
+        z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
+        return z ^ (z >> 31)
+    }
+}
