@@ -26,6 +26,7 @@ let package = Package(
         ),
         .target(name: "TagStreamSimulation"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", providers: [.apt(["librdkafka-dev"])]),
         .target(
             name: "Kafka",
@@ -49,7 +50,7 @@ let package = Package(
         .executableTarget(
             name: "tagstream",
             dependencies: [
-                "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "Kafka", "Redis",
+                "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "Kafka", "Redis", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -10,6 +10,11 @@ struct TagStream: AsyncParsableCommand {
         commandName: "tagstream",
         abstract: "Streaming real-time tagging for community group-buying platforms.",
         subcommands: [Replay.self, Run.self, Demo.self, Generate.self, Validate.self, Cluster.self, Checkpoints.self])
+
+    static func main() async {
+        keepLargeAllocationsMapped()
+        await main(nil)
+    }
 }
 
 /// An instant given on the command line: epoch milliseconds or RFC 3339.
