@@ -64,8 +64,16 @@ public struct Interner: Sendable {
     /// Every name's UTF-8 bytes back to back, with each name's start, for comparisons without `String`.
     private var arena: [UInt8] = []
     private var starts: [Int] = [0]
-    /// Slots hold id + 1; 0 is empty.
-    private var slots = [Int32](repeating: 0, count: 64)
+    private var slots = [Slot](repeating: .empty, count: 64)
+
+    /// A name's first eight bytes (zero-padded, little-endian), its length and its id + 1 (0: an empty
+    /// slot). The slot alone tells a name of at most eight bytes, without a read of the arena.
+    private struct Slot: Sendable {
+        var prefix: UInt64
+        var length: Int32
+        var idPlusOne: Int32
+        static let empty = Slot(prefix: 0, length: 0, idPlusOne: 0)
+    }
 
     public init() {}
 
@@ -76,33 +84,40 @@ public struct Interner: Sendable {
 
     /// The id of the name spelled by `bytes` (valid UTF-8), adding it when new.
     public mutating func intern(bytes: UnsafeBufferPointer<UInt8>) -> Int32 {
-        let mask = slots.count - 1
-        var i = Self.hash(bytes) & mask
-        while slots[i] != 0 {
-            let id = Int(slots[i] - 1)
-            if starts[id + 1] - starts[id] == bytes.count,
-               arena.withUnsafeBufferPointer({ memcmp($0.baseAddress! + starts[id], bytes.baseAddress!, bytes.count) == 0 }) {
-                return Int32(id)
-            }
-            i = (i + 1) & mask
-        }
+        let (i, found) = find(bytes)
+        if let found { return found }
         let id = Int32(names.count)
         names.append(String(decoding: bytes, as: UTF8.self))
         arena.append(contentsOf: bytes)
         starts.append(arena.count)
-        slots[i] = id + 1
-        if names.count * 2 > slots.count { grow() }
+        slots[i] = Slot(prefix: Self.prefix(bytes), length: Int32(bytes.count), idPlusOne: id + 1)
+        if names.count * 2 > slots.count { rebuildIndex(size: slots.count * 2) }
         return id
     }
 
     public func id(of name: String) -> Int32? {
+        var copy = name
+        return copy.withUTF8 { find($0).id }
+    }
+
+    /// The slot holding the name spelled by `bytes` and its id, or the empty slot where it would go.
+    private func find(_ bytes: UnsafeBufferPointer<UInt8>) -> (slot: Int, id: Int32?) {
         let mask = slots.count - 1
-        var i = Self.hash(name.utf8) & mask
-        while slots[i] != 0 {
-            if names[Int(slots[i] - 1)] == name { return slots[i] - 1 }
+        let prefix = Self.prefix(bytes)
+        var i = Self.hash(bytes, prefix: prefix) & mask
+        while slots[i].idPlusOne != 0 {
+            let slot = slots[i]
+            if slot.prefix == prefix, Int(slot.length) == bytes.count, bytes.count <= 8 || tailMatches(Int(slot.idPlusOne - 1), bytes) {
+                return (i, slot.idPlusOne - 1)
+            }
             i = (i + 1) & mask
         }
-        return nil
+        return (i, nil)
+    }
+
+    /// Whether name `id`'s bytes after the first eight equal those of `bytes` (of the same length).
+    private func tailMatches(_ id: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        arena.withUnsafeBufferPointer { memcmp($0.baseAddress! + starts[id] + 8, bytes.baseAddress! + 8, bytes.count - 8) == 0 }
     }
 
     public subscript(id: Int32) -> String { names[Int(id)] }
@@ -131,39 +146,50 @@ public struct Interner: Sendable {
             starts[id + 1] = starts[id] + length
         }
         guard starts[lengths.count] == arena.count else { throw SnapshotError("snapshot has a malformed name table") }
-        var size = 64
-        while lengths.count * 2 > size { size <<= 1 }
-        var slots = [Int32](repeating: 0, count: size)
         var names: [String] = []
         names.reserveCapacity(lengths.count)
         arena.withUnsafeBufferPointer { a in
-            for id in lengths.indices {
-                let name = UnsafeBufferPointer(rebasing: a[starts[id]..<starts[id + 1]])
-                names.append(String(decoding: name, as: UTF8.self))
-                var i = Self.hash(name) & (size - 1)
-                while slots[i] != 0 { i = (i + 1) & (size - 1) }
-                slots[i] = Int32(id) + 1
-            }
+            for id in lengths.indices { names.append(String(decoding: UnsafeBufferPointer(rebasing: a[starts[id]..<starts[id + 1]]), as: UTF8.self)) }
         }
         self.names = names
         self.arena = arena
         self.starts = starts
-        self.slots = slots
+        var size = 64
+        while lengths.count * 2 > size { size <<= 1 }
+        rebuildIndex(size: size)
     }
 
-    private mutating func grow() {
-        slots = [Int32](repeating: 0, count: slots.count * 2)
-        let mask = slots.count - 1
-        for (id, name) in names.enumerated() {
-            var i = Self.hash(name.utf8) & mask
-            while slots[i] != 0 { i = (i + 1) & mask }
-            slots[i] = Int32(id) + 1
+    /// Builds the table anew with `size` slots (a power of two).
+    private mutating func rebuildIndex(size: Int) {
+        var table = [Slot](repeating: .empty, count: size)
+        arena.withUnsafeBufferPointer { a in
+            for id in names.indices {
+                let name = UnsafeBufferPointer(rebasing: a[starts[id]..<starts[id + 1]])
+                let prefix = Self.prefix(name)
+                var i = Self.hash(name, prefix: prefix) & (size - 1)
+                while table[i].idPlusOne != 0 { i = (i + 1) & (size - 1) }
+                table[i] = Slot(prefix: prefix, length: Int32(name.count), idPlusOne: Int32(id) + 1)
+            }
         }
+        slots = table
     }
 
-    private static func hash<S: Sequence>(_ bytes: S) -> Int where S.Element == UInt8 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in bytes { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+    /// The first eight bytes, zero-padded, as a little-endian word.
+    private static func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
+        if bytes.count >= 8 { return UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self)) }
+        var word: UInt64 = 0
+        for (k, b) in bytes.enumerated() { word |= UInt64(b) << UInt64(8 * k) }
+        return word
+    }
+
+    /// The prefix and length mixed, then FNV-1a over the bytes after the first eight.
+    private static func hash(_ bytes: UnsafeBufferPointer<UInt8>, prefix: UInt64) -> Int {
+        var h = (prefix ^ UInt64(bytes.count)) &* 0x9e37_79b9_7f4a_7c15
+        h ^= h >> 32
+        if bytes.count > 8 {
+            for b in bytes[8...] { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
+        }
+        h = (h ^ (h >> 29)) &* 0xbf58_476d_1ce4_e5b9
         return Int(truncatingIfNeeded: h ^ (h >> 32))
     }
 }
