@@ -3,12 +3,15 @@ import re
 import sys
 
 stages = [
-    ("decoding (JSON scan, validation, interning)", r"JSONReader|EventDecoder|Money.*parse|Interner|SymbolTable|uncheckedFromUTF8|Hasher|RawDictionaryStorage"),
-    ("sequencing (watermarks, dedupe, reorder buffer)", r"Sequencer|AcceptedIDs|Heap|Pending|lexicographicallyPrecedes"),
-    ("rule evaluation (engine, timers, refresh)", r"Engine|UserState|CommunityState|TimerEntry|CompiledRules|Deque"),
-    ("output (encoding, writing)", r"RecordEncoder|JSONWriter|FileWriter|ReplayOutput|FNV1a64"),
-    ("reading input", r"LineReader|memchr|gzread|inflate|_copy_to_iter|read"),
-    ("memory management (retain/release/malloc)", r"swift_retain|swift_release|malloc|free|swift_bridgeObject|isUniquelyReferenced|memmove"),
+    ("decoding (JSON scan, validation, interning)", r"JSONReader|EventDecoder|Money.*parse|Interner|SymbolTable|EventTime|uncheckedFromUTF8"),
+    ("sequencing (watermarks, dedupe, reorder buffer)", r"Sequencer|AcceptedIDs|Pending|lexicographicallyPrecedes"),
+    ("rule evaluation (engine, windows, expressions, timers, refresh)",
+     r"Engine|AggregateColumn|WindowQueues|4NodeO|5ValueV|TimerEntry|Processor|RawDictionaryStorage|Hasher"),
+    ("output (encoding, writing)", r"RecordEncoder|JSONWriter|FileWriter|ReplayOutput|OutputTally|FNV1a64"),
+    ("reading input", r"LineReader|memchr|gzread|inflate|copy_to_iter|copy_folio|read"),
+    ("Swift runtime and memory (retain/release, exclusivity checks, malloc, page faults)",
+     r"swift_retain|swift_release|swift_bridgeObject|isUniquelyReferenced|AccessSet|swift_beginAccess|swift_endAccess"
+     r"|tls_get_addr|malloc|free|memmove|clear_page|page_fault"),
 ]
 totals = {name: 0.0 for name, _ in stages}
 other = 0.0

@@ -101,13 +101,13 @@ struct AggregateColumn: Sendable {
     /// Drops what left the window at `t` for key `k`.
     @inline(__always)
     mutating func evict(_ k: Int, at t: Int64) {
-        guard let window, k < entries.keys, let first = entries.first(k), first.ts <= t &- window else { return }
+        guard let window, k < entries.keys, entries.oldest(k) <= t &- window else { return }
         evictExpired(k, limit: t &- window)
     }
 
     private mutating func evictExpired(_ k: Int, limit: Int64) {
-        while let first = entries.first(k), first.ts <= limit {
-            entries.removeFirst(k)
+        while entries.oldest(k) <= limit {
+            let first = entries.removeFirst(k)
             switch kind {
             case .sum:
                 scalar[k] &-= first.value
@@ -157,7 +157,8 @@ struct AggregateColumn: Sendable {
     mutating func nextExpiry(_ k: Int) -> Int64 {
         guard let window, k < scalar.count else { return .max }
         if kind == .last { return time[k] == .min ? .max : time[k] &+ window }
-        return entries.first(k).map { $0.ts &+ window } ?? .max
+        let oldest = entries.oldest(k)
+        return oldest == .max ? .max : oldest &+ window
     }
 
     /// The `count` subjects with the largest totals, ties by `precedes` (the subject's name order).

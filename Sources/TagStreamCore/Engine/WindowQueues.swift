@@ -1,11 +1,13 @@
 /// The occurrences inside every key's window, oldest first. A key's occurrences sit in a chain of
-/// small blocks carved from one pool shared by all keys, so a key costs 16 bytes and no allocation
+/// small blocks carved from one pool shared by all keys, so a key costs 24 bytes and no allocation
 /// of its own, and a block emptied by one key is reused by the next. Values and subjects are kept
 /// only for the aggregates that read them: a count's window holds times alone.
 struct WindowQueues: Sendable {
-    /// Where one key's occurrences are: the blocks holding the oldest and the newest, the oldest's
-    /// place in its block, and how many there are.
+    /// Where one key's occurrences are: the time of the oldest (`.max`: none), which decides on
+    /// its own whether anything left the window, the blocks holding the oldest and the newest, the
+    /// oldest's place in its block, and how many there are.
     struct Span: Sendable {
+        var oldest = Int64.max
         var first: Int32 = -1
         var last: Int32 = -1
         var start: Int32 = 0
@@ -44,6 +46,10 @@ struct WindowQueues: Sendable {
     @inline(__always)
     func count(_ k: Int) -> Int { Int(spans[k].count) }
 
+    /// The time of the oldest occurrence of key `k`; `.max` when it has none.
+    @inline(__always)
+    func oldest(_ k: Int) -> Int64 { spans[k].oldest }
+
     /// The oldest occurrence of key `k`.
     @inline(__always)
     func first(_ k: Int) -> WindowEntry? {
@@ -64,6 +70,7 @@ struct WindowQueues: Sendable {
             span.first = allocateBlock()
             span.last = span.first
             span.start = 0
+            span.oldest = e.ts
         } else if slot == 0 {
             let block = allocateBlock()
             next[Int(span.last)] = block
@@ -87,11 +94,14 @@ struct WindowQueues: Sendable {
         if span.count == 0 {
             freeBlock(span.first)
             span = Span()
-        } else if span.start == Self.blockSize {
-            let emptied = span.first
-            span.first = next[Int(emptied)]
-            span.start = 0
-            freeBlock(emptied)
+        } else {
+            if span.start == Self.blockSize {
+                let emptied = span.first
+                span.first = next[Int(emptied)]
+                span.start = 0
+                freeBlock(emptied)
+            }
+            span.oldest = times[Int(span.first * Self.blockSize + span.start)]
         }
         spans[k] = span
         return removed
