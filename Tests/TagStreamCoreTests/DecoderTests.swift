@@ -348,6 +348,25 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
         #expect(process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
     }
 
+    /// A lone surrogate escape spells no character: two such ids would otherwise be one.
+    @Test(arguments: [#""x\ud800""#, #""x\udc00""#, #""x\ud800\u0041""#, #""x\ud800\ud800""#])
+    func loneSurrogateEscapeIsADeadLetter(id: String) {
+        var processor = Processor(pipeline: .reference, partitions: 1)
+        let line = #"{"event_id":\#(id),"type":"view","user_id":"u1","ts":\#(jan1)}"#
+        guard case .deadLetter(let reason) = process(&processor, line) else {
+            Issue.record("accepted an id with a lone surrogate")
+            return
+        }
+        #expect(reason.code == "invalid_json")
+        #expect(reason.message.contains("surrogate"))
+    }
+
+    @Test func surrogatePairEscapeIsTheCharacterItSpells() {
+        var processor = Processor(pipeline: .reference, partitions: 1)
+        #expect(process(&processor, #"{"event_id":"x\ud83d\ude00","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
+        #expect(process(&processor, #"{"event_id":"x😀","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
+    }
+
     @Test func everyNonBlankRecordEndsInExactlyOneCountedOutcome() {
         var processor = Processor(pipeline: .reference, partitions: 1)
         let lines = [

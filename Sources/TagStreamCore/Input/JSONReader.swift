@@ -127,9 +127,17 @@ struct JSONReader {
                 switch e {
                 case 0x22, 0x5C, 0x2F, 0x62, 0x66, 0x6E, 0x72, 0x74: position += 1
                 case 0x75:
-                    guard bytes.count - position >= 5 else { throw fail("invalid \\u escape") }
-                    for k in 1...4 where Self.hexValue(bytes[position + k]) == nil { throw fail("invalid \\u escape") }
-                    position += 5
+                    let unit = try readUnicodeEscape()
+                    if unit >= 0xDC00, unit < 0xE000 { throw fail("lone low surrogate escape") }
+                    if unit >= 0xD800, unit < 0xDC00 {
+                        // Only a high surrogate followed by a low one spells a character.
+                        guard bytes.count - position >= 2, bytes[position] == 0x5C, bytes[position + 1] == 0x75 else {
+                            throw fail("lone high surrogate escape")
+                        }
+                        position += 1
+                        let low = try readUnicodeEscape()
+                        guard low >= 0xDC00, low < 0xE000 else { throw fail("lone high surrogate escape") }
+                    }
                 default: throw fail("invalid escape")
                 }
             case 0x80...:
@@ -138,6 +146,18 @@ struct JSONReader {
                 throw fail("control character in string")
             }
         }
+    }
+
+    /// Reads the `u` and four hex digits of a `\\u` escape (the backslash is behind) as a UTF-16 unit.
+    private mutating func readUnicodeEscape() throws(JSONSyntaxError) -> UInt32 {
+        guard bytes.count - position >= 5 else { throw fail("invalid \\u escape") }
+        var unit: UInt32 = 0
+        for k in 1...4 {
+            guard let digit = Self.hexValue(bytes[position + k]) else { throw fail("invalid \\u escape") }
+            unit = unit << 4 | digit
+        }
+        position += 5
+        return unit
     }
 
     /// Advances over printable ASCII other than `"` and `\\`, eight bytes at a time where it can.
