@@ -54,13 +54,13 @@ struct WindowQueues: Sendable {
     @inline(__always)
     func first(_ k: Int) -> WindowEntry? {
         let span = spans[k]
-        return span.count == 0 ? nil : entry(at: Int(span.first * Self.blockSize + span.start))
+        return span.count == 0 ? nil : entry(at: Self.position(span.first, span.start))
     }
 
     /// The newest occurrence of key `k`.
     func last(_ k: Int) -> WindowEntry? {
         let span = spans[k]
-        return span.count == 0 ? nil : entry(at: Int(span.last * Self.blockSize + (span.start + span.count - 1) % Self.blockSize))
+        return span.count == 0 ? nil : entry(at: Self.position(span.last, (span.start + span.count - 1) % Self.blockSize))
     }
 
     mutating func append(_ k: Int, _ e: WindowEntry) {
@@ -76,7 +76,7 @@ struct WindowQueues: Sendable {
             next[Int(span.last)] = block
             span.last = block
         }
-        let at = Int(span.last * Self.blockSize + (span.count == 0 ? 0 : slot))
+        let at = Self.position(span.last, span.count == 0 ? 0 : slot)
         times[at] = e.ts
         if keepsValues { values[at] = e.value }
         if keepsSubjects { subjects[at] = e.subject }
@@ -88,7 +88,7 @@ struct WindowQueues: Sendable {
     @discardableResult
     mutating func removeFirst(_ k: Int) -> WindowEntry {
         var span = spans[k]
-        let removed = entry(at: Int(span.first * Self.blockSize + span.start))
+        let removed = entry(at: Self.position(span.first, span.start))
         span.count -= 1
         span.start += 1
         if span.count == 0 {
@@ -101,7 +101,7 @@ struct WindowQueues: Sendable {
                 span.start = 0
                 freeBlock(emptied)
             }
-            span.oldest = times[Int(span.first * Self.blockSize + span.start)]
+            span.oldest = times[Self.position(span.first, span.start)]
         }
         spans[k] = span
         return removed
@@ -130,13 +130,19 @@ struct WindowQueues: Sendable {
         let span = spans[k]
         var block = span.first, slot = span.start
         for _ in 0..<span.count {
-            body(entry(at: Int(block * Self.blockSize + slot)))
+            body(entry(at: Self.position(block, slot)))
             slot += 1
             if slot == Self.blockSize {
                 block = next[Int(block)]
                 slot = 0
             }
         }
+    }
+
+    /// Where slot `slot` of block `block` is in the pool (in `Int`: the pool may outgrow `Int32`).
+    @inline(__always)
+    private static func position(_ block: Int32, _ slot: Int32) -> Int {
+        Int(block) &* Int(blockSize) &+ Int(slot)
     }
 
     @inline(__always)
