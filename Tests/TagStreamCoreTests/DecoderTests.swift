@@ -348,6 +348,26 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
         #expect(process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
     }
 
+    /// Keys are matched against the order of the record before; any other order, spacing or escape falls back to reading them.
+    @Test func keysAreFoundWhateverTheirOrderFromRecordToRecord() {
+        var decoder = EventDecoder()
+        var symbols = SymbolTable()
+        let spellings = [
+            #"{"event_id":"e","type":"order_paid","ts":5,"user_id":"u1","community_id":"c1","order_id":"o","amount":2.5}"#,
+            #"{"amount":2.5,"order_id":"o","community_id":"c1","user_id":"u1","ts":5,"type":"order_paid","event_id":"e"}"#,
+            #"{"event_id":"e","extra":{"ts":1},"type":"order_paid","ts":5,"user_id":"u1","community_id":"c1","order_id":"o","amount":2.5}"#,
+            #"{"event_id" : "e","type":"order_paid","t\u0073":5,"user_id":"u1","community_id":"c1","order_id":"o","amount":2.5}"#,
+            #"{"event_id":"e","type":"order_paid","ts":5,"user_id":"u1","community_id":"c1","order_id":"o","amount":2.5}"#,
+        ]
+        for line in spellings + spellings.reversed() {
+            let event = decodedEvent(Array(line.utf8).withUnsafeBufferPointer { decoder.decode($0, symbols: &symbols) })
+            #expect(event?.eventID == "e", "\(line)")
+            #expect(event?.ts == 5 && event?.type == .orderPaid && event?.amount == Money(units: 2_500_000))
+            #expect(event.map { symbols.users[$0.user] } == "u1")
+            #expect(event.map { symbols.communities[$0.community] } == "c1")
+        }
+    }
+
     /// A lone surrogate escape spells no character: two such ids would otherwise be one.
     @Test(arguments: [#""x\ud800""#, #""x\udc00""#, #""x\ud800\u0041""#, #""x\ud800\ud800""#])
     func loneSurrogateEscapeIsADeadLetter(id: String) {

@@ -35,6 +35,8 @@ public struct EventDecoder: Sendable {
         }
 
         static let table = ShortNameTable(allCases.map { ($0.name, $0) })
+        /// Each field's key as compact JSON writes it, `"name":`, to be matched in place.
+        static let quotedKeys = allCases.map { QuotedKey("\"\($0.name)\":") }
         static let optionalStrings: [Field] = [.communityID, .leaderID, .sessionID, .sku, .category, .query, .referrerID, .orderID, .couponID]
         static let numbers: [Field] = [.price, .amount, .discount]
 
@@ -65,6 +67,11 @@ public struct EventDecoder: Sendable {
     private var slots = [JSONToken?](repeating: nil, count: Field.allCases.count)
     /// Bit `field.rawValue`: the field is present (not null) with a kind other than `expectedKind`.
     private var wrongTypes: UInt32 = 0
+    /// Per field (and, last, the start of a record): the field whose key followed it in the latest
+    /// record, or `noField`. Producers write their keys in one order, so most keys are recognised
+    /// by comparing their bytes with one prediction, without reading and looking up the string.
+    private var successor = [UInt8](repeating: noField, count: Field.allCases.count + 1)
+    private static let noField = UInt8.max
     private var itemTokens: [ItemTokens] = []
     private var itemsProblem: DeadLetterReason?
 
@@ -98,12 +105,22 @@ public struct EventDecoder: Sendable {
         reader.position += 1
         reader.skipWhitespace()
         if reader.peek() == 0x7D { reader.position += 1; return }
+        // The key before this one (`allCases.count`: the start of the record; nil: an unknown key).
+        var previous: Int? = Field.allCases.count
         while true {
             reader.skipWhitespace()
-            guard reader.peek() == 0x22 else { throw reader.fail("expected a key") }
-            let key = try reader.readString()
-            try reader.expect(0x3A, "':'")
-            let field = reader.lookUp(key, in: Self.Field.table)
+            let field: Field?
+            let predicted = previous.map { successor[$0] } ?? Self.noField
+            if predicted != Self.noField, reader.skip(Field.quotedKeys[Int(predicted)]) {
+                field = Field(rawValue: Int(predicted))
+            } else {
+                guard reader.peek() == 0x22 else { throw reader.fail("expected a key") }
+                let key = try reader.readString()
+                try reader.expect(0x3A, "':'")
+                field = reader.lookUp(key, in: Self.Field.table)
+                if let field, let previous { successor[previous] = UInt8(field.rawValue) }
+            }
+            previous = field?.rawValue
             if field == .items {
                 reader.skipWhitespace()
                 itemTokens.removeAll(keepingCapacity: true)

@@ -17,6 +17,23 @@ struct JSONToken {
     var isIntegerNumber: Bool { kind == .number && !flag }
 }
 
+/// Up to 16 bytes of JSON text to recognise in place: two zero-padded little-endian words and a length.
+struct QuotedKey: Sendable {
+    let low: UInt64
+    let high: UInt64
+    let length: Int
+
+    init(_ text: String) {
+        let bytes = Array(text.utf8)
+        precondition(bytes.count <= 16, "a key of at most 16 bytes")
+        var low: UInt64 = 0, high: UInt64 = 0
+        for (k, byte) in bytes.enumerated() {
+            if k < 8 { low |= UInt64(byte) << UInt64(8 * k) } else { high |= UInt64(byte) << UInt64(8 * (k - 8)) }
+        }
+        (self.low, self.high, length) = (low, high, bytes.count)
+    }
+}
+
 /// A strict, allocation-free JSON scanner (RFC 8259, UTF-8 checked) over one record.
 struct JSONReader {
     let bytes: UnsafeBufferPointer<UInt8>
@@ -56,6 +73,19 @@ struct JSONReader {
         skipWhitespace()
         guard peek() == byte else { throw fail("expected \(what)") }
         position += 1
+    }
+
+    /// Advances past `key` when the bytes at the current position are exactly it.
+    @inline(__always)
+    mutating func skip(_ key: QuotedKey) -> Bool {
+        guard bytes.count - position >= 16 else { return false }
+        let base = UnsafeRawPointer(bytes.baseAddress! + position)
+        var low = base.loadUnaligned(as: UInt64.self), high = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
+        if key.length < 8 { low &= (1 << UInt64(8 * key.length)) - 1 }
+        high = key.length <= 8 ? 0 : key.length < 16 ? high & ((1 << UInt64(8 * (key.length - 8))) - 1) : high
+        guard low == key.low, high == key.high else { return false }
+        position += key.length
+        return true
     }
 
     /// Reads any value, validating nested content.
