@@ -35,6 +35,34 @@ import Testing
         }
     }
 
+    @Test func queuesRebuiltFromColumnsHoldTheSameOccurrencesAndGoOnAlike() {
+        var queues = WindowQueues(keepsValues: true, keepsSubjects: false)
+        queues.grow(to: 5)
+        for i in 0..<200 where i % 5 != 3 { queues.append(i % 5, WindowEntry(ts: Int64(i), value: Int64(-i), subject: 0)) }
+        for _ in 0..<7 { queues.removeFirst(1) }
+        var lengths: [Int] = [], all: [WindowEntry] = []
+        for k in 0..<queues.keys {
+            lengths.append(queues.count(k))
+            queues.forEach(k) { all.append($0) }
+        }
+        var rebuilt = WindowQueues(keepsValues: true, keepsSubjects: false, lengths: lengths, ts: all.map(\.ts),
+                                   values: all.map(\.value), subjects: all.map(\.subject))
+        for step in 0..<2 {
+            for k in 0..<queues.keys {
+                var a: [WindowEntry] = [], b: [WindowEntry] = []
+                queues.forEach(k) { a.append($0) }
+                rebuilt.forEach(k) { b.append($0) }
+                #expect(a == b)
+                #expect(queues.oldest(k) == rebuilt.oldest(k) && queues.last(k) == rebuilt.last(k))
+                if step == 0, queues.count(k) > 0 {
+                    #expect(queues.removeFirst(k) == rebuilt.removeFirst(k))
+                    queues.append(k, WindowEntry(ts: 1_000, value: 1, subject: 0))
+                    rebuilt.append(k, WindowEntry(ts: 1_000, value: 1, subject: 0))
+                }
+            }
+        }
+    }
+
     @Test func blocksEmptiedByOneKeyAreReusedByAnother() {
         var queues = WindowQueues(keepsValues: true, keepsSubjects: false)
         queues.grow(to: 2)

@@ -43,6 +43,38 @@ struct WindowQueues: Sendable {
         spans.extend(to: n, with: Span())
     }
 
+    /// The queues of `lengths[k]` occurrences for each key `k`, taken in order from the columns (a
+    /// snapshot's): each key's blocks laid out one after another, in one pass.
+    init(keepsValues: Bool, keepsSubjects: Bool, lengths: [Int], ts: [Int64], values: [Int64], subjects: [Int64]) {
+        self.init(keepsValues: keepsValues, keepsSubjects: keepsSubjects)
+        let size = Int(Self.blockSize)
+        let blockCount = lengths.reduce(0) { $0 + ($1 + size - 1) / size }
+        times = [Int64](repeating: 0, count: blockCount * size)
+        if keepsValues { self.values = [Int64](repeating: 0, count: blockCount * size) }
+        if keepsSubjects { self.subjects = [Int64](repeating: 0, count: blockCount * size) }
+        next = [Int32](repeating: -1, count: blockCount)
+        spans.reserveCapacity(lengths.count)
+        var block = 0, at = 0
+        for n in lengths {
+            guard n > 0 else {
+                spans.append(Span())
+                continue
+            }
+            // Occurrence i of the key goes to slot i of the key's run of blocks.
+            let position = block * size
+            for i in 0..<n {
+                times[position + i] = ts[at + i]
+                if keepsValues { self.values[position + i] = values[at + i] }
+                if keepsSubjects { self.subjects[position + i] = subjects[at + i] }
+            }
+            let used = (n + size - 1) / size
+            for b in block..<(block + used - 1) { next[b] = Int32(b + 1) }
+            spans.append(Span(oldest: ts[at], first: Int32(block), last: Int32(block + used - 1), start: 0, count: Int32(n)))
+            block += used
+            at += n
+        }
+    }
+
     @inline(__always)
     func count(_ k: Int) -> Int { Int(spans[k].count) }
 

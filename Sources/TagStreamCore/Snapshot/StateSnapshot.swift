@@ -229,13 +229,8 @@ extension AggregateColumn {
                   lengths.reduce(0, +) == ts.count else {
                 throw SnapshotError("snapshot has a malformed aggregate")
             }
-            entries = WindowQueues(keepsValues: entries.keepsValues, keepsSubjects: entries.keepsSubjects)
-            entries.grow(to: lengths.count)
-            var at = 0
-            for (k, n) in lengths.enumerated() {
-                for i in at..<(at + n) { entries.append(k, WindowEntry(ts: ts[i], value: values[i], subject: subjects[i])) }
-                at += n
-            }
+            entries = WindowQueues(keepsValues: entries.keepsValues, keepsSubjects: entries.keepsSubjects,
+                                   lengths: lengths, ts: ts, values: values, subjects: subjects)
         }
         if usesTallies {
             tallies = try r.readArray { r in
