@@ -48,6 +48,12 @@ public final class LiveJob: @unchecked Sendable {
     private var queues: [Deque<KafkaRecord>] = []
     private var paused: Set<Int> = []
     static let pauseAbove = 20_000, resumeBelow = 2_000, recordsPerTurn = 10_000
+    /// Each turn takes everything librdkafka has fetched (up to its `queued.min.messages`, 100,000
+    /// by default) into `queues`: once librdkafka's own queue holds that many records it stops
+    /// fetching every partition and notices the room again only at a periodic check, which stalled
+    /// a backfill for 0.6 s while the partition holding the watermark back had nothing queued. Flow
+    /// control is `pauseAbove`/`resumeBelow` per partition instead.
+    static let pollLimit = 100_000
     private var atEnd: Set<Int> = []
     /// With `stopAtEnd`: each partition's end offset when the run began.
     private var endOffsets: [Int: Int64] = [:]
@@ -91,7 +97,7 @@ public final class LiveJob: @unchecked Sendable {
         var moreToProcess = false
         while !stopRequested.isSet {
             // Records left from the last turn are processed at once; else wait a little for more.
-            let events = consumer.poll(maxEvents: 10_000, timeoutMilliseconds: moreToProcess ? 0 : 100)
+            let events = consumer.poll(maxEvents: Self.pollLimit, timeoutMilliseconds: moreToProcess ? 0 : 100)
             monitor?.polled(events)
             try registerAssignedPartitions()
             for event in events { try handle(event) }
