@@ -55,6 +55,8 @@ public final class LiveJob: @unchecked Sendable {
     /// control is `pauseAbove`/`resumeBelow` per partition instead.
     static let pollLimit = 100_000
     private var atEnd: Set<Int> = []
+    /// The partitions the group has assigned to this instance now.
+    private var assigned: Set<Int> = []
     /// With `stopAtEnd`: each partition's end offset when the run began.
     private var endOffsets: [Int: Int64] = [:]
     private var lastRecord: [Int: Date] = [:]
@@ -99,7 +101,6 @@ public final class LiveJob: @unchecked Sendable {
             // Records left from the last turn are processed at once; else wait a little for more.
             let events = consumer.poll(maxEvents: Self.pollLimit, timeoutMilliseconds: moreToProcess ? 0 : 100)
             monitor?.polled(events)
-            try registerAssignedPartitions()
             for event in events { try handle(event) }
             markIdlePartitions()
             moreToProcess = try processQueuedRecords()
@@ -115,7 +116,7 @@ public final class LiveJob: @unchecked Sendable {
                 lastCommit = Date()
                 try consumer.commit(processedOffsets, async: true)
             }
-            if options.stopAtEnd, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
+            if options.stopAtEnd, queues.allSatisfy(\.isEmpty), allPartitionsAtEnd { break }
             if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
                try consumer.assignment().isEmpty {
                 throw KafkaError(code: -1_002, message: "no partitions of \(topics.clickstream), \(topics.orders) were assigned within \(Int(options.assignmentTimeout)) s: do the topics exist and are the brokers reachable?")
@@ -152,6 +153,16 @@ public final class LiveJob: @unchecked Sendable {
             let p = partitionIndex(TopicPartition(topic: topic, partition: partition))
             // An end reported before the offset the run began with is not the end yet.
             if next >= endOffsets[p, default: 0] { atEnd.insert(p) }
+        case .assigned(let tps):
+            // Every assigned partition holds the watermark back from the start, even before its
+            // first record, as every file does in a replay.
+            for tp in tps {
+                let p = partitionIndex(tp)
+                assigned.insert(p)
+                if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = try consumer.endOffset(of: tp) }
+            }
+        case .revoked(let tps):
+            for tp in tps { partitions[tp].map { _ = assigned.remove($0) } }
         case .error(let error):
             logger.warning("\(error.description)")
         }
@@ -205,15 +216,6 @@ public final class LiveJob: @unchecked Sendable {
         }
     }
 
-    /// Every assigned partition holds the watermark back from the start, even before its first
-    /// record, as every file does in a replay.
-    private func registerAssignedPartitions() throws {
-        for tp in try consumer.assignment() {
-            let p = partitionIndex(tp)
-            if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = try consumer.endOffset(of: tp) }
-        }
-    }
-
     private func partitionIndex(_ tp: TopicPartition) -> Int {
         if let p = partitions[tp] { return p }
         let p = processor.addPartition()
@@ -226,10 +228,7 @@ public final class LiveJob: @unchecked Sendable {
         return p
     }
 
-    private func allPartitionsAtEnd() throws -> Bool {
-        let assigned = try consumer.assignment()
-        return !assigned.isEmpty && assigned.allSatisfy { tp in partitions[tp].map { atEnd.contains($0) } ?? false }
-    }
+    private var allPartitionsAtEnd: Bool { !assigned.isEmpty && assigned.isSubset(of: atEnd) }
 
     private func markIdlePartitions() {
         guard !options.stopAtEnd else { return }
