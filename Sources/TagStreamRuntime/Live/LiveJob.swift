@@ -59,7 +59,10 @@ public final class LiveJob: @unchecked Sendable {
     private var assigned: Set<Int> = []
     /// With `stopAtEnd`: each partition's end offset when the run began.
     private var endOffsets: [Int: Int64] = [:]
-    private var lastRecord: [Int: Date] = [:]
+    /// When each partition last had a record (or was registered), by partition index.
+    private var lastRecord: [Date] = []
+    /// The partition looked up last: records come in runs from one partition (a fetched batch).
+    private var lastLookup: (tp: TopicPartition, p: Int)?
     /// The offset after the last record processed, per partition; -1: none yet.
     private var nextOffsets: [Int64] = []
     private var checkpointer: LiveCheckpointer?
@@ -101,7 +104,8 @@ public final class LiveJob: @unchecked Sendable {
             // Records left from the last turn are processed at once; else wait a little for more.
             let events = consumer.poll(maxEvents: Self.pollLimit, timeoutMilliseconds: moreToProcess ? 0 : 100)
             monitor?.polled(events)
-            for event in events { try handle(event) }
+            let polled = Date()
+            for event in events { try handle(event, at: polled) }
             markIdlePartitions()
             moreToProcess = try processQueuedRecords()
             try produceRecords()
@@ -140,12 +144,13 @@ public final class LiveJob: @unchecked Sendable {
     /// The final lifecycle and tier distribution.
     public var finalState: StateDistribution { processor.engine.distribution() }
 
-    private func handle(_ event: ConsumerEvent) throws {
+    /// Takes one polled event; `now` is when the poll returned.
+    private func handle(_ event: ConsumerEvent, at now: Date) throws {
         switch event {
         case .record(let record):
             if firstRecordAt == nil { firstRecordAt = Date() }
             let p = partitionIndex(TopicPartition(topic: record.topic, partition: record.partition))
-            lastRecord[p] = Date()
+            lastRecord[p] = now
             atEnd.remove(p)
             queues[p].append(record)
             if queues[p].count > Self.pauseAbove, paused.insert(p).inserted { try consumer.pause([topicPartitions[p]]) }
@@ -217,13 +222,17 @@ public final class LiveJob: @unchecked Sendable {
     }
 
     private func partitionIndex(_ tp: TopicPartition) -> Int {
-        if let p = partitions[tp] { return p }
+        if let last = lastLookup, last.tp == tp { return last.p }
+        if let p = partitions[tp] {
+            lastLookup = (tp, p)
+            return p
+        }
         let p = processor.addPartition()
         partitions[tp] = p
         topicPartitions.append(tp)
         queues.append(Deque())
         nextOffsets.append(-1)
-        lastRecord[p] = Date()
+        lastRecord.append(Date())
         logger.info("consuming \(tp)")
         return p
     }
@@ -233,7 +242,7 @@ public final class LiveJob: @unchecked Sendable {
     private func markIdlePartitions() {
         guard !options.stopAtEnd else { return }
         let now = Date()
-        for (p, seen) in lastRecord where processor.sequencer.partitions[p].isActive && queues[p].isEmpty
+        for (p, seen) in lastRecord.enumerated() where processor.sequencer.partitions[p].isActive && queues[p].isEmpty
             && now.timeIntervalSince(seen) > options.idleTimeout {
             processor.setPartition(p, active: false)
         }
