@@ -28,9 +28,21 @@ public struct TopicPartition: Hashable, Sendable, CustomStringConvertible {
 /// What a poll returns besides records.
 public enum ConsumerEvent: Sendable {
     case record(KafkaRecord)
+    /// The group gave these partitions to this consumer; their records follow.
+    case assigned([TopicPartition])
+    /// The group took these partitions away (or this consumer lost them).
+    case revoked([TopicPartition])
     /// The consumer reached the current end of a partition (`next` is the offset it will read next).
     case partitionEnd(topic: String, partition: Int32, next: Int64)
     case error(KafkaError)
+}
+
+/// The partitions of a librdkafka list.
+private func topicPartitions(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>) -> [TopicPartition] {
+    (0..<Int(list.pointee.cnt)).map { i in
+        let element = list.pointee.elems[i]
+        return TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+    }
 }
 
 /// A consumer in a consumer group with manual commits. Not thread-safe: one owner thread or actor.
@@ -50,13 +62,37 @@ public final class KafkaConsumer {
                 let error = KafkaError(code: err, message: reason.map { String(cString: $0) } ?? "")
                 if context.clientErrors.count < 100 { context.clientErrors.append(error) }
             }
+            // Assignments are applied here, inside `poll`, and reported as events, so that the owner
+            // learns of them without asking librdkafka's main thread (`assignment()`) every turn.
+            rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
+                guard let rk, let partitions, let opaque = rd_kafka_opaque(rk) else { return }
+                let context = Unmanaged<CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+                let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
+                let assigning = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+                var failure: String?
+                if cooperative {
+                    if let error = assigning ? rd_kafka_incremental_assign(rk, partitions) : rd_kafka_incremental_unassign(rk, partitions) {
+                        failure = String(cString: rd_kafka_error_string(error))
+                        rd_kafka_error_destroy(error)
+                    }
+                } else {
+                    let result = rd_kafka_assign(rk, assigning ? partitions : nil)
+                    if result != RD_KAFKA_RESP_ERR_NO_ERROR { failure = String(cString: rd_kafka_err2str(result)) }
+                }
+                if let failure {
+                    context.clientErrors.append(KafkaError(code: err.rawValue, message: "\(assigning ? "assign" : "revoke"): \(failure)"))
+                }
+                let list = topicPartitions(partitions)
+                context.rebalances.append(assigning ? .assigned(list) : .revoked(list))
+            }
         }
         rd_kafka_poll_set_consumer(handle.pointer)
     }
 
     deinit { close() }
 
-    /// Joins the group for these topics; partitions arrive through the group's rebalancing.
+    /// Joins the group for these topics; partitions arrive through the group's rebalancing, which
+    /// `poll` reports as `.assigned` and `.revoked` events.
     public func subscribe(_ topics: [String]) throws(KafkaError) {
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))
         defer { rd_kafka_topic_partition_list_destroy(list) }
@@ -69,7 +105,14 @@ public final class KafkaConsumer {
     public func poll(maxEvents: Int = 1_000, timeoutMilliseconds: Int32 = 100) -> [ConsumerEvent] {
         var events: [ConsumerEvent] = []
         var timeout = timeoutMilliseconds
-        while events.count < maxEvents, let message = rd_kafka_consumer_poll(handle.pointer, timeout) {
+        while events.count < maxEvents {
+            let message = rd_kafka_consumer_poll(handle.pointer, timeout)
+            // A rebalance served by this call comes before the records of what it assigned.
+            if !handle.context.rebalances.isEmpty {
+                events += handle.context.rebalances
+                handle.context.rebalances.removeAll()
+            }
+            guard let message else { break }
             defer { rd_kafka_message_destroy(message) }
             timeout = 0
             let m = message.pointee
@@ -113,10 +156,7 @@ public final class KafkaConsumer {
         let err = rd_kafka_assignment(handle.pointer, &list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let list else { throw KafkaError(err, context: "assignment") }
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        return (0..<Int(list.pointee.cnt)).map { i in
-            let element = list.pointee.elems[i]
-            return TopicPartition(topic: String(cString: element.topic), partition: element.partition)
-        }
+        return topicPartitions(list)
     }
 
     /// The group's committed offset of each partition (-1001 when none), asked of the group coordinator.

@@ -5,7 +5,7 @@ import Logging
 /// The handle keeps it alive (it outlives the `rd_kafka_t`); the log callback may run on
 /// librdkafka's threads and only touches the `Sendable` logger; delivery reports run inside
 /// `rd_kafka_poll`/`rd_kafka_flush` on the thread that owns the handle, and client errors inside
-/// the consumer's poll.
+/// the consumer's poll, and so do rebalances.
 final class CallbackContext: @unchecked Sendable {
     let logger: Logger
     var delivered = 0
@@ -13,6 +13,8 @@ final class CallbackContext: @unchecked Sendable {
     var lastDeliveryError: KafkaError?
     /// Client-wide errors (e.g. every broker down) reported since the owner last took them.
     var clientErrors: [KafkaError] = []
+    /// Assignments and revocations of the consumer's group since the owner last took them.
+    var rebalances: [ConsumerEvent] = []
 
     init(logger: Logger) { self.logger = logger }
 }

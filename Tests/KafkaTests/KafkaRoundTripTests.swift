@@ -54,6 +54,34 @@ import Testing
         for tp in partitions { #expect(try other.endOffset(of: tp) == ends[tp]) }
     }
 
+    @Test func assignmentIsReportedBeforeTheRecordsOfItsPartitions() throws {
+        let cluster = try EmbeddedKafkaCluster(brokers: 3)
+        try cluster.createTopic("assigned", partitions: 4)
+        let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+        for i in 0..<100 { try producer.send(topic: "assigned", key: Array("k\(i)".utf8), value: Array("\(i)".utf8)) }
+        try producer.flush()
+        let consumer = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "assigned"))
+        try consumer.subscribe(["assigned"])
+        var assigned: Set<TopicPartition> = []
+        var records = 0
+        let deadline = Date().addingTimeInterval(30)
+        while records < 100, Date() < deadline {
+            for event in consumer.poll() {
+                switch event {
+                case .assigned(let partitions): assigned.formUnion(partitions)
+                case .record(let record):
+                    #expect(assigned.contains(TopicPartition(topic: record.topic, partition: record.partition)))
+                    records += 1
+                case .revoked, .partitionEnd, .error: break
+                }
+            }
+        }
+        #expect(records == 100)
+        #expect(assigned == Set(try consumer.assignment()))
+        #expect(assigned.count == 4)
+        consumer.close()
+    }
+
     @Test func producerRidesOutABrokerOutageAndTransientErrors() throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 3)
         try cluster.createTopic("faults", partitions: 3, replicationFactor: 3)

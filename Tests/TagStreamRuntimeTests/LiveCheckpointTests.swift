@@ -65,7 +65,7 @@ import Testing
                 switch event {
                 case .record(let r): byKey[String(decoding: r.key ?? [], as: UTF8.self), default: []].append(String(decoding: r.value, as: UTF8.self))
                 case let .partitionEnd(topic, partition, _): remaining.remove(TopicPartition(topic: topic, partition: partition))
-                case .error: break
+                case .error, .assigned, .revoked: break
                 }
             }
         }

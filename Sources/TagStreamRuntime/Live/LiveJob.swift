@@ -48,10 +48,21 @@ public final class LiveJob: @unchecked Sendable {
     private var queues: [Deque<KafkaRecord>] = []
     private var paused: Set<Int> = []
     static let pauseAbove = 20_000, resumeBelow = 2_000, recordsPerTurn = 10_000
+    /// Each turn takes everything librdkafka has fetched (up to its `queued.min.messages`, 100,000
+    /// by default) into `queues`: once librdkafka's own queue holds that many records it stops
+    /// fetching every partition and notices the room again only at a periodic check, which stalled
+    /// a backfill for 0.6 s while the partition holding the watermark back had nothing queued. Flow
+    /// control is `pauseAbove`/`resumeBelow` per partition instead.
+    static let pollLimit = 100_000
     private var atEnd: Set<Int> = []
+    /// The partitions the group has assigned to this instance now.
+    private var assigned: Set<Int> = []
     /// With `stopAtEnd`: each partition's end offset when the run began.
     private var endOffsets: [Int: Int64] = [:]
-    private var lastRecord: [Int: Date] = [:]
+    /// When each partition last had a record (or was registered), by partition index.
+    private var lastRecord: [Date] = []
+    /// The partition looked up last: records come in runs from one partition (a fetched batch).
+    private var lastLookup: (tp: TopicPartition, p: Int)?
     /// The offset after the last record processed, per partition; -1: none yet.
     private var nextOffsets: [Int64] = []
     private var checkpointer: LiveCheckpointer?
@@ -91,10 +102,10 @@ public final class LiveJob: @unchecked Sendable {
         var moreToProcess = false
         while !stopRequested.isSet {
             // Records left from the last turn are processed at once; else wait a little for more.
-            let events = consumer.poll(maxEvents: 10_000, timeoutMilliseconds: moreToProcess ? 0 : 100)
+            let events = consumer.poll(maxEvents: Self.pollLimit, timeoutMilliseconds: moreToProcess ? 0 : 100)
             monitor?.polled(events)
-            try registerAssignedPartitions()
-            for event in events { try handle(event) }
+            let polled = Date()
+            for event in events { try handle(event, at: polled) }
             markIdlePartitions()
             moreToProcess = try processQueuedRecords()
             try produceRecords()
@@ -109,7 +120,7 @@ public final class LiveJob: @unchecked Sendable {
                 lastCommit = Date()
                 try consumer.commit(processedOffsets, async: true)
             }
-            if options.stopAtEnd, queues.allSatisfy(\.isEmpty), try allPartitionsAtEnd() { break }
+            if options.stopAtEnd, queues.allSatisfy(\.isEmpty), allPartitionsAtEnd { break }
             if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
                try consumer.assignment().isEmpty {
                 throw KafkaError(code: -1_002, message: "no partitions of \(topics.clickstream), \(topics.orders) were assigned within \(Int(options.assignmentTimeout)) s: do the topics exist and are the brokers reachable?")
@@ -133,12 +144,13 @@ public final class LiveJob: @unchecked Sendable {
     /// The final lifecycle and tier distribution.
     public var finalState: StateDistribution { processor.engine.distribution() }
 
-    private func handle(_ event: ConsumerEvent) throws {
+    /// Takes one polled event; `now` is when the poll returned.
+    private func handle(_ event: ConsumerEvent, at now: Date) throws {
         switch event {
         case .record(let record):
             if firstRecordAt == nil { firstRecordAt = Date() }
             let p = partitionIndex(TopicPartition(topic: record.topic, partition: record.partition))
-            lastRecord[p] = Date()
+            lastRecord[p] = now
             atEnd.remove(p)
             queues[p].append(record)
             if queues[p].count > Self.pauseAbove, paused.insert(p).inserted { try consumer.pause([topicPartitions[p]]) }
@@ -146,6 +158,16 @@ public final class LiveJob: @unchecked Sendable {
             let p = partitionIndex(TopicPartition(topic: topic, partition: partition))
             // An end reported before the offset the run began with is not the end yet.
             if next >= endOffsets[p, default: 0] { atEnd.insert(p) }
+        case .assigned(let tps):
+            // Every assigned partition holds the watermark back from the start, even before its
+            // first record, as every file does in a replay.
+            for tp in tps {
+                let p = partitionIndex(tp)
+                assigned.insert(p)
+                if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = try consumer.endOffset(of: tp) }
+            }
+        case .revoked(let tps):
+            for tp in tps { partitions[tp].map { _ = assigned.remove($0) } }
         case .error(let error):
             logger.warning("\(error.description)")
         }
@@ -199,36 +221,28 @@ public final class LiveJob: @unchecked Sendable {
         }
     }
 
-    /// Every assigned partition holds the watermark back from the start, even before its first
-    /// record, as every file does in a replay.
-    private func registerAssignedPartitions() throws {
-        for tp in try consumer.assignment() {
-            let p = partitionIndex(tp)
-            if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = try consumer.endOffset(of: tp) }
-        }
-    }
-
     private func partitionIndex(_ tp: TopicPartition) -> Int {
-        if let p = partitions[tp] { return p }
+        if let last = lastLookup, last.tp == tp { return last.p }
+        if let p = partitions[tp] {
+            lastLookup = (tp, p)
+            return p
+        }
         let p = processor.addPartition()
         partitions[tp] = p
         topicPartitions.append(tp)
         queues.append(Deque())
         nextOffsets.append(-1)
-        lastRecord[p] = Date()
+        lastRecord.append(Date())
         logger.info("consuming \(tp)")
         return p
     }
 
-    private func allPartitionsAtEnd() throws -> Bool {
-        let assigned = try consumer.assignment()
-        return !assigned.isEmpty && assigned.allSatisfy { tp in partitions[tp].map { atEnd.contains($0) } ?? false }
-    }
+    private var allPartitionsAtEnd: Bool { !assigned.isEmpty && assigned.isSubset(of: atEnd) }
 
     private func markIdlePartitions() {
         guard !options.stopAtEnd else { return }
         let now = Date()
-        for (p, seen) in lastRecord where processor.sequencer.partitions[p].isActive && queues[p].isEmpty
+        for (p, seen) in lastRecord.enumerated() where processor.sequencer.partitions[p].isActive && queues[p].isEmpty
             && now.timeIntervalSince(seen) > options.idleTimeout {
             processor.setPartition(p, active: false)
         }

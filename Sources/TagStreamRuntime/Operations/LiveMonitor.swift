@@ -102,7 +102,7 @@ public final class LiveMonitor: @unchecked Sendable {
             case .record, .partitionEnd:
                 health.clear(component: Component.brokers)
                 return
-            case .error:
+            case .error, .assigned, .revoked:
                 break
             }
         }
