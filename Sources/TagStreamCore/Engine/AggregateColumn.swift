@@ -21,6 +21,12 @@ struct AggregateColumn: Sendable {
     /// Denominator of the field's value (money in millionths, times in milliseconds).
     let scale: Int64
     let isInstant: Bool
+    /// What an event gives the aggregate: the field, what ranks a `top`, whether each basket item
+    /// is an occurrence, and which occurrences count (nil: all).
+    let field: EventField?
+    let rankedBy: EventField?
+    let iteratesItems: Bool
+    let filter: Node?
 
     /// Count, sum, min, max, first or last value per key.
     var scalar: [Int64] = []
@@ -35,6 +41,10 @@ struct AggregateColumn: Sendable {
         window = a.window
         keep = a.count
         isInstant = a.field == .ts
+        field = a.field
+        rankedBy = a.rankedBy
+        iteratesItems = a.iteratesItems
+        filter = a.filter
         scale = a.field == .amount || a.field == .itemQuantity ? Money.scale : 1
         entries = WindowQueues(keepsValues: a.kind != .count && a.kind != .meanGap, keepsSubjects: a.kind == .distinct || a.kind == .top)
     }
@@ -96,6 +106,53 @@ struct AggregateColumn: Sendable {
             entries.append(k, WindowEntry(ts: ts, value: value, subject: 0))
             if entries.count(k) > keep { entries.removeFirst(k) }
         }
+    }
+
+    /// Feeds one event (each basket item, for item aggregates) to key `k`; returns whether it changed.
+    /// The aggregate's own settings say what to take, so the engine hands over no copy of its spec.
+    mutating func record(_ event: Event, key k: Int, symbols: borrowing SymbolTable) -> Bool {
+        guard iteratesItems else {
+            if let filter {
+                var fields = Self.input(event, item: nil, symbols: symbols)
+                guard filter.evaluate(&fields).isTrue else { return false }
+            }
+            let value: Int64 = switch field {
+            case .ts: event.ts
+            case .amount: event.amount.units
+            default: 1
+            }
+            add(k, ts: event.ts, value: value, subject: 0)
+            return true
+        }
+        var changed = false
+        for item in event.items {
+            if let filter {
+                var fields = Self.input(event, item: item, symbols: symbols)
+                guard filter.evaluate(&fields).isTrue else { continue }
+            }
+            var subject: Int64 = 0
+            var value: Int64 = 1
+            switch field {
+            case .itemSku: subject = Int64(item.sku)
+            case .itemCategory: subject = Int64(item.category)
+            case .itemQuantity: value = item.quantity.units
+            case .amount: value = event.amount.units
+            case .ts: value = event.ts
+            default: break
+            }
+            if subject < 0 { continue }
+            if rankedBy == .itemQuantity { value = item.quantity.units } else if rankedBy == .amount { value = event.amount.units }
+            add(k, ts: event.ts, value: value, subject: subject)
+            changed = true
+        }
+        return changed
+    }
+
+    private static func input(_ event: Event, item: OrderItem?, symbols: borrowing SymbolTable) -> EventInput {
+        EventInput(
+            type: event.type, ts: event.ts, amount: event.amount, hasCoupon: event.hasCoupon, query: event.query, item: item,
+            skuName: item.flatMap { $0.sku >= 0 ? symbols.skus[$0.sku] : nil },
+            categoryName: item.flatMap { $0.category >= 0 ? symbols.categories[$0.category] : nil })
     }
 
     /// Drops what left the window at `t` for key `k`.

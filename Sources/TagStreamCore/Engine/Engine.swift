@@ -204,12 +204,12 @@ public struct Engine: Sendable {
         let type = Int(event.type.rawValue)
         var touched: UInt64 = 0
         for i in layout.userAggregatesByType[type]
-        where Self.record(event, into: &userAggregates[i], program.userAggregates[i], key: Int(u), symbols: symbols) {
+        where userAggregates[i].record(event, key: Int(u), symbols: symbols) {
             touched |= 1 << UInt64(i)
         }
         if event.community >= 0 {
             for i in layout.communityAggregatesByType[type] {
-                _ = Self.record(event, into: &communityAggregates[i], program.communityAggregates[i], key: Int(event.community), symbols: symbols)
+                _ = communityAggregates[i].record(event, key: Int(event.community), symbols: symbols)
             }
         }
         enter(u, at: event.ts)
@@ -239,54 +239,6 @@ public struct Engine: Sendable {
                 scheduleBoundary(r)
             }
         }
-    }
-
-    /// Feeds one event (each basket item, for item aggregates) to an aggregate; returns whether it changed.
-    private static func record(
-        _ event: Event, into column: inout AggregateColumn, _ spec: CompiledAggregate, key: Int, symbols: borrowing SymbolTable
-    ) -> Bool {
-        guard spec.iteratesItems else {
-            if let filter = spec.filter {
-                var fields = input(event, item: nil, symbols: symbols)
-                guard filter.evaluate(&fields).isTrue else { return false }
-            }
-            let value: Int64 = switch spec.field {
-            case .ts: event.ts
-            case .amount: event.amount.units
-            default: 1
-            }
-            column.add(key, ts: event.ts, value: value, subject: 0)
-            return true
-        }
-        var changed = false
-        for item in event.items {
-            if let filter = spec.filter {
-                var fields = input(event, item: item, symbols: symbols)
-                guard filter.evaluate(&fields).isTrue else { continue }
-            }
-            var subject: Int64 = 0
-            var value: Int64 = 1
-            switch spec.field {
-            case .itemSku: subject = Int64(item.sku)
-            case .itemCategory: subject = Int64(item.category)
-            case .itemQuantity: value = item.quantity.units
-            case .amount: value = event.amount.units
-            case .ts: value = event.ts
-            default: break
-            }
-            if subject < 0 { continue }
-            if spec.rankedBy == .itemQuantity { value = item.quantity.units } else if spec.rankedBy == .amount { value = event.amount.units }
-            column.add(key, ts: event.ts, value: value, subject: subject)
-            changed = true
-        }
-        return changed
-    }
-
-    private static func input(_ event: Event, item: OrderItem?, symbols: borrowing SymbolTable) -> EventInput {
-        EventInput(
-            type: event.type, ts: event.ts, amount: event.amount, hasCoupon: event.hasCoupon, query: event.query, item: item,
-            skuName: item.flatMap { $0.sku >= 0 ? symbols.skus[$0.sku] : nil },
-            categoryName: item.flatMap { $0.category >= 0 ? symbols.categories[$0.category] : nil })
     }
 
     /// Makes `u` at `t` the subject of evaluation, with its windows brought up to `t`.
