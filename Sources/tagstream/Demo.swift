@@ -75,10 +75,11 @@ struct Demo: AsyncParsableCommand {
         render.resume()
         defer {
             render.cancel()
-            traffic.stop()
+            // The publisher flushes its last events while the cluster still serves it.
+            traffic.stopAndWait()
+            withExtendedLifetime(cluster) {}
         }
         try await services.run()
-        withExtendedLifetime(cluster) {}
         if let error = failure.value { throw error }
         view.draw(final: true)
     }
@@ -106,9 +107,16 @@ final class TrafficPublisher: @unchecked Sendable {
     var published: Int { counters.withLock { publishedCount } }
     var day: Int { counters.withLock { dayIndex } }
 
-    func stop() { stopped.withLock { isStopped = true } }
+    private let finished = DispatchSemaphore(value: 0)
+
+    /// Stops publishing and waits until `run` has returned, its producer flushed.
+    func stopAndWait() {
+        stopped.withLock { isStopped = true }
+        finished.wait()
+    }
 
     func run() throws {
+        defer { finished.signal() }
         while !stopped.withLock({ isStopped }), let events = simulator.nextDay() {
             let dayStart = Date()
             let midnight = events.first.map { $0.ts - $0.ts % EventTime.day } ?? 0
