@@ -99,6 +99,23 @@ import TagStreamCore
     }
 }
 
+/// `tagstream demo` as the README's first command runs it, bounded by `--duration`.
+@Suite struct DemoCommandLineTests {
+    @Test func demoRunsTheEngineOnLiveTrafficAndStopsCleanly() throws {
+        let result = try Fixtures.run(Fixtures.tagstreamBinary, ["demo", "--duration", "6", "--users", "300", "--seconds-per-day", "1"])
+        #expect(result.status == 0, "stderr: \(result.stderr)")
+        let lines = result.stdout.split(separator: "\n")
+        #expect(lines.first?.hasPrefix("bootstrap: 127.0.0.1:") == true)
+        // Without a terminal: status lines, then the final one, which counts accepted events and output records.
+        let final = try #require(lines.last { $0.hasPrefix("final: ") })
+        let accepted = final.firstRange(of: /accepted (\d+)/).flatMap { Int(final[$0].split(separator: " ")[1]) }
+        #expect((accepted ?? 0) > 0, "\(final)")
+        #expect(final.contains("tag "))
+        // The cluster outlives every client: no broker errors when the demo ends.
+        #expect(!result.stderr.contains("brokers are down"), "stderr: \(result.stderr)")
+    }
+}
+
 /// The second shipped pipeline through the built binary: its own tags, flags, alert and campaign.
 @Suite struct SecondPipelineCommandLineTests {
     @Test func ecommercePipelineReplaysEndToEnd() throws {
