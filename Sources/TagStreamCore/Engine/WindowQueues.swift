@@ -97,6 +97,7 @@ struct WindowQueues: Sendable {
 
     mutating func append(_ k: Int, _ e: WindowEntry) {
         var span = spans[k]
+        // An empty span starts at slot 0, so this is 0 for a key's first occurrence too.
         let slot = (span.start + span.count) % Self.blockSize
         if span.count == 0 {
             span.first = allocateBlock()
@@ -108,7 +109,7 @@ struct WindowQueues: Sendable {
             next[Int(span.last)] = block
             span.last = block
         }
-        let at = Self.position(span.last, span.count == 0 ? 0 : slot)
+        let at = Self.position(span.last, slot)
         times[at] = e.ts
         if keepsValues { values[at] = e.value }
         if keepsSubjects { subjects[at] = e.subject }

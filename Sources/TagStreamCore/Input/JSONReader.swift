@@ -24,13 +24,8 @@ struct QuotedKey: Sendable {
     let length: Int
 
     init(_ text: String) {
-        let bytes = Array(text.utf8)
-        precondition(bytes.count <= 16, "a key of at most 16 bytes")
-        var low: UInt64 = 0, high: UInt64 = 0
-        for (k, byte) in bytes.enumerated() {
-            if k < 8 { low |= UInt64(byte) << UInt64(8 * k) } else { high |= UInt64(byte) << UInt64(8 * (k - 8)) }
-        }
-        (self.low, self.high, length) = (low, high, bytes.count)
+        guard let words = shortNameWords(Array(text.utf8)) else { preconditionFailure("a key of 1 to 16 bytes: \(text)") }
+        (low, high, length) = (words.low, words.high, text.utf8.count)
     }
 }
 
@@ -78,11 +73,8 @@ struct JSONReader {
     /// Advances past `key` when the bytes at the current position are exactly it.
     @inline(__always)
     mutating func skip(_ key: QuotedKey) -> Bool {
-        guard bytes.count - position >= 16 else { return false }
-        let base = UnsafeRawPointer(bytes.baseAddress! + position)
-        var low = base.loadUnaligned(as: UInt64.self), high = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        if key.length < 8 { low &= (1 << UInt64(8 * key.length)) - 1 }
-        high = key.length <= 8 ? 0 : key.length < 16 ? high & ((1 << UInt64(8 * (key.length - 8))) - 1) : high
+        guard bytes.count - position >= key.length else { return false }
+        let (low, high) = words(at: position, length: key.length)
         guard low == key.low, high == key.high else { return false }
         position += key.length
         return true
@@ -324,19 +316,27 @@ struct JSONReader {
         if token.flag { return table.value(named: string(token)) }
         let length = token.end - token.start
         guard length > 0, length <= 16 else { return nil }
+        let (low, high) = words(at: token.start, length: length)
+        return table.value(low: low, high: high)
+    }
+
+    /// The `length` bytes (1...16) at `start` as two zero-padded little-endian words, as
+    /// `shortNameWords` spells a name.
+    @inline(__always)
+    private func words(at start: Int, length: Int) -> (low: UInt64, high: UInt64) {
         var low: UInt64 = 0, high: UInt64 = 0
-        if token.start + 16 <= bytes.count {
-            let base = UnsafeRawPointer(bytes.baseAddress! + token.start)
+        if start + 16 <= bytes.count {
+            let base = UnsafeRawPointer(bytes.baseAddress! + start)
             low = base.loadUnaligned(as: UInt64.self)
             high = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
             if length < 8 { low &= (1 << UInt64(8 * length)) - 1 }
             high = length <= 8 ? 0 : length < 16 ? high & ((1 << UInt64(8 * (length - 8))) - 1) : high
         } else {
             for k in 0..<length {
-                let byte = UInt64(bytes[token.start + k])
+                let byte = UInt64(bytes[start + k])
                 if k < 8 { low |= byte << UInt64(8 * k) } else { high |= byte << UInt64(8 * (k - 8)) }
             }
         }
-        return table.value(low: low, high: high)
+        return (low, high)
     }
 }

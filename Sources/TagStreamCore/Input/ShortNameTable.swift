@@ -17,14 +17,14 @@ struct ShortNameTable<Value: Sendable>: Sendable {
         while size < entries.count * 4 { size <<= 1 }
         slots = Array(repeating: Slot(low: 0, high: 0, value: nil), count: size)
         for (name, value) in entries {
-            guard let (low, high) = Self.words(Array(name.utf8)) else { preconditionFailure("name too long: \(name)") }
+            guard let (low, high) = shortNameWords(Array(name.utf8)) else { preconditionFailure("name too long: \(name)") }
             var i = slot(low, high)
             while slots[i].value != nil { i = (i + 1) & (size - 1) }
             slots[i] = Slot(low: low, high: high, value: value)
         }
     }
 
-    /// The value named by the two words of `ShortNameTable.words`.
+    /// The value named by the two words of `shortNameWords`.
     @inline(__always)
     func value(low: UInt64, high: UInt64) -> Value? {
         var i = slot(low, high)
@@ -38,7 +38,7 @@ struct ShortNameTable<Value: Sendable>: Sendable {
 
     /// The value named `name` (the slow path, for names spelled with JSON escapes).
     func value(named name: String) -> Value? {
-        Self.words(Array(name.utf8)).flatMap { value(low: $0.low, high: $0.high) }
+        shortNameWords(Array(name.utf8)).flatMap { value(low: $0.low, high: $0.high) }
     }
 
     @inline(__always)
@@ -46,14 +46,14 @@ struct ShortNameTable<Value: Sendable>: Sendable {
         let mixed = (low ^ (high &* 0x9e37_79b9_7f4a_7c15)) &* 0xff51_afd7_ed55_8ccd
         return Int(truncatingIfNeeded: mixed >> 40) & (slots.count - 1)
     }
+}
 
-    /// The bytes as two zero-padded little-endian words; nil when empty or longer than 16 bytes.
-    static func words(_ bytes: [UInt8]) -> (low: UInt64, high: UInt64)? {
-        guard !bytes.isEmpty, bytes.count <= 16 else { return nil }
-        var low: UInt64 = 0, high: UInt64 = 0
-        for (k, byte) in bytes.enumerated() {
-            if k < 8 { low |= UInt64(byte) << UInt64(8 * k) } else { high |= UInt64(byte) << UInt64(8 * (k - 8)) }
-        }
-        return (low, high)
+/// A name's bytes as two zero-padded little-endian words; nil when empty or longer than 16 bytes.
+func shortNameWords(_ bytes: [UInt8]) -> (low: UInt64, high: UInt64)? {
+    guard !bytes.isEmpty, bytes.count <= 16 else { return nil }
+    var low: UInt64 = 0, high: UInt64 = 0
+    for (k, byte) in bytes.enumerated() {
+        if k < 8 { low |= UInt64(byte) << UInt64(8 * k) } else { high |= UInt64(byte) << UInt64(8 * (k - 8)) }
     }
+    return (low, high)
 }
