@@ -61,8 +61,6 @@ public final class LiveJob: @unchecked Sendable {
     private var endOffsets: [Int: Int64] = [:]
     /// When each partition last had a record (or was registered), by partition index.
     private var lastRecord: [Date] = []
-    /// The partition looked up last: records come in runs from one partition (a fetched batch).
-    private var lastLookup: (tp: TopicPartition, p: Int)?
     /// The offset after the last record processed, per partition; -1: none yet.
     private var nextOffsets: [Int64] = []
     private var checkpointer: LiveCheckpointer?
@@ -122,7 +120,7 @@ public final class LiveJob: @unchecked Sendable {
             }
             if options.stopAtEnd, queues.allSatisfy(\.isEmpty), allPartitionsAtEnd { break }
             if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
-               try consumer.assignment().isEmpty {
+               assigned.isEmpty {
                 throw KafkaError(code: -1_002, message: "no partitions of \(topics.clickstream), \(topics.orders) were assigned within \(Int(options.assignmentTimeout)) s: do the topics exist and are the brokers reachable?")
             }
         }
@@ -222,11 +220,7 @@ public final class LiveJob: @unchecked Sendable {
     }
 
     private func partitionIndex(_ tp: TopicPartition) -> Int {
-        if let last = lastLookup, last.tp == tp { return last.p }
-        if let p = partitions[tp] {
-            lastLookup = (tp, p)
-            return p
-        }
+        if let p = partitions[tp] { return p }
         let p = processor.addPartition()
         partitions[tp] = p
         topicPartitions.append(tp)
