@@ -48,12 +48,14 @@ public final class LiveJob: @unchecked Sendable {
     private var queues: [Deque<KafkaRecord>] = []
     private var paused: Set<Int> = []
     static let pauseAbove = 20_000, resumeBelow = 2_000, recordsPerTurn = 10_000
-    /// Each turn takes everything librdkafka has fetched (up to its `queued.min.messages`, 100,000
-    /// by default) into `queues`: once librdkafka's own queue holds that many records it stops
-    /// fetching every partition and notices the room again only at a periodic check, which stalled
-    /// a backfill for 0.6 s while the partition holding the watermark back had nothing queued. Flow
-    /// control is `pauseAbove`/`resumeBelow` per partition instead.
+    /// Each turn takes everything librdkafka has fetched into `queues`; flow control is
+    /// `pauseAbove`/`resumeBelow` per partition.
     static let pollLimit = 100_000
+    /// librdkafka stops fetching *every* partition once its consumer queue, shared by all of them,
+    /// holds `queued.min.messages` records, and notices the room again only at a periodic check:
+    /// with its default of 100,000 a backfill stalled for 0.3–0.4 s at a time while the partition
+    /// holding the watermark back had nothing queued. The per-partition pause bounds memory instead.
+    static let consumerDefaults = ["queued.min.messages": "10000000"]
     private var atEnd: Set<Int> = []
     /// The partitions the group has assigned to this instance now.
     private var assigned: Set<Int> = []
@@ -79,7 +81,7 @@ public final class LiveJob: @unchecked Sendable {
     public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
         self.options = options
         self.logger = logger
-        consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: options.properties), logger: logger)
+        consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: Self.consumerDefaults.merging(options.properties) { $1 }), logger: logger)
         producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: options.properties), logger: logger)
         processor = Processor(pipeline: options.pipeline, partitions: 0)
         checkpointer = options.checkpoints.map { LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, logger: logger) }
