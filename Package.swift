@@ -22,11 +22,12 @@ let package = Package(
     targets: [
         .target(
             name: "TagStreamCore",
-            dependencies: [.product(name: "Collections", package: "swift-collections")]
+            dependencies: ["CMemoryHints", .product(name: "Collections", package: "swift-collections")]
         ),
         .target(name: "TagStreamSimulation"),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
+        .systemLibrary(name: "CMemoryHints", path: "Sources/CMemoryHints"),
         .systemLibrary(name: "CRdKafka", path: "Sources/CRdKafka", providers: [.apt(["librdkafka-dev"])]),
         .target(
             name: "Kafka",

@@ -57,7 +57,7 @@ public struct Processor: Sendable {
             counts.blank += 1
             return .blank
         }
-        switch decoder.decode(bytes, symbols: &engine.symbols) {
+        switch decoder.decode(bytes, symbols: &engine.symbols, prefetchingIn: sequencer.acceptedIDs) {
         case .deadLetter(let reason):
             counts.deadLetter += 1
             counts.deadLetterReasons[reason.code, default: 0] += 1

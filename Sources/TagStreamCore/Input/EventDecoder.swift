@@ -79,6 +79,12 @@ public struct EventDecoder: Sendable {
 
     /// Decodes one record (without its line terminator).
     public mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, symbols: inout SymbolTable) -> DecodeResult {
+        decode(bytes, symbols: &symbols, prefetchingIn: nil)
+    }
+
+    /// Decodes one record, and as soon as its `event_id` is read, starts loading that id's slot of
+    /// `acceptedIDs`, which the sequencer reads next.
+    mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, symbols: inout SymbolTable, prefetchingIn acceptedIDs: AcceptedIDs?) -> DecodeResult {
         var reader = JSONReader(bytes)
         for k in slots.indices { slots[k] = nil }
         wrongTypes = 0
@@ -92,7 +98,7 @@ public struct EventDecoder: Sendable {
                 guard reader.atEnd else { throw reader.fail("unexpected content after the value") }
                 return .deadLetter(.notAnObject)
             }
-            try readTopObject(&reader)
+            try readTopObject(&reader, prefetchingIn: acceptedIDs)
             reader.skipWhitespace()
             guard reader.atEnd else { throw reader.fail("unexpected content after the object") }
         } catch {
@@ -101,7 +107,7 @@ public struct EventDecoder: Sendable {
         return validate(reader, symbols: &symbols)
     }
 
-    private mutating func readTopObject(_ reader: inout JSONReader) throws(JSONSyntaxError) {
+    private mutating func readTopObject(_ reader: inout JSONReader, prefetchingIn acceptedIDs: AcceptedIDs?) throws(JSONSyntaxError) {
         reader.position += 1
         reader.skipWhitespace()
         if reader.peek() == 0x7D { reader.position += 1; return }
@@ -135,6 +141,9 @@ public struct EventDecoder: Sendable {
             } else {
                 let value = try reader.readValue(depth: 1)
                 if let field { store(value, in: field) }
+                if field == .eventID, let acceptedIDs, value.kind == .string, !value.flag {
+                    acceptedIDs.prefetch(AcceptedIDs.Key(utf8: UnsafeBufferPointer(rebasing: reader.bytes[value.start..<value.end])))
+                }
             }
             reader.skipWhitespace()
             guard let c = reader.peek() else { throw reader.fail("unterminated object") }

@@ -1,3 +1,5 @@
+import CMemoryHints
+
 /// The `event_id`s accepted within the dedupe horizon with their `ts`: an open-addressing table
 /// keyed by a 64-bit fingerprint of the id. Two ids share a fingerprint with probability 2⁻⁶⁴, so
 /// a table of a million live ids takes an event for a duplicate about once in 10¹³ lookups; in
@@ -13,7 +15,7 @@ struct AcceptedIDs: Sendable {
         }
 
         /// Words are little-endian; the last one is zero-padded, and the length is mixed in.
-        private init(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        init(utf8 bytes: UnsafeBufferPointer<UInt8>) {
             var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (UInt64(bytes.count) &* 0x9e37_79b9_7f4a_7c15)
             func mix(_ word: UInt64) {
                 h = (h ^ (word &* 0xff51_afd7_ed55_8ccd)) &* 0x9e37_79b9_7f4a_7c15
@@ -51,15 +53,27 @@ struct AcceptedIDs: Sendable {
     private(set) var count = 0
 
     /// A table of `size` slots, any size from 16 up: a key's home slot scales its fingerprint to
-    /// the size, so the table grows by half instead of doubling.
+    /// the size, so the table grows by half instead of doubling. It asks for huge pages: every
+    /// lookup lands on a random page.
     init(size: Int = 1 << 17) {
-        slots = Array(repeating: Slot(key: Key(fingerprint: 0), time: .min), count: max(16, size))
+        let count = max(16, size)
+        slots = Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+            tagstream_advise_huge_pages(buffer.baseAddress!, count * MemoryLayout<Slot>.stride)
+            buffer.initialize(repeating: Slot(key: Key(fingerprint: 0), time: .min))
+            initialized = count
+        }
     }
 
     /// The first slot probed for `key`.
     @inline(__always)
     private func home(_ key: Key) -> Int {
         Int(key.fingerprint.multipliedFullWidth(by: UInt64(slots.count)).high)
+    }
+
+    /// Starts loading `key`'s home slot into the cache. The table outgrows every cache, so a `find`
+    /// costs a trip to memory; started while the rest of the record is decoded, the trip overlaps it.
+    func prefetch(_ key: Key) {
+        slots.withUnsafeBufferPointer { tagstream_prefetch($0.baseAddress! + home(key)) }
     }
 
     /// Where `key` is, or the empty slot where it would go; valid until the table next changes.
