@@ -31,12 +31,16 @@ public struct JSONWriter {
     /// Writes a 64-bit value as a string of 16 lowercase hex digits.
     public mutating func hex(_ value: UInt64) {
         separator()
-        bytes.append(0x22)
-        for shift in stride(from: 60, through: 0, by: -4) {
-            let digit = UInt8(truncatingIfNeeded: value >> UInt64(shift)) & 15
-            bytes.append(digit < 10 ? 0x30 + digit : 0x57 + digit)
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &text) { buffer in
+            buffer[0] = 0x22
+            for k in 0..<16 {
+                let digit = UInt8(truncatingIfNeeded: value >> UInt64(60 - 4 * k)) & 15
+                buffer[1 + k] = digit < 10 ? 0x30 + digit : 0x57 + digit
+            }
+            buffer[17] = 0x22
+            bytes.append(contentsOf: buffer[..<18])
         }
-        bytes.append(0x22)
         needsComma = true
     }
 
@@ -52,41 +56,50 @@ public struct JSONWriter {
         let days = EventTime.floorDiv(ms, EventTime.day)
         let (y, mo, d) = EventTime.civil(fromDays: days)
         let rest = ms - days * EventTime.day
-        bytes.append(0x22)
-        appendPadded(y, 4); bytes.append(0x2D); appendPadded(mo, 2); bytes.append(0x2D); appendPadded(d, 2)
-        bytes.append(0x54)
-        appendPadded(rest / EventTime.hour, 2); bytes.append(0x3A)
-        appendPadded(rest / EventTime.minute % 60, 2); bytes.append(0x3A)
-        appendPadded(rest / 1000 % 60, 2)
-        if rest % 1000 != 0 { bytes.append(0x2E); appendPadded(rest % 1000, 3) }
-        bytes.append(0x5A)
-        bytes.append(0x22)
+        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // "yyyy-mm-ddThh:mm:ss.mmmZ"
+        withUnsafeMutableBytes(of: &text) { buffer in
+            var count = 0
+            func put(_ byte: UInt8) {
+                buffer[count] = byte
+                count += 1
+            }
+            func put(_ value: Int64, width: Int) {
+                var v = value
+                for k in stride(from: width - 1, through: 0, by: -1) {
+                    buffer[count + k] = UInt8(truncatingIfNeeded: 0x30 + v % 10)
+                    v /= 10
+                }
+                count += width
+            }
+            put(0x22)
+            put(y, width: 4); put(0x2D); put(mo, width: 2); put(0x2D); put(d, width: 2)
+            put(0x54)
+            put(rest / EventTime.hour, width: 2); put(0x3A)
+            put(rest / EventTime.minute % 60, width: 2); put(0x3A)
+            put(rest / 1000 % 60, width: 2)
+            if rest % 1000 != 0 { put(0x2E); put(rest % 1000, width: 3) }
+            put(0x5A)
+            put(0x22)
+            bytes.append(contentsOf: buffer[..<count])
+        }
         needsComma = true
     }
 
-    private mutating func appendPadded(_ value: Int64, _ width: Int) {
-        var divisor: Int64 = 1
-        for _ in 1..<width { divisor *= 10 }
-        var v = value
-        while divisor > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: 0x30 + v / divisor))
-            v %= divisor
-            divisor /= 10
-        }
-    }
-
     private mutating func appendDigits(_ value: Int64) {
-        if value < 0 { bytes.append(0x2D) }
         var magnitude = value.magnitude
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, little-endian bytes
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // a sign and up to 20 digits, written from the end
+        withUnsafeMutableBytes(of: &text) { buffer in
+            var start = buffer.count
             repeat {
-                buffer[count] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
+                start -= 1
+                buffer[start] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
                 magnitude /= 10
-                count += 1
             } while magnitude > 0
-            for k in stride(from: count - 1, through: 0, by: -1) { bytes.append(buffer[k]) }
+            if value < 0 {
+                start -= 1
+                buffer[start] = 0x2D
+            }
+            bytes.append(contentsOf: buffer[start...])
         }
     }
     public mutating func bool(_ value: Bool) { raw(value ? "true" : "false") }

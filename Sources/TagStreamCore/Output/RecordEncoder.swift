@@ -6,6 +6,18 @@ public struct RecordEncoder {
 
     /// The record as one JSON line (without the newline).
     public mutating func encode(_ record: OutputRecord, symbols: SymbolTable) -> [UInt8] {
+        write(record, symbols: symbols)
+        return writer.bytes
+    }
+
+    /// Hands the record's JSON line (without the newline) to `body`, without a copy of its own:
+    /// the bytes are valid during the call only.
+    public mutating func withEncoded<R>(_ record: OutputRecord, symbols: SymbolTable, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        write(record, symbols: symbols)
+        return try writer.bytes.withUnsafeBufferPointer(body)
+    }
+
+    private mutating func write(_ record: OutputRecord, symbols: SymbolTable) {
         writer.reset()
         let userID = record.user >= 0 ? symbols.users[record.user] : nil
         let communityID = record.community >= 0 ? symbols.communities[record.community] : nil
@@ -56,7 +68,6 @@ public struct RecordEncoder {
             writer.endObject()
         }
         writer.endObject()
-        return writer.bytes
     }
 
     /// A record's stable id (written as 16 hex digits): FNV-1a-64 of its content and cause.

@@ -30,7 +30,7 @@ public final class ReplayOutput {
     /// Encodes and appends records.
     public func write(_ records: [OutputRecord], symbols: SymbolTable) throws {
         for record in records {
-            try writers[record.kind.rawValue].writeLine(encoder.encode(record, symbols: symbols))
+            try encoder.withEncoded(record, symbols: symbols) { try writers[record.kind.rawValue].writeLine($0) }
             tally.count(record)
         }
     }
