@@ -21,8 +21,10 @@ public final class LineReader {
     private var end = 0
     private var exhausted = false
 
-    /// Opens `path`; gzip files are recognised by their content, not their name.
-    public init(path: String, chunkSize: Int = 1 << 22) throws {
+    /// Opens `path`; gzip files are recognised by their content, not their name. A chunk of 256 KB
+    /// stays in the core's cache from the read that fills it to the decoding of its lines (4 MB
+    /// chunks cost 5-10 % more CPU in a replay); a longer line grows the buffer.
+    public init(path: String, chunkSize: Int = 1 << 18) throws {
         self.path = path
         buffer = [UInt8](repeating: 0, count: chunkSize)
         guard FileManager.default.isReadableFile(atPath: path) else {
