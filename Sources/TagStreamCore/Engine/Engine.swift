@@ -396,8 +396,10 @@ public struct Engine: Sendable {
 
     private mutating func refresh(at m: Int64) {
         mergeNewUsers()
+        // Eviction and the community counts below do not depend on the order of users: they walk
+        // the columns in index order, which the memory system streams, instead of name order.
         for i in layout.windowedUserAggregates {
-            for u in sortedUsers { userAggregates[i].evict(Int(u), at: m) }
+            for u in userSeen.indices { userAggregates[i].evict(u, at: m) }
         }
         computeStatistics(at: m)
         let refreshGroups = program.groups.indices.filter { program.groups[$0].points.refresh }
@@ -462,8 +464,8 @@ public struct Engine: Sendable {
         ensureCommunity(symbols.communities.count - 1)
         communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
         if !program.communityCounts.isEmpty {
-            for u in sortedUsers where userCommunity[Int(u)] >= 0 {
-                frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
+            for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
+                frame = Frame(t: m, user: Int32(u), community: userCommunity[u])
                 let c = Int(frame.community)
                 for (i, count) in program.communityCounts.enumerated() where count.1.evaluate(&self).isTrue {
                     communityCounts[i][c] += 1
