@@ -103,6 +103,13 @@ public struct Processor: Sendable {
         if watermark != .min { engine.advance(through: min(watermark - 1, until ?? .max)) }
     }
 
+    /// The partition `isCandidate` admits that holds the watermark back (see
+    /// `Sequencer.partitionHoldingWatermark`). Mutating only so that a call through a class's
+    /// property uses the processor in place: reading `sequencer` there copies it, once per record.
+    public mutating func partitionHoldingWatermark(where isCandidate: (Int) -> Bool) -> Int? {
+        sequencer.partitionHoldingWatermark(where: isCandidate)
+    }
+
     /// Adds an input partition (a Kafka partition seen for the first time) and returns its index.
     public mutating func addPartition() -> Int { sequencer.addPartition() }
 

@@ -98,7 +98,7 @@ public final class ReplayJob {
 
     /// The unfinished partition that holds the engine's watermark back (the lowest; ties: the first).
     private func nextPartition() -> Int? {
-        processor.sequencer.partitionHoldingWatermark { !finished[$0] }
+        processor.partitionHoldingWatermark { !finished[$0] }
     }
 
     private func readRecord(from p: Int) throws {
