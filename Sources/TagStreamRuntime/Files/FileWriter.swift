@@ -1,14 +1,15 @@
 import Foundation
 
 /// An append-only file written through a large buffer; `flush` makes the bytes durable enough
-/// for a checkpoint (written to the OS), `sync` also fsyncs.
+/// for a checkpoint (written to the OS), `sync` also fsyncs. Used from one thread; its state skips
+/// the run-time exclusivity checks (see `ReplayJob`).
 public final class FileWriter {
     public let path: String
     private let descriptor: Int32
-    private var buffer: [UInt8] = []
+    @exclusivity(unchecked) private var buffer: [UInt8] = []
     private let capacity: Int
     /// Bytes written so far, buffered ones included.
-    public private(set) var size: Int64
+    @exclusivity(unchecked) public private(set) var size: Int64
 
     /// Opens `path` for appending, first truncating it to `truncateTo` bytes (0 creates it anew).
     public init(path: String, truncateTo: Int64 = 0, capacity: Int = 1 << 20) throws {

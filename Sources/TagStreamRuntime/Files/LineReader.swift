@@ -9,17 +9,18 @@ public struct FileError: Error, CustomStringConvertible {
 }
 
 /// Reads a plain or gzip-compressed JSONL file line by line, in large chunks, without a copy per line.
+/// Used from one thread; its state skips the run-time exclusivity checks (see `ReplayJob`).
 public final class LineReader {
     public let path: String
     /// 1-based number of the last line handed out.
-    public private(set) var lineNumber = 0
+    @exclusivity(unchecked) public private(set) var lineNumber = 0
     /// Bytes of (decompressed) input consumed so far, up to the end of the last line handed out.
-    public private(set) var offset: Int64 = 0
+    @exclusivity(unchecked) public private(set) var offset: Int64 = 0
     private var file: gzFile?
-    private var buffer: [UInt8]
-    private var start = 0
-    private var end = 0
-    private var exhausted = false
+    @exclusivity(unchecked) private var buffer: [UInt8]
+    @exclusivity(unchecked) private var start = 0
+    @exclusivity(unchecked) private var end = 0
+    @exclusivity(unchecked) private var exhausted = false
 
     /// Opens `path`; gzip files are recognised by their content, not their name. A chunk of 256 KB
     /// stays in the core's cache from the read that fills it to the decoding of its lines (4 MB

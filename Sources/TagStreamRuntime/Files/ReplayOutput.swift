@@ -2,6 +2,7 @@ import Foundation
 import TagStreamCore
 
 /// The output files of a replay: one JSONL file per record kind, dead letters and late events.
+/// Used from one thread; its state skips the run-time exclusivity checks (see `ReplayJob`).
 public final class ReplayOutput {
     /// File names by record kind, in `OutputRecord.Kind` order.
     public static let recordFiles = ["tags.jsonl", "alerts.jsonl", "coupons.jsonl", "community_stats.jsonl"]
@@ -10,9 +11,9 @@ public final class ReplayOutput {
     public static var allFiles: [String] { recordFiles + [deadLetterFile, lateFile] }
 
     private let writers: [FileWriter]
-    private var encoder = RecordEncoder()
+    @exclusivity(unchecked) private var encoder = RecordEncoder()
     private var deadLetter = DeadLetterRecord()
-    public private(set) var tally = OutputTally()
+    @exclusivity(unchecked) public private(set) var tally = OutputTally()
 
     /// Creates the directory and opens the files, truncated to `sizes` (by `allFiles` order) when resuming.
     public init(directory: String, resumingAt sizes: [Int64]? = nil) throws {
