@@ -9,6 +9,11 @@ struct WindowEntry: Sendable, Equatable {
 struct Tally: Sendable, Equatable {
     var total: Int64
     var occurrences: Int64
+
+    mutating func add(_ value: Int64, occurrences n: Int64 = 1) {
+        total &+= value
+        occurrences += n
+    }
 }
 
 /// The state of one aggregate for every key, stored column-wise and indexed by the key's dense id.
@@ -100,8 +105,7 @@ struct AggregateColumn: Sendable {
             time[k] = ts
         case .distinct, .top:
             if window != nil { entries.append(k, WindowEntry(ts: ts, value: value, subject: subject)) }
-            tallies[k][subject, default: Tally(total: 0, occurrences: 0)].total &+= value
-            tallies[k][subject]!.occurrences += 1
+            tallies[k][subject, default: Tally(total: 0, occurrences: 0)].add(value)
         case .meanGap:
             entries.append(k, WindowEntry(ts: ts, value: value, subject: 0))
             if entries.count(k) > keep { entries.removeFirst(k) }
@@ -169,8 +173,12 @@ struct AggregateColumn: Sendable {
             case .sum:
                 scalar[k] &-= first.value
             case .distinct, .top:
-                let tally = tallies[k][first.subject]!
-                tallies[k][first.subject] = tally.occurrences == 1 ? nil : Tally(total: tally.total &- first.value, occurrences: tally.occurrences - 1)
+                let i = tallies[k].index(forKey: first.subject)!
+                if tallies[k].values[i].occurrences == 1 {
+                    tallies[k].remove(at: i)
+                } else {
+                    tallies[k].values[i].add(-first.value, occurrences: -1)
+                }
             default:
                 break
             }
