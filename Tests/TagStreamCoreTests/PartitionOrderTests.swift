@@ -39,7 +39,7 @@ import Testing
                 } else {
                     processor.setPartition(p, active: false)  // the end of this partition's records
                 }
-                if ordered { order.update(processor.sequencer, firstIsCandidate: isCandidate(p, processor, queues)) }
+                if ordered { order.update(firstWatermark: isCandidate(p, processor, queues) ? processor.sequencer.watermark(ofPartition: p) : nil) }
             }
             return picks
         }

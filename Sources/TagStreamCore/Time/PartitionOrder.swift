@@ -25,12 +25,13 @@ public struct PartitionOrder: Sendable {
     /// The partition holding the watermark back, as `partitionHoldingWatermark` would pick it.
     public var first: Int? { heap.first?.partition }
 
-    /// The first partition changed: it takes its place by its new watermark, or leaves when it is
-    /// no longer a candidate.
-    public mutating func update(_ sequencer: Sequencer, firstIsCandidate: Bool) {
+    /// The first partition changed: it takes its place by its new watermark, or leaves (nil) when
+    /// it is no longer a candidate. (A watermark rather than the sequencer: a caller holding the
+    /// sequencer in a class property would copy it for every record.)
+    public mutating func update(firstWatermark: Int64?) {
         guard !heap.isEmpty else { return }
-        if firstIsCandidate {
-            heap[0].watermark = sequencer.watermark(ofPartition: heap[0].partition)
+        if let firstWatermark {
+            heap[0].watermark = firstWatermark
         } else {
             heap[0] = heap[heap.count - 1]
             heap.removeLast()

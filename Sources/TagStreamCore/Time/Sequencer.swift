@@ -73,8 +73,10 @@ public struct Sequencer: Sendable {
         acceptedIDs.set(key, time: event.ts, at: slot)
         if event.ts > maxAccepted { maxAccepted = event.ts }
         if event.ts > partitions[p].maxAccepted {
+            // Only a partition at or below the engine's watermark can be the one holding it back.
+            let mayHoldWatermark = watermark(ofPartition: p) <= watermark
             partitions[p].maxAccepted = event.ts
-            updateWatermark()
+            if mayHoldWatermark { updateWatermark() }
         }
         let pending = Pending(event: event)
         if !inOrder.isEmpty, pending < inOrder[inOrder.count - 1] { outOfOrder.insert(pending) } else { inOrder.append(pending) }

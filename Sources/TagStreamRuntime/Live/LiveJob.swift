@@ -51,11 +51,6 @@ public final class LiveJob: @unchecked Sendable {
     /// Each turn takes everything librdkafka has fetched into `queues`; flow control is
     /// `pauseAbove`/`resumeBelow` per partition.
     static let pollLimit = 100_000
-    /// librdkafka stops fetching *every* partition once its consumer queue, shared by all of them,
-    /// holds `queued.min.messages` records, and notices the room again only at a periodic check:
-    /// with its default of 100,000 a backfill stalled for 0.3–0.4 s at a time while the partition
-    /// holding the watermark back had nothing queued. The per-partition pause bounds memory instead.
-    static let consumerDefaults = ["queued.min.messages": "10000000"]
     private var atEnd: Set<Int> = []
     /// The partitions the group has assigned to this instance now.
     private var assigned: Set<Int> = []
@@ -81,7 +76,7 @@ public final class LiveJob: @unchecked Sendable {
     public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
         self.options = options
         self.logger = logger
-        consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: Self.consumerDefaults.merging(options.properties) { $1 }), logger: logger)
+        consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: options.properties), logger: logger)
         producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: options.properties), logger: logger)
         processor = Processor(pipeline: options.pipeline, partitions: 0)
         checkpointer = options.checkpoints.map { LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, logger: logger) }
@@ -189,14 +184,14 @@ public final class LiveJob: @unchecked Sendable {
                 // A bounded run treats the end of a partition as the end of its file.
                 guard options.stopAtEnd, atEnd.contains(p) else { return false }
                 processor.setPartition(p, active: false)
-                order.update(processor.sequencer, firstIsCandidate: isCandidate(p, withRecordsOnly: draining))
+                order.update(firstWatermark: candidateWatermark(p, withRecordsOnly: draining))
                 continue
             }
             if !processor.sequencer.partitions[p].isActive { processor.setPartition(p, active: true) }
             try process(record, partition: p)
             nextOffsets[p] = record.offset + 1
             if queues[p].count < Self.resumeBelow, paused.remove(p) != nil, !consumptionHeld { try consumer.resume([topicPartitions[p]]) }
-            order.update(processor.sequencer, firstIsCandidate: isCandidate(p, withRecordsOnly: draining))
+            order.update(firstWatermark: candidateWatermark(p, withRecordsOnly: draining))
             processed += 1
             if !draining, processed == Self.recordsPerTurn { return true }
         }
@@ -206,6 +201,11 @@ public final class LiveJob: @unchecked Sendable {
     /// Active partitions hold the watermark back (the lowest, ties: the first), and idle ones with records.
     private func isCandidate(_ p: Int, withRecordsOnly: Bool) -> Bool {
         !queues[p].isEmpty || (processor.sequencer.partitions[p].isActive && !withRecordsOnly)
+    }
+
+    /// A candidate's watermark, for `PartitionOrder`; nil when `p` is not a candidate.
+    private func candidateWatermark(_ p: Int, withRecordsOnly: Bool) -> Int64? {
+        isCandidate(p, withRecordsOnly: withRecordsOnly) ? processor.sequencer.watermark(ofPartition: p) : nil
     }
 
     private func process(_ record: KafkaRecord, partition p: Int) throws {
