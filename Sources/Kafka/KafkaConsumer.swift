@@ -104,13 +104,23 @@ public final class KafkaConsumer {
     /// Up to `maxEvents` events; waits at most `timeoutMilliseconds` for the first one.
     public func poll(maxEvents: Int = 1_000, timeoutMilliseconds: Int32 = 100) -> [ConsumerEvent] {
         var events: [ConsumerEvent] = []
+        poll(maxEvents: maxEvents, timeoutMilliseconds: timeoutMilliseconds) { events.append($0) }
+        return events
+    }
+
+    /// Hands up to `maxEvents` events to `body` one by one, as they are taken from librdkafka (no
+    /// array of them in between); waits at most `timeoutMilliseconds` for the first one.
+    public func poll<Failure: Error>(maxEvents: Int, timeoutMilliseconds: Int32, _ body: (consuming ConsumerEvent) throws(Failure) -> Void) throws(Failure) {
+        var count = 0
         var timeout = timeoutMilliseconds
-        while events.count < maxEvents {
+        while count < maxEvents {
             let message = rd_kafka_consumer_poll(handle.pointer, timeout)
             // A rebalance served by this call comes before the records of what it assigned.
             if !handle.context.rebalances.isEmpty {
-                events += handle.context.rebalances
+                let rebalances = handle.context.rebalances
                 handle.context.rebalances.removeAll()
+                for event in rebalances { try body(event) }
+                count += rebalances.count
             }
             guard let message else { break }
             defer { rd_kafka_message_destroy(message) }
@@ -121,22 +131,23 @@ public final class KafkaConsumer {
             case RD_KAFKA_RESP_ERR_NO_ERROR:
                 var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
                 let ts = rd_kafka_message_timestamp(message, &timestampType)
-                events.append(.record(KafkaRecord(
+                try body(.record(KafkaRecord(
                     topic: topic, partition: m.partition, offset: m.offset,
                     key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
                     value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? [],
                     timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)))
             case RD_KAFKA_RESP_ERR__PARTITION_EOF:
-                events.append(.partitionEnd(topic: topic, partition: m.partition, next: m.offset))
+                try body(.partitionEnd(topic: topic, partition: m.partition, next: m.offset))
             default:
-                events.append(.error(KafkaError(m.err, context: "consume \(topic)[\(m.partition)]")))
+                try body(.error(KafkaError(m.err, context: "consume \(topic)[\(m.partition)]")))
             }
+            count += 1
         }
         if !handle.context.clientErrors.isEmpty {
-            events += handle.context.clientErrors.map { .error($0) }
+            let errors = handle.context.clientErrors
             handle.context.clientErrors.removeAll()
+            for error in errors { try body(.error(error)) }
         }
-        return events
     }
 
     private func topicName(_ topic: OpaquePointer) -> String {

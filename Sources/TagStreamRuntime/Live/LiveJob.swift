@@ -97,10 +97,13 @@ public final class LiveJob: @unchecked Sendable {
         var moreToProcess = false
         while !stopRequested.isSet {
             // Records left from the last turn are processed at once; else wait a little for more.
-            let events = consumer.poll(maxEvents: Self.pollLimit, timeoutMilliseconds: moreToProcess ? 0 : 100)
-            monitor?.polled(events)
             let polled = Date()
-            for event in events { try handle(event, at: polled) }
+            var health = LiveMonitor.PollHealth()
+            try consumer.poll(maxEvents: Self.pollLimit, timeoutMilliseconds: moreToProcess ? 0 : 100) { event in
+                health.note(event)
+                try handle(event, at: polled)
+            }
+            monitor?.polled(health)
             markIdlePartitions()
             moreToProcess = try processQueuedRecords()
             try produceRecords()
@@ -139,9 +142,9 @@ public final class LiveJob: @unchecked Sendable {
     /// The final lifecycle and tier distribution.
     public var finalState: StateDistribution { processor.engine.distribution() }
 
-    /// Takes one polled event; `now` is when the poll returned.
-    private func handle(_ event: ConsumerEvent, at now: Date) throws {
-        switch event {
+    /// Takes one polled event; `now` is when the poll began.
+    private func handle(_ event: consuming ConsumerEvent, at now: Date) throws {
+        switch consume event {
         case .record(let record):
             if firstRecordAt == nil { firstRecordAt = Date() }
             let p = partitionIndex(TopicPartition(topic: record.topic, partition: record.partition))

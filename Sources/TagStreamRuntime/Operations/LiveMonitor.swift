@@ -92,19 +92,27 @@ public final class LiveMonitor: @unchecked Sendable {
         }
     }
 
-    /// A poll returned: librdkafka reports losing every broker as an error event; any record or
-    /// partition end means the brokers answer again.
-    func polled(_ events: [ConsumerEvent]) {
-        for event in events {
+    /// What one poll said about the brokers: librdkafka reports losing every broker as an error
+    /// event; any record or partition end means the brokers answer again.
+    struct PollHealth {
+        var brokersAnswered = false
+        var allBrokersDown = false
+
+        mutating func note(_ event: ConsumerEvent) {
             switch event {
-            case .error(let error) where error.code == KafkaError.allBrokersDown:
-                health.setDegraded(reason: "broker unreachable", component: Component.brokers)
-            case .record, .partitionEnd:
-                health.clear(component: Component.brokers)
-                return
-            case .error, .assigned, .revoked:
-                break
+            case .record, .partitionEnd: brokersAnswered = true
+            case .error(let error) where error.code == KafkaError.allBrokersDown: allBrokersDown = true
+            case .error, .assigned, .revoked: break
             }
+        }
+    }
+
+    /// A poll returned.
+    func polled(_ poll: PollHealth) {
+        if poll.brokersAnswered {
+            health.clear(component: Component.brokers)
+        } else if poll.allBrokersDown {
+            health.setDegraded(reason: "broker unreachable", component: Component.brokers)
         }
     }
 
