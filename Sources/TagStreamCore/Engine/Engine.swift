@@ -329,22 +329,12 @@ public struct Engine: Sendable {
     private mutating func nextBoundary(rule r: Int) -> Int64 {
         let t = frame.t
         var next = Int64.max
-        let isGroup = r < layout.groups
-        let atoms = isGroup ? program.groups[r].dependencies.boundaries.count : program.alerts[r - layout.groups].dependencies.boundaries.count
-        for k in 0..<atoms {
-            let x: Value, d: Value, op: BinaryOperator
-            if isGroup {
-                x = program.groups[r].dependencies.boundaries[k].instant.evaluate(&self)
-                d = program.groups[r].dependencies.boundaries[k].threshold.evaluate(&self)
-                op = program.groups[r].dependencies.boundaries[k].op
-            } else {
-                x = program.alerts[r - layout.groups].dependencies.boundaries[k].instant.evaluate(&self)
-                d = program.alerts[r - layout.groups].dependencies.boundaries[k].threshold.evaluate(&self)
-                op = program.alerts[r - layout.groups].dependencies.boundaries[k].op
-            }
+        let dependencies = r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies
+        for atom in dependencies.boundaries {
+            let x = atom.instant.evaluate(&self), d = atom.threshold.evaluate(&self)
             guard x.kind == .instant, d.kind == .duration else { continue }
             let atOrAfter = x.numerator &+ d.ceiling, after = x.numerator &+ d.floor &+ 1
-            switch op {
+            switch atom.op {
             case .greaterOrEqual, .less: if atOrAfter > t, atOrAfter < next { next = atOrAfter }
             case .greater, .lessOrEqual: if after > t, after < next { next = after }
             default:
@@ -352,8 +342,7 @@ public struct Engine: Sendable {
                 if after > t, after < next { next = after }
             }
         }
-        let windowed = isGroup ? program.groups[r].dependencies.windowed : program.alerts[r - layout.groups].dependencies.windowed
-        for w in windowed {
+        for w in dependencies.windowed {
             let expiry = userAggregates[w].nextExpiry(Int(frame.user))
             if expiry > t, expiry < next { next = expiry }
         }
