@@ -1,3 +1,4 @@
+import DequeModule
 import HeapModule
 
 /// The deterministic state machine of a pipeline: applies ordered events, fires timers and the
@@ -33,6 +34,10 @@ public struct Engine: Sendable {
     var communitySlots = 0
 
     var timers = Heap<TimerEntry>()
+    /// Delayed campaign triggers, per campaign: one campaign's all wait the same delay after
+    /// events that come in time order, so each list is in order as appended and needs no heap
+    /// (in the reference pipeline they are most timers: one per `add_to_cart`).
+    var delayedTriggers: [Deque<TimerEntry>]
     /// The next daily refresh; `.max` until the first event is applied.
     var nextRefresh: Int64 = .max
     /// The last instant whose timers and refresh have fired.
@@ -136,6 +141,7 @@ public struct Engine: Sendable {
         userAggregates = program.userAggregates.map(AggregateColumn.init)
         communityAggregates = program.communityAggregates.map(AggregateColumn.init)
         statistics = Array(repeating: .none, count: program.statistics.count)
+        delayedTriggers = Array(repeating: Deque(), count: program.campaigns.count)
     }
 
     // MARK: Time
@@ -143,7 +149,7 @@ public struct Engine: Sendable {
     /// Fires every timer and daily refresh due at or before `instant`, in order.
     public mutating func advance(through instant: Int64) {
         while true {
-            let nextTimer = timers.min?.instant ?? .max
+            let nextTimer = delayedTriggers.reduce(timers.min?.instant ?? .max) { min($0, $1.first?.instant ?? .max) }
             let next = min(nextTimer, nextRefresh)
             guard next <= instant else { break }
             if nextTimer == next { fireTimers(at: next) }
@@ -159,6 +165,9 @@ public struct Engine: Sendable {
     private mutating func fireTimers(at instant: Int64) {
         var due: [TimerEntry] = []
         while let top = timers.min, top.instant == instant { due.append(timers.removeMin()) }
+        for c in delayedTriggers.indices {
+            while let first = delayedTriggers[c].first, first.instant == instant { due.append(delayedTriggers[c].removeFirst()) }
+        }
         let names = symbols.users
         due.sort { a, b in
             if a.user != b.user { return names.precedes(a.user, b.user) }
@@ -224,7 +233,7 @@ public struct Engine: Sendable {
         for a in layout.alertsByType[type] { evaluateAlert(a, key: Int(u), cause: cause) }
         for c in layout.campaignsByType[type] {
             if let delay = program.campaigns[c].delay {
-                timers.insert(TimerEntry(instant: event.ts + delay, code: UInt16(layout.rules + c), user: u, payload: event.ts))
+                delayedTriggers[c].append(TimerEntry(instant: event.ts + delay, code: UInt16(layout.rules + c), user: u, payload: event.ts))
             } else {
                 tryCampaign(c, cause: cause)
             }

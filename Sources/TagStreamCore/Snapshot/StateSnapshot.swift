@@ -1,3 +1,4 @@
+import DequeModule
 import HeapModule
 
 extension Pipeline {
@@ -120,7 +121,7 @@ extension Engine {
         w.write(communitySlots)
         for column in communityAggregates { column.write(to: &w) }
         w.write(column: communityArmed)
-        let pending = timers.unordered
+        let pending = timers.unordered + delayedTriggers.joined()
         w.write(column: pending.lazy.map { $0.instant })
         w.write(column: pending.lazy.map { Int32($0.code) })
         w.write(column: pending.lazy.map { $0.user })
@@ -166,16 +167,23 @@ extension Engine {
         guard codes.count == instants.count, timerUsers.count == instants.count, payloads.count == instants.count else {
             throw SnapshotError("snapshot has a malformed timer table")
         }
-        timers = Heap(instants.indices.map { i in
+        let pending = instants.indices.map { i in
             TimerEntry(instant: instants[i], code: UInt16(clamping: codes[i]), user: timerUsers[i], payload: payloads[i])
-        })
-        guard timers.unordered.allSatisfy({ t in
+        }
+        guard pending.allSatisfy({ t in
             let code = Int(t.code)
             return code < layout.rules + layout.campaigns && (code >= layout.rules || layout.boundarySlot[code] >= 0)
                 && Int(t.user) < users && t.user >= 0
         }) else {
             throw SnapshotError("snapshot has an unknown timer")
         }
+        // A delayed campaign's triggers go back to its list, in order; the other timers to the heap.
+        func delayedCampaign(_ t: TimerEntry) -> Int? {
+            let c = Int(t.code) - layout.rules
+            return c >= 0 && program.campaigns[c].delay != nil ? c : nil
+        }
+        timers = Heap(pending.filter { delayedCampaign($0) == nil })
+        delayedTriggers = program.campaigns.indices.map { c in Deque(pending.filter { delayedCampaign($0) == c }.sorted()) }
         nextRefresh = try r.readInt64()
         clock = try r.readInt64()
         let restored = try r.readArray { r in
