@@ -34,9 +34,9 @@ public struct Engine: Sendable {
     var communitySlots = 0
 
     var timers = Heap<TimerEntry>()
-    /// Delayed campaign triggers, per campaign: one campaign's all wait the same delay after
-    /// events that come in time order, so each list is in order as appended and needs no heap
-    /// (in the reference pipeline they are most timers: one per `add_to_cart`).
+    /// Delayed campaign triggers, per campaign. All triggers of a campaign wait the same delay
+    /// after events that come in time order, so each list stays in order as it is appended to and
+    /// needs no heap (in the reference pipeline they are most timers: one per `add_to_cart`).
     var delayedTriggers: [Deque<TimerEntry>]
     /// The next daily refresh; `.max` until the first event is applied.
     var nextRefresh: Int64 = .max
