@@ -160,7 +160,7 @@ struct AcceptedIDs: Sendable {
               entries.allSatisfy({ $0.time != .min }) else {
             throw SnapshotError("snapshot has a malformed dedupe table")
         }
-        slots = Array(repeating: Slot(key: Key(fingerprint: 0), time: .min), count: size)
+        self.init(size: size)
         for entry in entries { set(entry.key, time: entry.time) }
     }
 }
