@@ -348,6 +348,15 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
         #expect(process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
     }
 
+    /// A repeated key's last value is the id, escaped or not, for the duplicate rule too.
+    @Test func lastOfRepeatedEventIdKeysIsTheIdForDuplicates() {
+        var processor = Processor(pipeline: .reference, partitions: 1)
+        #expect(process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
+        #expect(process(&processor, #"{"event_id":"x","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"e\u0031"}"#) == .duplicate)
+        #expect(process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"y"}"#) == .accepted)
+        #expect(process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"x"}"#) == .accepted)
+    }
+
     /// Keys are matched against the order of the record before; any other order, spacing or escape falls back to reading them.
     @Test func keysAreFoundWhateverTheirOrderFromRecordToRecord() {
         var decoder = EventDecoder()

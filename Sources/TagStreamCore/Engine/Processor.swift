@@ -67,7 +67,7 @@ public struct Processor: Sendable {
             counts.ignoredTypes[type, default: 0] += 1
             return .ignored(type: type)
         case .event(let event):
-            switch sequencer.admit(event, partition: p) {
+            switch sequencer.admit(event, partition: p, key: decoder.eventIDKey ?? AcceptedIDs.Key(event.eventID)) {
             case .duplicate:
                 counts.duplicate += 1
                 return .duplicate

@@ -74,6 +74,9 @@ public struct EventDecoder: Sendable {
     private static let noField = UInt8.max
     private var itemTokens: [ItemTokens] = []
     private var itemsProblem: DeadLetterReason?
+    /// The dedupe key of the last record's `event_id`, when `decode` computed it to prefetch its
+    /// slot (an id without escapes): the sequencer takes it instead of hashing the id again.
+    private(set) var eventIDKey: AcceptedIDs.Key?
 
     public init() {}
 
@@ -90,6 +93,7 @@ public struct EventDecoder: Sendable {
         wrongTypes = 0
         itemTokens.removeAll(keepingCapacity: true)
         itemsProblem = nil
+        eventIDKey = nil
         do throws(JSONSyntaxError) {
             reader.skipWhitespace()
             guard reader.peek() == 0x7B else {
@@ -141,8 +145,11 @@ public struct EventDecoder: Sendable {
             } else {
                 let value = try reader.readValue(depth: 1)
                 if let field { store(value, in: field) }
-                if field == .eventID, let acceptedIDs, value.kind == .string, !value.flag {
-                    acceptedIDs.prefetch(AcceptedIDs.Key(utf8: UnsafeBufferPointer(rebasing: reader.bytes[value.start..<value.end])))
+                if field == .eventID, let acceptedIDs {
+                    // A later duplicate key wins, so its key replaces (or clears) an earlier one's.
+                    eventIDKey = value.kind == .string && !value.flag
+                        ? AcceptedIDs.Key(utf8: UnsafeBufferPointer(rebasing: reader.bytes[value.start..<value.end])) : nil
+                    if let eventIDKey { acceptedIDs.prefetch(eventIDKey) }
                 }
             }
             reader.skipWhitespace()

@@ -66,7 +66,11 @@ public struct Sequencer: Sendable {
 
     /// Decides whether `event`, read from partition `p`, is a duplicate, late, or accepted (then buffered).
     public mutating func admit(_ event: Event, partition p: Int) -> Admission {
-        let key = AcceptedIDs.Key(event.eventID)
+        admit(event, partition: p, key: AcceptedIDs.Key(event.eventID))
+    }
+
+    /// `admit` with the event id's dedupe key already computed (by the decoder).
+    mutating func admit(_ event: Event, partition p: Int, key: AcceptedIDs.Key) -> Admission {
         let slot = acceptedIDs.find(key)
         if let prior = acceptedIDs.time(at: slot), prior > maxAccepted - dedupeHorizon { return .duplicate }
         if event.ts < watermark(ofPartition: p) || event.ts < watermark { return .late }
