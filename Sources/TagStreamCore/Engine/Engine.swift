@@ -66,6 +66,8 @@ public struct Engine: Sendable {
         var t: Int64 = 0
         var user: Int32 = -1
         var community: Int32 = -1
+        /// Whether the user's windows have been brought up to `t`, which reading them needs.
+        var windowsCurrent = false
         /// Whether an evaluation read a population statistic (which every refresh changes).
         var readStatistics = false
     }
@@ -250,10 +252,17 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Makes `u` at `t` the subject of evaluation, with its windows brought up to `t`.
+    /// Makes `u` at `t` the subject of evaluation. Its windows are brought up to `t` only when a
+    /// rule reads them: most events change nothing a rule reads and evaluate nothing.
     private mutating func enter(_ u: Int32, at t: Int64) {
         frame = Frame(t: t, user: u, community: userCommunity[Int(u)])
-        for i in layout.windowedUserAggregates { userAggregates[i].evict(Int(u), at: t) }
+    }
+
+    /// Evicts what left the current user's windows by the frame's instant, once per frame.
+    private mutating func bringWindowsUpToDate() {
+        guard !frame.windowsCurrent else { return }
+        frame.windowsCurrent = true
+        for i in layout.windowedUserAggregates { userAggregates[i].evict(Int(frame.user), at: frame.t) }
     }
 
     private mutating func ensureUser(_ index: Int) {
@@ -282,6 +291,7 @@ public struct Engine: Sendable {
     /// Evaluates group `g` for the current user: emits a record when its tag changes, starts the
     /// campaigns that tag triggers, and notes when time alone may change it next.
     private mutating func evaluateGroup(_ g: Int, cause: RecordCause) {
+        bringWindowsUpToDate()
         let u = Int(frame.user)
         var tag = -1
         frame.readStatistics = false
@@ -315,6 +325,7 @@ public struct Engine: Sendable {
 
     /// Fires an armed alert whose condition holds; re-arms a fired one once its re-arm condition holds.
     private mutating func evaluateAlert(_ a: Int, key: Int, cause: RecordCause) {
+        bringWindowsUpToDate()
         let alert = program.alerts[a]
         let slot = key * layout.alerts + a
         var isArmed = alert.key == .user ? armed[slot] : communityArmed[slot]
@@ -336,6 +347,7 @@ public struct Engine: Sendable {
     /// The first instant after now at which time alone may change rule `r` for the current user: a
     /// `since(x) op d` crossing `x + d`, or the oldest occurrence of a windowed aggregate leaving it.
     private mutating func nextBoundary(rule r: Int) -> Int64 {
+        bringWindowsUpToDate()
         let t = frame.t
         var next = Int64.max
         let dependencies = r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies
@@ -368,6 +380,7 @@ public struct Engine: Sendable {
     /// Emits a coupon trigger when the campaign's condition holds, its cooldown has passed and its daily cap
     /// for the user's community is not reached. Holdout triggers are emitted and count for caps and cooldowns.
     private mutating func tryCampaign(_ c: Int, cause: RecordCause) {
+        bringWindowsUpToDate()
         let u = frame.user, t = frame.t
         if let condition = program.campaigns[c].condition, !condition.evaluate(&self).isTrue { return }
         let slot = Int(u) * layout.campaigns + c
@@ -403,7 +416,7 @@ public struct Engine: Sendable {
         let refreshGroups = program.groups.indices.filter { program.groups[$0].points.refresh }
         let refreshAlerts = program.alerts.indices.filter { program.alerts[$0].key == .user && program.alerts[$0].points.refresh }
         for u in sortedUsers {
-            frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
+            frame = Frame(t: m, user: u, community: userCommunity[Int(u)], windowsCurrent: true)
             for g in refreshGroups {
                 if m < validUntil[Int(u) * layout.groups + g] { continue }
                 evaluateGroup(g, cause: .refresh)
@@ -419,7 +432,7 @@ public struct Engine: Sendable {
         var samples = Array(repeating: [Value](), count: program.statistics.count)
         let sampled = program.statistics.indices.filter { layout.sampleSource[$0] == $0 }
         for u in sortedUsers {
-            frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
+            frame = Frame(t: m, user: u, community: userCommunity[Int(u)], windowsCurrent: true)
             for i in sampled {
                 if let population = program.statistics[i].population, !population.evaluate(&self).isTrue { continue }
                 let v = program.statistics[i].of.evaluate(&self)
@@ -463,7 +476,7 @@ public struct Engine: Sendable {
         communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
         if !program.communityCounts.isEmpty {
             for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
-                frame = Frame(t: m, user: Int32(u), community: userCommunity[u])
+                frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
                 let c = Int(frame.community)
                 for (i, count) in program.communityCounts.enumerated() where count.1.evaluate(&self).isTrue {
                     communityCounts[i][c] += 1
@@ -475,7 +488,7 @@ public struct Engine: Sendable {
         let communityAlerts = program.alerts.indices.filter { program.alerts[$0].key == .community }
         for c in order {
             for i in layout.windowedCommunityAggregates { communityAggregates[i].evict(c, at: m) }
-            frame = Frame(t: m, user: -1, community: Int32(c))
+            frame = Frame(t: m, user: -1, community: Int32(c), windowsCurrent: true)
             if let stats = program.communityStats, stats.condition?.evaluate(&self).isTrue ?? true {
                 emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh,
                                   body: .communityStats(figures(stats, community: c)), evidence: []))

@@ -67,7 +67,8 @@ public struct Processor: Sendable {
             counts.ignoredTypes[type, default: 0] += 1
             return .ignored(type: type)
         case .event(let event):
-            switch sequencer.admit(event, partition: p, key: decoder.eventIDKey ?? AcceptedIDs.Key(event.eventID)) {
+            let ts = event.ts, key = decoder.eventIDKey ?? AcceptedIDs.Key(event.eventID)
+            switch sequencer.admit(event, partition: p, key: key) {
             case .duplicate:
                 counts.duplicate += 1
                 return .duplicate
@@ -76,7 +77,7 @@ public struct Processor: Sendable {
                 return .late
             case .accepted:
                 counts.accepted += 1
-                lastAccepted = event.ts
+                lastAccepted = ts
                 applyReady()
                 return .accepted
             }

@@ -69,8 +69,9 @@ public struct Sequencer: Sendable {
         admit(event, partition: p, key: AcceptedIDs.Key(event.eventID))
     }
 
-    /// `admit` with the event id's dedupe key already computed (by the decoder).
-    mutating func admit(_ event: Event, partition p: Int, key: AcceptedIDs.Key) -> Admission {
+    /// `admit` with the event id's dedupe key already computed (by the decoder). Takes the event
+    /// over, so that buffering it copies nothing.
+    mutating func admit(_ event: consuming Event, partition p: Int, key: AcceptedIDs.Key) -> Admission {
         let slot = acceptedIDs.find(key)
         if let prior = acceptedIDs.time(at: slot), prior > maxAccepted - dedupeHorizon { return .duplicate }
         if event.ts < watermark(ofPartition: p) || event.ts < watermark { return .late }
