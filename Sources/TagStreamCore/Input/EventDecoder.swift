@@ -34,9 +34,6 @@ public struct EventDecoder: Sendable {
             }
         }
 
-        static let table = ShortNameTable(allCases.map { ($0.name, $0) })
-        /// Each field's key as compact JSON writes it, `"name":`, to be matched in place.
-        static let quotedKeys = allCases.map { QuotedKey("\"\($0.name)\":") }
         static let optionalStrings: [Field] = [.communityID, .leaderID, .sessionID, .sku, .category, .query, .referrerID, .orderID, .couponID]
         static let numbers: [Field] = [.price, .amount, .discount]
 
@@ -54,8 +51,14 @@ public struct EventDecoder: Sendable {
     }
 
     enum ItemKey: Sendable { case sku, category, quantity, price }
-    static let itemKeys = ShortNameTable<ItemKey>([("sku", .sku), ("category", .category), ("qty", .quantity), ("price", .price)])
-    static let eventTypes = ShortNameTable(EventType.allCases.map { ($0.name, $0) })
+
+    // The name tables are held by each decoder, not read from `static let`s: on Linux every read
+    // of a static calls `swift_once`, which the loop over a record's keys felt (1.4 % of a replay).
+    private let fieldNames = ShortNameTable(Field.allCases.map { ($0.name, $0) })
+    /// Each field's key as compact JSON writes it, `"name":`, to be matched in place.
+    private let quotedKeys = Field.allCases.map { QuotedKey("\"\($0.name)\":") }
+    private let itemKeys = ShortNameTable<ItemKey>([("sku", .sku), ("category", .category), ("qty", .quantity), ("price", .price)])
+    private let eventTypes = ShortNameTable(EventType.allCases.map { ($0.name, $0) })
 
     struct ItemTokens {
         var sku: JSONToken?
@@ -121,13 +124,13 @@ public struct EventDecoder: Sendable {
             reader.skipWhitespace()
             let field: Field?
             let predicted = previous.map { successor[$0] } ?? Self.noField
-            if predicted != Self.noField, reader.skip(Field.quotedKeys[Int(predicted)]) {
+            if predicted != Self.noField, reader.skip(quotedKeys[Int(predicted)]) {
                 field = Field(rawValue: Int(predicted))
             } else {
                 guard reader.peek() == 0x22 else { throw reader.fail("expected a key") }
                 let key = try reader.readString()
                 try reader.expect(0x3A, "':'")
-                field = reader.lookUp(key, in: Self.Field.table)
+                field = reader.lookUp(key, in: fieldNames)
                 if let field, let previous { successor[previous] = UInt8(field.rawValue) }
             }
             previous = field?.rawValue
@@ -209,7 +212,7 @@ public struct EventDecoder: Sendable {
             try reader.expect(0x3A, "':'")
             var value: JSONToken? = try reader.readValue(depth: 3)
             if value?.kind == .null { value = nil }
-            switch reader.lookUp(key, in: Self.itemKeys) {
+            switch reader.lookUp(key, in: itemKeys) {
             case .sku: item.sku = value
             case .category: item.category = value
             case .quantity: item.quantity = value
@@ -282,7 +285,7 @@ public struct EventDecoder: Sendable {
         if let reason = wrongTypeReason() { return .deadLetter(reason) }
         if let problem = itemsProblem { return .deadLetter(problem) }
 
-        let type = reader.lookUp(typeToken, in: Self.eventTypes)
+        let type = reader.lookUp(typeToken, in: eventTypes)
         var amount = Money.zero
         if let type, type.isOrder {
             guard let a = token(.amount) else { return .deadLetter(.missing("amount")) }
