@@ -170,10 +170,12 @@ public struct Engine: Sendable {
         for c in delayedTriggers.indices {
             while let first = delayedTriggers[c].first, first.instant == instant { due.append(delayedTriggers[c].removeFirst()) }
         }
-        let names = symbols.users
-        due.sort { a, b in
-            if a.user != b.user { return names.precedes(a.user, b.user) }
-            return a < b
+        if due.count > 1 {  // mostly one: then neither the sort nor the copy of the names it reads
+            let names = symbols.users
+            due.sort { a, b in
+                if a.user != b.user { return names.precedes(a.user, b.user) }
+                return a < b
+            }
         }
         var previous: TimerEntry?
         for entry in due where entry != previous {
@@ -380,11 +382,12 @@ public struct Engine: Sendable {
     /// Emits a coupon trigger when the campaign's condition holds, its cooldown has passed and its daily cap
     /// for the user's community is not reached. Holdout triggers are emitted and count for caps and cooldowns.
     private mutating func tryCampaign(_ c: Int, cause: RecordCause) {
-        bringWindowsUpToDate()
         let u = frame.user, t = frame.t
-        if let condition = program.campaigns[c].condition, !condition.evaluate(&self).isTrue { return }
         let slot = Int(u) * layout.campaigns + c
+        // The cooldown first: it costs one read, and it stops most delayed triggers.
         if let cooldown = program.campaigns[c].cooldown, lastTrigger[slot] != .min, t - lastTrigger[slot] < cooldown { return }
+        bringWindowsUpToDate()
+        if let condition = program.campaigns[c].condition, !condition.evaluate(&self).isTrue { return }
         let community = frame.community
         if let cap = program.campaigns[c].dailyCapPerCommunity, community >= 0 {
             let day = EventTime.floorDiv(t, EventTime.day)
