@@ -78,13 +78,14 @@ public struct Engine: Sendable {
         var rules: Int
         var alerts: Int
         var campaigns: Int
-        /// Per event type: the user and the community aggregates it feeds.
-        var userAggregatesByType: [[Int]]
+        /// Per event type: the user aggregates it feeds (a mask: reading a list per event retained it)
+        /// and the community aggregates.
+        var userAggregatesByType: [UInt64]
         var communityAggregatesByType: [[Int]]
         var windowedUserAggregates: [Int]
         var windowedCommunityAggregates: [Int]
-        /// Per event type: the groups and user alerts evaluated at it.
-        var groupsByType: [[Int]]
+        /// Per event type: the groups (a mask) and the user alerts evaluated at it.
+        var groupsByType: [UInt64]
         var alertsByType: [[Int]]
         var campaignsByType: [[Int]]
         /// Per group: the campaigns triggered by its tags.
@@ -106,11 +107,12 @@ public struct Engine: Sendable {
             campaigns = p.campaigns.count
             let types = EventType.allCases
             func mask(_ m: UInt16, _ t: EventType) -> Bool { m & (1 << UInt16(t.rawValue)) != 0 }
-            userAggregatesByType = types.map { t in p.userAggregates.indices.filter { mask(p.userAggregates[$0].eventTypes, t) } }
+            func bits(_ indices: [Int]) -> UInt64 { indices.reduce(0) { $0 | 1 << UInt64($1) } }
+            userAggregatesByType = types.map { t in bits(p.userAggregates.indices.filter { mask(p.userAggregates[$0].eventTypes, t) }) }
             communityAggregatesByType = types.map { t in p.communityAggregates.indices.filter { mask(p.communityAggregates[$0].eventTypes, t) } }
             windowedUserAggregates = p.userAggregates.indices.filter { p.userAggregates[$0].window != nil }
             windowedCommunityAggregates = p.communityAggregates.indices.filter { p.communityAggregates[$0].window != nil }
-            groupsByType = types.map { t in p.groups.indices.filter { p.groups[$0].points.includes(t) } }
+            groupsByType = types.map { t in bits(p.groups.indices.filter { p.groups[$0].points.includes(t) }) }
             alertsByType = types.map { t in p.alerts.indices.filter { p.alerts[$0].key == .user && p.alerts[$0].points.includes(t) } }
             campaignsByType = types.map { t in
                 p.campaigns.indices.filter { if case .event(let e) = p.campaigns[$0].trigger { e == t } else { false } }
@@ -216,7 +218,7 @@ public struct Engine: Sendable {
         }
         let type = Int(event.type.rawValue)
         var touched: UInt64 = 0
-        for i in layout.userAggregatesByType[type]
+        for i in SetBits(layout.userAggregatesByType[type])
         where userAggregates[i].record(event, key: Int(u), symbols: symbols) {
             touched |= 1 << UInt64(i)
         }
@@ -228,7 +230,7 @@ public struct Engine: Sendable {
         enter(u, at: event.ts)
         let cause = RecordCause.event(event.eventID)
         var evaluated: UInt64 = 0
-        for g in layout.groupsByType[type] {
+        for g in SetBits(layout.groupsByType[type]) {
             // Unchanged inputs before the next boundary give the same tag: skip.
             if layout.groupReads[g] & touched == 0, event.ts < validUntil[Int(u) * layout.groups + g] { continue }
             evaluateGroup(g, cause: cause)
@@ -310,11 +312,7 @@ public struct Engine: Sendable {
         let previous = Int(tags[slot])
         guard tag != previous else { return }
         tags[slot] = Int8(tag)
-        var dependents = layout.dependents[g]
-        while dependents != 0 {
-            validUntil[u * layout.groups + dependents.trailingZeroBitCount] = .min
-            dependents &= dependents - 1
-        }
+        for dependent in SetBits(layout.dependents[g]) { validUntil[u * layout.groups + dependent] = .min }
         let group = program.groups[g]
         emit(OutputRecord(
             ts: frame.t, user: frame.user, community: frame.community, cause: cause,
@@ -477,11 +475,14 @@ public struct Engine: Sendable {
         guard program.communityStats != nil || hasCommunityAlerts else { return }
         ensureCommunity(symbols.communities.count - 1)
         communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
-        if !program.communityCounts.isEmpty {
+        // The conditions taken out of the program once: read from it inside the loop, each was
+        // copied (and its name retained) per user.
+        let conditions = program.communityCounts.map(\.1)
+        if !conditions.isEmpty {
             for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
                 frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
                 let c = Int(frame.community)
-                for (i, count) in program.communityCounts.enumerated() where count.1.evaluate(&self).isTrue {
+                for i in conditions.indices where conditions[i].evaluate(&self).isTrue {
                     communityCounts[i][c] += 1
                 }
             }
@@ -564,6 +565,19 @@ extension Engine: ExpressionInput {
     }
 
     func text(_ field: EventField) -> String? { nil }
+}
+
+/// The indices of the bits set in a mask, lowest first.
+struct SetBits: Sequence, IteratorProtocol {
+    var mask: UInt64
+
+    init(_ mask: UInt64) { self.mask = mask }
+
+    mutating func next() -> Int? {
+        guard mask != 0 else { return nil }
+        defer { mask &= mask - 1 }
+        return mask.trailingZeroBitCount
+    }
 }
 
 /// A pending instant of one user: a rule to evaluate where time alone may change it, or a delayed campaign.
