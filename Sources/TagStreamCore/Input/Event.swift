@@ -78,8 +78,7 @@ public struct Interner: Sendable {
     public init() {}
 
     public mutating func intern(_ name: String) -> Int32 {
-        var copy = name
-        return copy.withUTF8 { intern(bytes: $0) }
+        name.withUTF8Bytes { intern(bytes: $0) }
     }
 
     /// The id of the name spelled by `bytes` (valid UTF-8), adding it when new.
@@ -96,8 +95,7 @@ public struct Interner: Sendable {
     }
 
     public func id(of name: String) -> Int32? {
-        var copy = name
-        return copy.withUTF8 { find($0).id }
+        name.withUTF8Bytes { find($0).id }
     }
 
     /// The slot holding the name spelled by `bytes` and its id, or the empty slot where it would go.

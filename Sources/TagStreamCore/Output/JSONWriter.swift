@@ -118,14 +118,12 @@ public struct JSONWriter {
     }
 
     private mutating func appendRaw(_ text: String) {
-        var t = text
-        t.withUTF8 { bytes.append(contentsOf: $0) }
+        text.withUTF8Bytes { bytes.append(contentsOf: $0) }
     }
 
     private mutating func appendString(_ value: String) {
         bytes.append(0x22)
-        var v = value
-        v.withUTF8 { utf8 in
+        value.withUTF8Bytes { utf8 in
             guard Self.needsEscaping(utf8) else {
                 bytes.append(contentsOf: utf8)
                 return
@@ -174,5 +172,15 @@ public struct JSONWriter {
             k += 1
         }
         return false
+    }
+}
+
+extension String {
+    /// Calls `body` with the string's UTF-8 bytes. Unlike `withUTF8`, which needs a `var` copy of
+    /// the string (a retain and a release), it reads them in place.
+    func withUTF8Bytes<R>(_ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        if let result = try utf8.withContiguousStorageIfAvailable(body) { return result }
+        var copy = self
+        return try copy.withUTF8(body)
     }
 }

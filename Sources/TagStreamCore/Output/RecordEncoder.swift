@@ -128,15 +128,13 @@ public struct FNV1a64 {
 
     /// Adds the UTF-8 bytes of `text` followed by a separator byte.
     public mutating func add(_ text: String) {
-        var copy = text
-        copy.withUTF8 { add(bytes: $0) }
+        text.withUTF8Bytes { add(bytes: $0) }
         add(bytes: CollectionOfOne(0x1F))
     }
 
     public static func hash(_ text: String) -> UInt64 {
         var h = FNV1a64()
-        var copy = text
-        copy.withUTF8 { h.add(bytes: $0) }
+        text.withUTF8Bytes { h.add(bytes: $0) }
         return h.value
     }
 }

@@ -10,8 +10,7 @@ struct AcceptedIDs: Sendable {
 
         /// A 64-bit hash of the id's UTF-8 bytes, mixed a word at a time.
         init(_ id: String) {
-            var text = id
-            self = text.withUTF8 { Key(utf8: $0) }
+            self = id.withUTF8Bytes { Key(utf8: $0) }
         }
 
         /// Words are little-endian; the last one is zero-padded, and the length is mixed in.
