@@ -17,7 +17,9 @@ public final class LineReader {
     /// Bytes of (decompressed) input consumed so far, up to the end of the last line handed out.
     @exclusivity(unchecked) public private(set) var offset: Int64 = 0
     private var file: gzFile?
-    @exclusivity(unchecked) private var buffer: [UInt8]
+    /// Memory of its own rather than an array: an array read from a class property is retained
+    /// and released around every use, twice per line.
+    @exclusivity(unchecked) private var buffer: UnsafeMutableBufferPointer<UInt8>
     @exclusivity(unchecked) private var start = 0
     @exclusivity(unchecked) private var end = 0
     @exclusivity(unchecked) private var exhausted = false
@@ -27,16 +29,19 @@ public final class LineReader {
     /// chunks cost 5-10 % more CPU in a replay); a longer line grows the buffer.
     public init(path: String, chunkSize: Int = 1 << 18) throws {
         self.path = path
-        buffer = [UInt8](repeating: 0, count: chunkSize)
         guard FileManager.default.isReadableFile(atPath: path) else {
             throw FileError(path: path, message: FileManager.default.fileExists(atPath: path) ? "not readable" : "no such file")
         }
         guard let handle = gzopen(path, "rb") else { throw FileError(path: path, message: "cannot open") }
+        buffer = .allocate(capacity: chunkSize)
         gzbuffer(handle, 1 << 17)
         file = handle
     }
 
-    deinit { if let file { gzclose(file) } }
+    deinit {
+        if let file { gzclose(file) }
+        buffer.deallocate()
+    }
 
     /// Skips forward to a position reached earlier (for resuming from a checkpoint).
     public func skip(toOffset target: Int64, lineNumber line: Int) throws {
@@ -53,15 +58,14 @@ public final class LineReader {
     /// Calls `body` with the next line (without its newline); nil at the end of the file.
     public func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
         while true {
-            let found = buffer.withUnsafeBufferPointer { b in
-                memchr(b.baseAddress! + start, 0x0A, end - start).map { UnsafeRawPointer($0) - UnsafeRawPointer(b.baseAddress!) }
-            }
-            if let newline = found {
+            let base = buffer.baseAddress!
+            if let found = memchr(base + start, 0x0A, end - start) {
+                let newline = UnsafeRawPointer(found) - UnsafeRawPointer(base)
                 let lineStart = start
                 start = newline + 1
                 lineNumber += 1
                 offset += Int64(newline + 1 - lineStart)
-                return try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[lineStart..<newline])) }
+                return try body(UnsafeBufferPointer(rebasing: buffer[lineStart..<newline]))
             }
             if exhausted {
                 guard start < end else { return nil }
@@ -69,7 +73,7 @@ public final class LineReader {
                 start = end
                 lineNumber += 1
                 offset += Int64(end - lineStart)
-                return try buffer.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[lineStart..<end])) }
+                return try body(UnsafeBufferPointer(rebasing: buffer[lineStart..<end]))
             }
             try refill()
         }
@@ -77,17 +81,17 @@ public final class LineReader {
 
     private func refill() throws {
         if start > 0 {
-            buffer.withUnsafeMutableBufferPointer { b in
-                _ = memmove(b.baseAddress!, b.baseAddress! + start, end - start)
-            }
+            _ = memmove(buffer.baseAddress!, buffer.baseAddress! + start, end - start)
             end -= start
             start = 0
         }
-        if end == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
-        let room = buffer.count - end
-        let read = buffer.withUnsafeMutableBufferPointer { b in
-            gzread(file, b.baseAddress! + end, UInt32(room))
+        if end == buffer.count {  // a line longer than the buffer: double it
+            let larger = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: buffer.count * 2)
+            _ = larger.initialize(fromContentsOf: buffer)
+            buffer.deallocate()
+            buffer = larger
         }
+        let read = gzread(file, buffer.baseAddress! + end, UInt32(buffer.count - end))
         if read < 0 {
             var code: Int32 = 0
             let message = gzerror(file, &code).map { String(cString: $0) } ?? "read error"
