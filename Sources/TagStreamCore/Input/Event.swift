@@ -1,3 +1,4 @@
+import CMemoryHints
 #if canImport(Glibc)
 import Glibc
 #else
@@ -98,6 +99,12 @@ public struct Interner: Sendable {
         name.withUTF8Bytes { find($0).id }
     }
 
+    /// Starts loading the slot where the name spelled by `bytes` would be, for an `intern` soon after.
+    func prefetch(_ bytes: UnsafeBufferPointer<UInt8>) {
+        let i = Self.hash(bytes, prefix: Self.prefix(bytes)) & (slots.count - 1)
+        slots.withUnsafeBufferPointer { tagstream_prefetch($0.baseAddress! + i) }
+    }
+
     /// The slot holding the name spelled by `bytes` and its id, or the empty slot where it would go.
     private func find(_ bytes: UnsafeBufferPointer<UInt8>) -> (slot: Int, id: Int32?) {
         let mask = slots.count - 1
@@ -159,7 +166,11 @@ public struct Interner: Sendable {
 
     /// Builds the table anew with `size` slots (a power of two).
     private mutating func rebuildIndex(size: Int) {
-        var table = [Slot](repeating: .empty, count: size)
+        var table = [Slot](unsafeUninitializedCapacity: size) { buffer, initialized in
+            tagstream_advise_huge_pages(buffer.baseAddress!, size * MemoryLayout<Slot>.stride)
+            buffer.initialize(repeating: .empty)
+            initialized = size
+        }
         arena.withUnsafeBufferPointer { a in
             for id in names.indices {
                 let name = UnsafeBufferPointer(rebasing: a[starts[id]..<starts[id + 1]])

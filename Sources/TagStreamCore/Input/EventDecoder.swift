@@ -105,7 +105,7 @@ public struct EventDecoder: Sendable {
                 guard reader.atEnd else { throw reader.fail("unexpected content after the value") }
                 return .deadLetter(.notAnObject)
             }
-            try readTopObject(&reader, prefetchingIn: acceptedIDs)
+            try readTopObject(&reader, prefetchingIn: acceptedIDs, users: symbols.users)
             reader.skipWhitespace()
             guard reader.atEnd else { throw reader.fail("unexpected content after the object") }
         } catch {
@@ -114,7 +114,7 @@ public struct EventDecoder: Sendable {
         return validate(reader, symbols: &symbols)
     }
 
-    private mutating func readTopObject(_ reader: inout JSONReader, prefetchingIn acceptedIDs: AcceptedIDs?) throws(JSONSyntaxError) {
+    private mutating func readTopObject(_ reader: inout JSONReader, prefetchingIn acceptedIDs: AcceptedIDs?, users: borrowing Interner) throws(JSONSyntaxError) {
         reader.position += 1
         reader.skipWhitespace()
         if reader.peek() == 0x7D { reader.position += 1; return }
@@ -153,6 +153,8 @@ public struct EventDecoder: Sendable {
                     eventIDKey = value.kind == .string && !value.flag
                         ? AcceptedIDs.Key(utf8: UnsafeBufferPointer(rebasing: reader.bytes[value.start..<value.end])) : nil
                     if let eventIDKey { acceptedIDs.prefetch(eventIDKey) }
+                } else if field == .userID, acceptedIDs != nil, value.kind == .string, !value.flag {
+                    users.prefetch(UnsafeBufferPointer(rebasing: reader.bytes[value.start..<value.end]))
                 }
             }
             reader.skipWhitespace()
