@@ -89,7 +89,8 @@ public struct EventDecoder: Sendable {
     }
 
     /// Decodes one record, and as soon as its `event_id` is read, starts loading that id's slot of
-    /// `acceptedIDs`, which the sequencer reads next.
+    /// `acceptedIDs`, which the sequencer reads next (and, likewise, its `user_id`'s slot of the
+    /// user names, which validation reads).
     mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, symbols: inout SymbolTable, prefetchingIn acceptedIDs: AcceptedIDs?) -> DecodeResult {
         var reader = JSONReader(bytes)
         for k in slots.indices { slots[k] = nil }
