@@ -99,6 +99,13 @@ public struct Engine: Sendable {
         var dependents: [UInt64]
         /// Per statistic: the statistic whose samples it shares (same `of` and `where`).
         var sampleSource: [Int]
+        /// Per rule: its boundary atoms of the shape `since(aggregate) op constant`, as plain
+        /// values in `sinceAtoms` (evaluating their trees cost retains and calls per evaluation);
+        /// whether it has atoms of other shapes; and the windowed aggregates it reads, as a mask.
+        var sinceAtomRanges: [Range<Int>]
+        var sinceAtoms: [SinceAtom]
+        var hasOtherAtoms: [Bool]
+        var windowedReads: [UInt64]
 
         init(_ p: Program, _ definition: PipelineDefinition) {
             groups = p.groups.count
@@ -135,6 +142,16 @@ public struct Engine: Sendable {
             }
             for (slot, r) in boundaryRules.enumerated() { slots[r] = slot }
             boundarySlot = slots
+            let dependencies = p.groups.map(\.dependencies) + p.alerts.map(\.dependencies)
+            var atoms: [SinceAtom] = []
+            sinceAtomRanges = dependencies.map { d in
+                let start = atoms.count
+                atoms += d.boundaries.compactMap(SinceAtom.init)
+                return start..<atoms.count
+            }
+            sinceAtoms = atoms
+            hasOtherAtoms = dependencies.map { $0.boundaries.contains { SinceAtom($0) == nil } }
+            windowedReads = dependencies.map { $0.windowed.reduce(0) { $0 | 1 << UInt64($1) } }
         }
     }
 
@@ -350,20 +367,21 @@ public struct Engine: Sendable {
         bringWindowsUpToDate()
         let t = frame.t
         var next = Int64.max
-        let dependencies = r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies
-        for atom in dependencies.boundaries {
-            let x = atom.instant.evaluate(&self), d = atom.threshold.evaluate(&self)
-            guard x.kind == .instant, d.kind == .duration else { continue }
-            let atOrAfter = x.numerator &+ d.ceiling, after = x.numerator &+ d.floor &+ 1
-            switch atom.op {
-            case .greaterOrEqual, .less: if atOrAfter > t, atOrAfter < next { next = atOrAfter }
-            case .greater, .lessOrEqual: if after > t, after < next { next = after }
-            default:
-                if atOrAfter > t, atOrAfter < next { next = atOrAfter }
-                if after > t, after < next { next = after }
+        for k in layout.sinceAtomRanges[r] {
+            let atom = layout.sinceAtoms[k]
+            let x = userAggregates[atom.aggregate].value(Int(frame.user), at: t)
+            guard x.kind == .instant else { continue }
+            next = atom.op.nextChange(atOrAfter: x.numerator &+ atom.ceiling, after: x.numerator &+ atom.floor &+ 1, now: t, before: next)
+        }
+        if layout.hasOtherAtoms[r] {
+            let dependencies = r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies
+            for atom in dependencies.boundaries where SinceAtom(atom) == nil {
+                let x = atom.instant.evaluate(&self), d = atom.threshold.evaluate(&self)
+                guard x.kind == .instant, d.kind == .duration else { continue }
+                next = atom.op.nextChange(atOrAfter: x.numerator &+ d.ceiling, after: x.numerator &+ d.floor &+ 1, now: t, before: next)
             }
         }
-        for w in dependencies.windowed {
+        for w in SetBits(layout.windowedReads[r]) {
             let expiry = userAggregates[w].nextExpiry(Int(frame.user))
             if expiry > t, expiry < next { next = expiry }
         }
@@ -565,6 +583,31 @@ extension Engine: ExpressionInput {
     }
 
     func text(_ field: EventField) -> String? { nil }
+}
+
+/// A boundary atom `since(aggregate) op d` with a constant duration `d`, as plain values.
+struct SinceAtom: Sendable {
+    var aggregate: Int
+    var op: BinaryOperator
+    /// ⌈d⌉ and ⌊d⌋ in milliseconds.
+    var ceiling: Int64
+    var floor: Int64
+
+    init?(_ atom: BoundaryAtom) {
+        guard case .userAggregate(let i) = atom.instant, case .constant(let d) = atom.threshold, d.kind == .duration else { return nil }
+        (aggregate, op, ceiling, floor) = (i, atom.op, d.ceiling, d.floor)
+    }
+}
+
+extension BinaryOperator {
+    /// `before`, or the instant after `now` at which `since(x) op d` may change if earlier: `x + ⌈d⌉`
+    /// (`atOrAfter`) for `>=` and `<`, `x + ⌊d⌋ + 1` (`after`) for `>` and `<=`, both for the others.
+    func nextChange(atOrAfter: Int64, after: Int64, now t: Int64, before next: Int64) -> Int64 {
+        var next = next
+        if self != .greater, self != .lessOrEqual, atOrAfter > t, atOrAfter < next { next = atOrAfter }
+        if self != .greaterOrEqual, self != .less, after > t, after < next { next = after }
+        return next
+    }
 }
 
 /// The indices of the bits set in a mask, lowest first.
