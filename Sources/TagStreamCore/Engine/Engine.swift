@@ -321,11 +321,17 @@ public struct Engine: Sendable {
             break
         }
         let slot = u * layout.groups + g
-        // A result that did not read a statistic (short-circuited past it) stands until its inputs change.
-        let readStatistics = frame.readStatistics
-        let next = nextBoundary(rule: g)
-        validUntil[slot] = readStatistics ? .min : next
-        if program.groups[g].points.boundary { setDue(g, next) }
+        // A result that did not read a statistic (short-circuited past it) stands until its inputs
+        // change or time alone changes it; one that did, until the next refresh at most. The next
+        // boundary is only needed for the first, or for a boundary timer.
+        let readStatistics = frame.readStatistics, hasTimer = program.groups[g].points.boundary
+        if readStatistics && !hasTimer {
+            validUntil[slot] = .min
+        } else {
+            let next = nextBoundary(rule: g)
+            validUntil[slot] = readStatistics ? .min : next
+            if hasTimer { setDue(g, next) }
+        }
         let previous = Int(tags[slot])
         guard tag != previous else { return }
         tags[slot] = Int8(tag)
