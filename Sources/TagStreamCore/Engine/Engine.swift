@@ -377,14 +377,14 @@ public struct Engine: Sendable {
             let atom = layout.sinceAtoms[k]
             let x = userAggregates[atom.aggregate].value(Int(frame.user), at: t)
             guard x.kind == .instant else { continue }
-            next = atom.op.nextChange(atOrAfter: x.numerator &+ atom.ceiling, after: x.numerator &+ atom.floor &+ 1, now: t, before: next)
+            next = atom.op.nextChange(since: x.numerator, ceiling: atom.ceiling, floor: atom.floor, now: t, before: next)
         }
         if layout.hasOtherAtoms[r] {
             let dependencies = r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies
             for atom in dependencies.boundaries where SinceAtom(atom) == nil {
                 let x = atom.instant.evaluate(&self), d = atom.threshold.evaluate(&self)
                 guard x.kind == .instant, d.kind == .duration else { continue }
-                next = atom.op.nextChange(atOrAfter: x.numerator &+ d.ceiling, after: x.numerator &+ d.floor &+ 1, now: t, before: next)
+                next = atom.op.nextChange(since: x.numerator, ceiling: d.ceiling, floor: d.floor, now: t, before: next)
             }
         }
         for w in SetBits(layout.windowedReads[r]) {
@@ -607,8 +607,9 @@ struct SinceAtom: Sendable {
 
 extension BinaryOperator {
     /// `before`, or the instant after `now` at which `since(x) op d` may change if earlier: `x + ⌈d⌉`
-    /// (`atOrAfter`) for `>=` and `<`, `x + ⌊d⌋ + 1` (`after`) for `>` and `<=`, both for the others.
-    func nextChange(atOrAfter: Int64, after: Int64, now t: Int64, before next: Int64) -> Int64 {
+    /// for `>=` and `<`, `x + ⌊d⌋ + 1` for `>` and `<=`, both for the others.
+    func nextChange(since x: Int64, ceiling: Int64, floor: Int64, now t: Int64, before next: Int64) -> Int64 {
+        let atOrAfter = x &+ ceiling, after = x &+ floor &+ 1
         var next = next
         if self != .greater, self != .lessOrEqual, atOrAfter > t, atOrAfter < next { next = atOrAfter }
         if self != .greaterOrEqual, self != .less, after > t, after < next { next = after }
