@@ -75,4 +75,14 @@ import Testing
         #expect(Node.not(.compare(.less, none, .constant(.number(0)))).evaluate(&input) == .true)
         #expect(Value.divide(.number(1), .number(0)).isNone)
     }
+
+    @Test func gcdWithAMillionAgreesWithEuclid() {
+        var random = SystemRandomNumberGenerator()
+        let samples = [0, 1, -1, 5, 64, 15_625, 1_000_000, -2_000_000, 3_906_250, .max, .min + 1]
+            + (0..<10_000).map { _ in Int64.random(in: -1_000_000_000_000...1_000_000_000_000, using: &random) }
+            + (0..<1_000).map { _ in Int64.random(in: -1_000_000...1_000_000, using: &random) * 1_000 }
+        for n in samples { #expect(Value.gcdWithMillion(n) == Value.gcd(n, Money.scale), "gcd(\(n), 10^6)") }
+        // A sum of money in whole units is reduced to an integer, as before.
+        #expect(Value.add(.number(12_500_000, Money.scale), .number(2_500_000, Money.scale), negate: true) == .number(10))
+    }
 }

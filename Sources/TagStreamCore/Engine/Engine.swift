@@ -82,7 +82,8 @@ public struct Engine: Sendable {
         /// and the community aggregates.
         var userAggregatesByType: [UInt64]
         var communityAggregatesByType: [[Int]]
-        var windowedUserAggregates: [Int]
+        /// The windowed user aggregates, as a mask.
+        var windowedUserAggregates: UInt64
         var windowedCommunityAggregates: [Int]
         /// Per event type: the groups (a mask) and the user alerts evaluated at it.
         var groupsByType: [UInt64]
@@ -117,7 +118,7 @@ public struct Engine: Sendable {
             func bits(_ indices: [Int]) -> UInt64 { indices.reduce(0) { $0 | 1 << UInt64($1) } }
             userAggregatesByType = types.map { t in bits(p.userAggregates.indices.filter { mask(p.userAggregates[$0].eventTypes, t) }) }
             communityAggregatesByType = types.map { t in p.communityAggregates.indices.filter { mask(p.communityAggregates[$0].eventTypes, t) } }
-            windowedUserAggregates = p.userAggregates.indices.filter { p.userAggregates[$0].window != nil }
+            windowedUserAggregates = bits(p.userAggregates.indices.filter { p.userAggregates[$0].window != nil })
             windowedCommunityAggregates = p.communityAggregates.indices.filter { p.communityAggregates[$0].window != nil }
             groupsByType = types.map { t in bits(p.groups.indices.filter { p.groups[$0].points.includes(t) }) }
             alertsByType = types.map { t in p.alerts.indices.filter { p.alerts[$0].key == .user && p.alerts[$0].points.includes(t) } }
@@ -283,7 +284,7 @@ public struct Engine: Sendable {
     private mutating func bringWindowsUpToDate() {
         guard !frame.windowsCurrent else { return }
         frame.windowsCurrent = true
-        for i in layout.windowedUserAggregates { userAggregates[i].evict(Int(frame.user), at: frame.t) }
+        for i in SetBits(layout.windowedUserAggregates) { userAggregates[i].evict(Int(frame.user), at: frame.t) }
     }
 
     private mutating func ensureUser(_ index: Int) {
@@ -434,7 +435,7 @@ public struct Engine: Sendable {
         mergeNewUsers()
         // Eviction and the community counts below do not depend on the order of users: they walk
         // the columns in index order, which the memory system streams, instead of name order.
-        for i in layout.windowedUserAggregates {
+        for i in SetBits(layout.windowedUserAggregates) {
             for u in userSeen.indices { userAggregates[i].evict(u, at: m) }
         }
         computeStatistics(at: m)

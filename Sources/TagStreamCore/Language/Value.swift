@@ -114,8 +114,20 @@ extension Value {
     }
 
     static func reduced(_ kind: Kind, _ n: Int64, _ d: Int64) -> Value {
-        let g = gcd(n, d)
+        let g = d == Money.scale ? gcdWithMillion(n) : gcd(n, d)
         return Value(kind: kind, numerator: n / g, denominator: d / g)
+    }
+
+    /// `gcd(n, 10⁶)`, which is 2^min(v₂(n), 6) · 5^min(v₅(n), 6): sums of money, the most common
+    /// fractions, are reduced without the divisions of Euclid's method.
+    static func gcdWithMillion(_ n: Int64) -> Int64 {
+        var m = n.magnitude, g: Int64 = 1 << min(n.magnitude.trailingZeroBitCount, 6)
+        for _ in 0..<6 {
+            guard m % 5 == 0 else { break }
+            m /= 5
+            g *= 5
+        }
+        return g
     }
 
     static func gcd(_ a: Int64, _ b: Int64) -> Int64 {
