@@ -1,6 +1,6 @@
 /// Encodes output records as the JSON lines of SPEC §2, with deterministic ids.
 public struct RecordEncoder {
-    private var writer = JSONWriter()
+    private let writer = JSONWriter()
 
     public init() {}
 
@@ -14,7 +14,7 @@ public struct RecordEncoder {
     /// the bytes are valid during the call only.
     public mutating func withEncoded<R>(_ record: OutputRecord, symbols: SymbolTable, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         write(record, symbols: symbols)
-        return try writer.bytes.withUnsafeBufferPointer(body)
+        return try writer.withBytes(body)
     }
 
     private mutating func write(_ record: OutputRecord, symbols: SymbolTable) {
@@ -94,7 +94,7 @@ public struct RecordEncoder {
 
 extension JSONWriter {
     /// Writes a `community_stats` field's value.
-    public mutating func figure(_ value: FigureValue) {
+    public func figure(_ value: FigureValue) {
         switch value {
         case .integer(let n): integer(n)
         case .money(let m): raw(m.description)

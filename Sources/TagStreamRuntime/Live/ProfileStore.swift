@@ -24,7 +24,7 @@ final class ProfileStore {
                    [(group, tag), ("community_id", community), ("updated_at", updated)])
         case .communityStats(let figures):
             guard let community else { return }
-            var value = JSONWriter()
+            let value = JSONWriter()
             change("\(prefix):community:\(community)", figures.fields.map { name, figure in
                 if case .absent = figure { return (name, nil) }
                 value.reset()
