@@ -184,11 +184,19 @@ public struct Interner: Sendable {
     }
 
     /// The first eight bytes, zero-padded, as a little-endian word.
+    /// Loads a shorter name in two overlapping words instead of a byte at a time: most names
+    /// (users, communities) have four to seven bytes.
     private static func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        if bytes.count >= 8 { return UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress!).loadUnaligned(as: UInt64.self)) }
-        var word: UInt64 = 0
-        for (k, b) in bytes.enumerated() { word |= UInt64(b) << UInt64(8 * k) }
-        return word
+        let n = bytes.count
+        guard n > 0, let base = bytes.baseAddress else { return 0 }
+        let raw = UnsafeRawPointer(base)
+        if n >= 8 { return UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) }
+        if n >= 4 {
+            let low = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
+            let high = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)))
+            return low | high << UInt64(8 * (n - 4))
+        }
+        return UInt64(base[0]) | UInt64(base[n / 2]) << UInt64(8 * (n / 2)) | UInt64(base[n - 1]) << UInt64(8 * (n - 1))
     }
 
     /// The prefix and length mixed, then FNV-1a over the bytes after the first eight.
