@@ -49,4 +49,27 @@ import Testing
         }
         #expect(duplicates > 0 && accepted > 0)
     }
+
+    /// The key as the snapshot format defines it, a byte at a time: words little-endian, the last
+    /// zero-padded, the length mixed in first, MurmurHash3's finalizer last.
+    private func referenceFingerprint(_ bytes: [UInt8]) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325 ^ (UInt64(bytes.count) &* 0x9e37_79b9_7f4a_7c15)
+        for start in stride(from: 0, to: bytes.count, by: 8) {
+            var word: UInt64 = 0
+            for (j, b) in bytes[start..<min(start + 8, bytes.count)].enumerated() { word |= UInt64(b) << UInt64(8 * j) }
+            h = (h ^ (word &* 0xff51_afd7_ed55_8ccd)) &* 0x9e37_79b9_7f4a_7c15
+            h = (h << 31) | (h >> 33)
+        }
+        h = (h ^ (h >> 33)) &* 0xff51_afd7_ed55_8ccd
+        h = (h ^ (h >> 33)) &* 0xc4ce_b9fe_1a85_ec53
+        return h ^ (h >> 33)
+    }
+
+    @Test func keysLoadedAWordAtATimeEqualTheByteWiseDefinition() {
+        for length in 0...40 {
+            let bytes = (0..<length).map { UInt8(0x21 + $0 * 7 % 90) }  // printable ASCII
+            let id = String(decoding: bytes, as: UTF8.self)
+            #expect(AcceptedIDs.Key(id).fingerprint == referenceFingerprint(bytes), "length \(length)")
+        }
+    }
 }

@@ -90,7 +90,7 @@ public struct Interner: Sendable {
         names.append(String(decoding: bytes, as: UTF8.self))
         arena.append(contentsOf: bytes)
         starts.append(arena.count)
-        slots[i] = Slot(prefix: Self.prefix(bytes), length: Int32(bytes.count), idPlusOne: id + 1)
+        slots[i] = Slot(prefix: bytes.leadingWord, length: Int32(bytes.count), idPlusOne: id + 1)
         if names.count * 2 > slots.count { rebuildIndex(size: slots.count * 2) }
         return id
     }
@@ -101,14 +101,14 @@ public struct Interner: Sendable {
 
     /// Starts loading the slot where the name spelled by `bytes` would be, for an `intern` soon after.
     func prefetch(_ bytes: UnsafeBufferPointer<UInt8>) {
-        let i = Self.hash(bytes, prefix: Self.prefix(bytes)) & (slots.count - 1)
+        let i = Self.hash(bytes, prefix: bytes.leadingWord) & (slots.count - 1)
         slots.withUnsafeBufferPointer { tagstream_prefetch($0.baseAddress! + i) }
     }
 
     /// The slot holding the name spelled by `bytes` and its id, or the empty slot where it would go.
     private func find(_ bytes: UnsafeBufferPointer<UInt8>) -> (slot: Int, id: Int32?) {
         let mask = slots.count - 1
-        let prefix = Self.prefix(bytes)
+        let prefix = bytes.leadingWord
         var i = Self.hash(bytes, prefix: prefix) & mask
         while slots[i].idPlusOne != 0 {
             let slot = slots[i]
@@ -174,29 +174,13 @@ public struct Interner: Sendable {
         arena.withUnsafeBufferPointer { a in
             for id in names.indices {
                 let name = UnsafeBufferPointer(rebasing: a[starts[id]..<starts[id + 1]])
-                let prefix = Self.prefix(name)
+                let prefix = name.leadingWord
                 var i = Self.hash(name, prefix: prefix) & (size - 1)
                 while table[i].idPlusOne != 0 { i = (i + 1) & (size - 1) }
                 table[i] = Slot(prefix: prefix, length: Int32(name.count), idPlusOne: Int32(id) + 1)
             }
         }
         slots = table
-    }
-
-    /// The first eight bytes, zero-padded, as a little-endian word.
-    /// Loads a shorter name in two overlapping words instead of a byte at a time: most names
-    /// (users, communities) have four to seven bytes.
-    private static func prefix(_ bytes: UnsafeBufferPointer<UInt8>) -> UInt64 {
-        let n = bytes.count
-        guard n > 0, let base = bytes.baseAddress else { return 0 }
-        let raw = UnsafeRawPointer(base)
-        if n >= 8 { return UInt64(littleEndian: raw.loadUnaligned(as: UInt64.self)) }
-        if n >= 4 {
-            let low = UInt64(UInt32(littleEndian: raw.loadUnaligned(as: UInt32.self)))
-            let high = UInt64(UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: n - 4, as: UInt32.self)))
-            return low | high << UInt64(8 * (n - 4))
-        }
-        return UInt64(base[0]) | UInt64(base[n / 2]) << UInt64(8 * (n / 2)) | UInt64(base[n - 1]) << UInt64(8 * (n - 1))
     }
 
     /// The prefix and length mixed, then FNV-1a over the bytes after the first eight.

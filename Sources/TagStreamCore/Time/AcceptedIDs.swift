@@ -27,11 +27,7 @@ struct AcceptedIDs: Sendable {
                     k += 8
                 }
             }
-            if k < bytes.count {
-                var word: UInt64 = 0
-                for j in 0..<(bytes.count - k) { word |= UInt64(bytes[k + j]) << UInt64(8 * j) }
-                mix(word)
-            }
+            if k < bytes.count { mix(bytes.trailingWord) }
             // The finalizer of MurmurHash3: every input bit reaches every output bit.
             h = (h ^ (h >> 33)) &* 0xff51_afd7_ed55_8ccd
             h = (h ^ (h >> 33)) &* 0xc4ce_b9fe_1a85_ec53
