@@ -1,12 +1,12 @@
 /// Appends JSON text to a reusable byte buffer; keys are written in the order given.
-/// The buffer is memory of its own rather than an array, whose uniqueness and capacity checks on
-/// each of a record's thirty-odd appends took a third of the time spent encoding. Used from one
-/// thread at a time; its state skips the run-time exclusivity checks.
+/// The buffer is memory of its own rather than an array, whose uniqueness and capacity checks ran
+/// on each of a record's thirty-odd appends. Used from one thread at a time; its state skips the
+/// run-time exclusivity checks.
 public final class JSONWriter {
     @exclusivity(unchecked) private var base: UnsafeMutablePointer<UInt8>
     @exclusivity(unchecked) private var capacity: Int
     /// Bytes written since the last `reset`.
-    @exclusivity(unchecked) public private(set) var count = 0
+    @exclusivity(unchecked) private var count = 0
     @exclusivity(unchecked) private var needsComma = false
 
     public init(capacity: Int = 512) {
@@ -155,11 +155,11 @@ public final class JSONWriter {
     }
 
     private func grow(to needed: Int) {
-        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: max(needed, capacity * 2))
+        capacity = max(needed, capacity * 2)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)
         larger.update(from: base, count: count)
         base.deallocate()
         base = larger
-        capacity = max(needed, capacity * 2)
     }
 
     private func appendRaw(_ text: String) {

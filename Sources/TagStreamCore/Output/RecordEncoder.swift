@@ -5,19 +5,19 @@ public struct RecordEncoder {
     public init() {}
 
     /// The record as one JSON line (without the newline).
-    public mutating func encode(_ record: OutputRecord, symbols: SymbolTable) -> [UInt8] {
+    public func encode(_ record: OutputRecord, symbols: SymbolTable) -> [UInt8] {
         write(record, symbols: symbols)
         return writer.bytes
     }
 
     /// Hands the record's JSON line (without the newline) to `body`, without a copy of its own:
     /// the bytes are valid during the call only.
-    public mutating func withEncoded<R>(_ record: OutputRecord, symbols: SymbolTable, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+    public func withEncoded<R>(_ record: OutputRecord, symbols: SymbolTable, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
         write(record, symbols: symbols)
         return try writer.withBytes(body)
     }
 
-    private mutating func write(_ record: OutputRecord, symbols: SymbolTable) {
+    private func write(_ record: OutputRecord, symbols: SymbolTable) {
         writer.reset()
         let userID = record.user >= 0 ? symbols.users[record.user] : nil
         let communityID = record.community >= 0 ? symbols.communities[record.community] : nil

@@ -7,7 +7,7 @@ struct DeadLetterRecord {
     private let writer = JSONWriter()
 
     /// Encodes one dead letter; `source` writes the location fields (file and line, or topic, partition and offset).
-    mutating func encode<Raw: Collection>(_ raw: Raw, reason: DeadLetterReason, source: (JSONWriter) -> Void) -> [UInt8]
+    func encode<Raw: Collection>(_ raw: Raw, reason: DeadLetterReason, source: (JSONWriter) -> Void) -> [UInt8]
     where Raw.Element == UInt8 {
         writer.reset()
         writer.beginObject()

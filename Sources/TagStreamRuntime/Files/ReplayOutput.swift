@@ -11,8 +11,8 @@ public final class ReplayOutput {
     public static var allFiles: [String] { recordFiles + [deadLetterFile, lateFile] }
 
     private let writers: [FileWriter]
-    @exclusivity(unchecked) private var encoder = RecordEncoder()
-    private var deadLetter = DeadLetterRecord()
+    private let encoder = RecordEncoder()
+    private let deadLetter = DeadLetterRecord()
     @exclusivity(unchecked) public private(set) var tally = OutputTally()
 
     /// Creates the directory and opens the files, truncated to `sizes` (by `allFiles` order) when resuming.

@@ -64,8 +64,8 @@ public final class LiveJob: @unchecked Sendable {
     @exclusivity(unchecked) private var nextOffsets: [Int64] = []
     private var checkpointer: LiveCheckpointer?
     @exclusivity(unchecked) private var suppressor = OutputSuppressor()
-    @exclusivity(unchecked) private var encoder = RecordEncoder()
-    private var deadLetterRecord = DeadLetterRecord()
+    private let encoder = RecordEncoder()
+    private let deadLetterRecord = DeadLetterRecord()
     private let stopRequested = LockedFlag()
     @exclusivity(unchecked) public private(set) var tally = OutputTally()
     /// When the first input record arrived (group joins take seconds; benchmarks start here).
