@@ -1,4 +1,5 @@
-/// Encodes output records as the JSON lines of SPEC §2, with deterministic ids.
+/// Encodes output records as the JSON lines of SPEC §2, with deterministic ids. Its copies share
+/// one buffer (a `JSONWriter`): each owner keeps its own encoder and uses it from one thread.
 public struct RecordEncoder {
     private let writer = JSONWriter()
 
