@@ -44,6 +44,9 @@ public final class LiveJob: @unchecked Sendable {
     @exclusivity(unchecked) private var processor: Processor
     @exclusivity(unchecked) private var partitions: [TopicPartition: Int] = [:]
     @exclusivity(unchecked) private var topicPartitions: [TopicPartition] = []
+    /// The partition of the last record: records come in runs from one partition, and comparing
+    /// the topic, a string shared by the consumer, is cheaper than hashing it.
+    @exclusivity(unchecked) private var lastPartition: (tp: TopicPartition, index: Int)?
     /// Records fetched and not yet processed, per partition: like files in a replay, records are
     /// taken from the partition that holds the watermark back, so results do not depend on how
     /// Kafka interleaves partitions.
@@ -151,7 +154,7 @@ public final class LiveJob: @unchecked Sendable {
             if firstRecordAt == nil { firstRecordAt = Date() }
             let p = partitionIndex(TopicPartition(topic: record.topic, partition: record.partition))
             lastRecord[p] = now
-            atEnd.remove(p)
+            if !atEnd.isEmpty { atEnd.remove(p) }
             queues[p].append(record)
             if queues[p].count > Self.pauseAbove, paused.insert(p).inserted { try consumer.pause([topicPartitions[p]]) }
         case let .partitionEnd(topic, partition, next):
@@ -227,7 +230,11 @@ public final class LiveJob: @unchecked Sendable {
     }
 
     private func partitionIndex(_ tp: TopicPartition) -> Int {
-        if let p = partitions[tp] { return p }
+        if let last = lastPartition, last.tp == tp { return last.index }
+        if let p = partitions[tp] {
+            lastPartition = (tp, p)
+            return p
+        }
         let p = processor.addPartition()
         partitions[tp] = p
         topicPartitions.append(tp)
