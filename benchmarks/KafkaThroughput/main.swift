@@ -20,10 +20,11 @@ let users = arguments.first ?? 5_000, days = arguments.dropFirst().first ?? 60
 let pipeline = try PipelineLoader.load(path: "pipelines/community-grocery.yaml")
 let topics = pipeline.topics
 let cluster = try EmbeddedKafkaCluster(brokers: 3)
+let partitionsPerTopic = 32
 for topic in topics.all {
     // The embedded brokers keep about 5 MB per partition (older records are dropped, like
     // retention): enough partitions hold the whole input.
-    try cluster.createTopic(topic, partitions: 32)
+    try cluster.createTopic(topic, partitions: partitionsPerTopic)
 }
 
 // Load the input topics (not timed).
@@ -38,17 +39,30 @@ while let day = simulator.nextDay() {
     }
 }
 try producer.flush(timeoutMilliseconds: 600_000)
-say("loaded \(events) events into \(topics.clickstream) and \(topics.orders) (32 partitions each, 3 brokers)")
+say("loaded \(events) events into \(topics.clickstream) and \(topics.orders) (\(partitionsPerTopic) partitions each, 3 brokers)")
 
 // Raw consumption of the same topics to their end, timed from the first record (after the group join).
 let consumer = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "raw"))
 try consumer.subscribe([topics.clickstream, topics.orders])
 var consumed = 0
 var rawStart: Date?
+var partitionsAtEnd: Set<TopicPartition> = []
 while consumed < events {
-    for case .record(let record) in consumer.poll(maxEvents: 10_000) {
-        if rawStart == nil { rawStart = Date() }
-        consumed += record.value.count > 0 ? 1 : 0
+    for event in consumer.poll(maxEvents: 10_000) {
+        switch event {
+        case .record(let record):
+            if rawStart == nil { rawStart = Date() }
+            consumed += record.value.count > 0 ? 1 : 0
+        case let .partitionEnd(topic, partition, _):
+            partitionsAtEnd.insert(TopicPartition(topic: topic, partition: partition))
+        default:
+            break
+        }
+    }
+    // Every partition at its end with records missing: the brokers dropped the oldest ones.
+    if partitionsAtEnd.count == 2 * partitionsPerTopic, consumed < events {
+        say("only \(consumed) of \(events) events are in the topics: the embedded brokers keep about 5 MB per partition; use fewer users or days")
+        exit(1)
     }
 }
 let rawSeconds = Date().timeIntervalSince(rawStart!)
