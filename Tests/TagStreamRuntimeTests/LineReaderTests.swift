@@ -8,7 +8,7 @@ struct LineReaderTests {
     private func lines(of path: String, chunkSize: Int) throws -> [(text: String, line: Int, offset: Int64)] {
         let reader = try LineReader(path: path, chunkSize: chunkSize)
         var lines: [(String, Int, Int64)] = []
-        while let text = try reader.nextLine({ String(decoding: $0, as: UTF8.self) }) {
+        while let text = try reader.nextLine().map({ String(decoding: $0, as: UTF8.self) }) {
             lines.append((text, reader.lineNumber, reader.offset))
         }
         return lines

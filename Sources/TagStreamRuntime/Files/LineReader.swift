@@ -46,7 +46,7 @@ public final class LineReader {
     /// Skips forward to a position reached earlier (for resuming from a checkpoint).
     public func skip(toOffset target: Int64, lineNumber line: Int) throws {
         while offset < target {
-            guard try nextLine({ _ in () }) != nil else {
+            guard try nextLine() != nil else {
                 throw FileError(path: path, message: "is shorter than the checkpoint says (\(target) bytes)")
             }
         }
@@ -55,8 +55,10 @@ public final class LineReader {
         }
     }
 
-    /// Calls `body` with the next line (without its newline); nil at the end of the file.
-    public func nextLine<T>(_ body: (UnsafeBufferPointer<UInt8>) throws -> T) throws -> T? {
+    /// The next line (without its newline), valid until the next call; nil at the end of the file.
+    /// A buffer rather than a closure's argument: the closure's captures were retained and
+    /// released for every line.
+    public func nextLine() throws -> UnsafeBufferPointer<UInt8>? {
         while true {
             let base = buffer.baseAddress!
             if let found = memchr(base + start, 0x0A, end - start) {
@@ -65,7 +67,7 @@ public final class LineReader {
                 start = newline + 1
                 lineNumber += 1
                 offset += Int64(newline + 1 - lineStart)
-                return try body(UnsafeBufferPointer(rebasing: buffer[lineStart..<newline]))
+                return UnsafeBufferPointer(rebasing: buffer[lineStart..<newline])
             }
             if exhausted {
                 guard start < end else { return nil }
@@ -73,7 +75,7 @@ public final class LineReader {
                 start = end
                 lineNumber += 1
                 offset += Int64(end - lineStart)
-                return try body(UnsafeBufferPointer(rebasing: buffer[lineStart..<end]))
+                return UnsafeBufferPointer(rebasing: buffer[lineStart..<end])
             }
             try refill()
         }

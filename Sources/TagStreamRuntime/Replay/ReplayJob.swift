@@ -105,7 +105,7 @@ public final class ReplayJob {
 
     private func readRecord(from p: Int) throws {
         let reader = readers[p]
-        let read: Void? = try reader.nextLine { bytes in
+        if let bytes = try reader.nextLine() {
             switch processor.process(bytes, partition: p) {
             case .deadLetter(let reason):
                 try output.writeDeadLetter(bytes, reason: reason, file: reader.path, line: reader.lineNumber)
@@ -114,8 +114,7 @@ public final class ReplayJob {
             case .accepted, .duplicate, .ignored, .blank:
                 break
             }
-        }
-        if read == nil {
+        } else {
             finished[p] = true
             processor.setPartition(p, active: false)
         }
