@@ -201,6 +201,7 @@ import Testing
         defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         let firstCheckpoint = Date().addingTimeInterval(60)
         while process.isRunning, try store.latestID() == nil, Date() < firstCheckpoint { try await Task.sleep(for: .milliseconds(50)) }
+        try #require(process.isRunning, "the run ended before the outage (use more data if it finished); its log ends: \(engine.logText.suffix(800))")
         try redis.shutdown()
         let stopped = Date()
         let paused = try await HTTP.waitForResponse(port: port, path: "/health", timeout: 30) { $0.body.contains("consumption paused") }
