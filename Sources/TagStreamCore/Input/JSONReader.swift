@@ -332,10 +332,7 @@ struct JSONReader {
             if length < 8 { low &= (1 << UInt64(8 * length)) - 1 }
             high = length <= 8 ? 0 : length < 16 ? high & ((1 << UInt64(8 * (length - 8))) - 1) : high
         } else {
-            for k in 0..<length {
-                let byte = UInt64(bytes[start + k])
-                if k < 8 { low |= byte << UInt64(8 * k) } else { high |= byte << UInt64(8 * (k - 8)) }
-            }
+            (low, high) = UnsafeBufferPointer(rebasing: bytes[start..<start + length]).leadingWordPair
         }
         return (low, high)
     }

@@ -51,9 +51,5 @@ struct ShortNameTable<Value: Sendable>: Sendable {
 /// A name's bytes as two zero-padded little-endian words; nil when empty or longer than 16 bytes.
 func shortNameWords(_ bytes: [UInt8]) -> (low: UInt64, high: UInt64)? {
     guard !bytes.isEmpty, bytes.count <= 16 else { return nil }
-    var low: UInt64 = 0, high: UInt64 = 0
-    for (k, byte) in bytes.enumerated() {
-        if k < 8 { low |= UInt64(byte) << UInt64(8 * k) } else { high |= UInt64(byte) << UInt64(8 * (k - 8)) }
-    }
-    return (low, high)
+    return bytes.withUnsafeBufferPointer(\.leadingWordPair)
 }

@@ -25,6 +25,14 @@ extension UnsafeBufferPointer<UInt8> {
         return UInt64(base[0]) | UInt64(base[n / 2]) << UInt64(8 * (n / 2)) | UInt64(base[n - 1]) << UInt64(8 * (n - 1))
     }
 
+    /// The first sixteen bytes as two zero-padded little-endian words: the `leadingWord` of the
+    /// first eight and of the eight after them.
+    var leadingWordPair: (low: UInt64, high: UInt64) {
+        let split = Swift.min(count, 8)
+        return (UnsafeBufferPointer(rebasing: self[..<split]).leadingWord,
+                UnsafeBufferPointer(rebasing: self[split..<Swift.min(count, 16)]).leadingWord)
+    }
+
     /// The bytes after the last multiple of eight, zero-padded, as a little-endian word (0 when
     /// there are none): with eight bytes or more, one load of the last eight, shifted.
     var trailingWord: UInt64 {
