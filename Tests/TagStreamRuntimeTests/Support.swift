@@ -17,12 +17,21 @@ enum Fixtures {
     static let genEvents = shared.appendingPathComponent("tools/gen_events.py").path
     static let oracle = packageRoot.appendingPathComponent("Tests/Oracle/spec_oracle.py").path
 
-    /// A fresh empty directory under the system's temporary directory.
+    /// A fresh empty directory in this test run's scratch directory.
     static func temporaryDirectory(_ name: String) throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("tagstream-tests-\(name)-\(UUID().uuidString)")
+        let url = scratch.appendingPathComponent("\(name)-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
         return url
     }
+
+    /// This test process's directory under the system's temporary directory, removed when the
+    /// process exits (a full run writes about 500 MB there) unless `TAGSTREAM_KEEP_TEST_FILES` is set.
+    private static let scratch: URL = {
+        if ProcessInfo.processInfo.environment["TAGSTREAM_KEEP_TEST_FILES"] == nil {
+            atexit { try? FileManager.default.removeItem(at: Fixtures.scratch) }
+        }
+        return FileManager.default.temporaryDirectory.appendingPathComponent("tagstream-tests-\(getpid())")
+    }()
 
     /// Runs a command to completion; returns its standard output, throwing on a non-zero exit.
     @discardableResult

@@ -1,6 +1,7 @@
 import Foundation
 
-/// A real `redis-server` on a free loopback port, started by a test and stopped with it.
+/// A real `redis-server` on a free loopback port, started by a test and stopped (its directory
+/// removed) with it.
 public final class RedisServer: @unchecked Sendable {
     public let port: Int
     public let directory: URL
@@ -17,7 +18,10 @@ public final class RedisServer: @unchecked Sendable {
         try start()
     }
 
-    deinit { stop() }
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: directory)
+    }
 
     public var url: String { "redis://127.0.0.1:\(port)" }
 
