@@ -240,7 +240,7 @@ struct Replay {
 
     /// The records as the JSON lines of SPEC §2.
     func jsonLines() -> [String] {
-        var encoder = RecordEncoder()
+        let encoder = RecordEncoder()
         return records.map { String(decoding: encoder.encode($0, symbols: symbols), as: UTF8.self) }
     }
 

@@ -147,7 +147,7 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
                 processor.setPartition(p, active: false)
             }
             processor.finish()
-            var encoder = RecordEncoder()
+            let encoder = RecordEncoder()
             return processor.engine.output.map { String(decoding: encoder.encode($0, symbols: processor.engine.symbols), as: UTF8.self) }
         }
         let alternating = run((0..<60).map { $0 % 2 })

@@ -231,6 +231,42 @@ import Testing
         #expect(later.tags("tier", user: "x").last == "\(m1 + 31 * day) gold<-platinum")
     }
 
+    /// Users whose ids come in reverse order: f20 first, f01 last. The refresh goes through users in
+    /// the order they appeared, yet its records come in user_id order, each user's in rule order.
+    @Test func refreshRecordsComeInUserIdOrderWhicheverOrderUsersAppearedIn() {
+        var feed = Feed()
+        let families: Set = [16, 20]
+        for n in (1...20).reversed() {
+            let name = n < 10 ? "f0\(n)" : "f\(n)"
+            let at = jan1 + hour + Int64(20 - n) * minute
+            feed.order(name, at: at, amount: String(n), items: families.contains(n) ? [item(sku: "b1", category: "baby", qty: "1")] : [])
+        }
+        let run = replay(feed, until: m1)
+        let refreshed = run.records.filter { $0.ts == m1 && $0.cause == .refresh }.map(run.describe)
+        var expected: [String] = []
+        for n in 15...20 {
+            expected.append("\(m1) tag tier \(n >= 19 ? "platinum" : "gold")<-silver f\(n)")
+            if families.contains(n) { expected.append("\(m1) tag high_value_family high_value_family<-null f\(n)") }
+        }
+        #expect(refreshed == expected)
+    }
+
+    /// A tag a refresh changes that starts a campaign with a daily cap: users then go in user_id
+    /// order, so of f19 and f20 (who appeared first) f19 gets the community's one trigger.
+    @Test func refreshStartingCappedCampaignsGoesInUserIdOrder() {
+        let pipeline = Pipeline.reference {
+            $0.replacingOccurrences(of: "  campaigns:\n", with: "  campaigns:\n    vip_welcome: {trigger: tier -> platinum, daily_cap_per_community: 1}\n")
+        }
+        var feed = Feed()
+        for n in (1...20).reversed() {
+            feed.order(n < 10 ? "f0\(n)" : "f\(n)", at: jan1 + hour + Int64(20 - n) * minute, amount: String(n), community: "c1")
+        }
+        let run = replay(feed, pipeline: pipeline, until: m1)
+        #expect(run.tags("tier", user: "f20").last == "\(m1) platinum<-silver")
+        #expect(run.coupons("vip_welcome", user: "f19") == [m1])
+        #expect(run.coupons("vip_welcome", user: "f20") == [])
+    }
+
     @Test func refreshEvaluatesUsersWithoutOrdersInUserIdOrder() {
         var feed = Feed()
         feed.fillers(count: 20, at: jan1 + hour)

@@ -441,38 +441,67 @@ public struct Engine: Sendable {
         computeStatistics(at: m)
         let refreshGroups = program.groups.indices.filter { program.groups[$0].points.refresh }
         let refreshAlerts = program.alerts.indices.filter { program.alerts[$0].key == .user && program.alerts[$0].points.refresh }
-        for u in sortedUsers {
-            frame = Frame(t: m, user: u, community: userCommunity[Int(u)], windowsCurrent: true)
-            for g in refreshGroups {
-                if m < validUntil[Int(u) * layout.groups + g] { continue }
-                evaluateGroup(g, cause: .refresh)
+        // One user's rules read and change only that user's state, unless a tag they change starts
+        // a campaign (whose daily caps count across users): then users go in user_id order.
+        // Otherwise they go in index order, which the memory system streams, and their records
+        // are put in user_id order afterwards.
+        if refreshGroups.contains(where: { !layout.campaignsByGroup[$0].isEmpty }) {
+            for u in sortedUsers { refreshUser(u, at: m, groups: refreshGroups, alerts: refreshAlerts) }
+        } else {
+            let firstRecord = output.count
+            for u in userSeen.indices where userSeen[u] {
+                refreshUser(Int32(u), at: m, groups: refreshGroups, alerts: refreshAlerts)
             }
-            for a in refreshAlerts { evaluateAlert(a, key: Int(u), cause: .refresh) }
+            orderRecordsByUser(from: firstRecord)
         }
         refreshCommunities(at: m)
+    }
+
+    private mutating func refreshUser(_ u: Int32, at m: Int64, groups: [Int], alerts: [Int]) {
+        frame = Frame(t: m, user: u, community: userCommunity[Int(u)], windowsCurrent: true)
+        for g in groups {
+            if m < validUntil[Int(u) * layout.groups + g] { continue }
+            evaluateGroup(g, cause: .refresh)
+        }
+        for a in alerts { evaluateAlert(a, key: Int(u), cause: .refresh) }
+    }
+
+    /// Sorts the records from `first` on by user_id, each user's in the order they were emitted.
+    private mutating func orderRecordsByUser(from first: Int) {
+        guard output.count - first > 1 else { return }
+        let names = symbols.users
+        let records = Array(output[first...])
+        let order = records.indices.sorted { a, b in
+            records[a].user != records[b].user ? names.precedes(records[a].user, records[b].user) : a < b
+        }
+        output.replaceSubrange(first..., with: order.map { records[$0] })
     }
 
     /// Nearest-rank percentiles (index ⌈q·n⌉ − 1 of the sorted values) over the users in each statistic's population.
     private mutating func computeStatistics(at m: Int64) {
         guard !program.statistics.isEmpty else { return }
-        var samples = Array(repeating: [Value](), count: program.statistics.count)
         let sampled = program.statistics.indices.filter { layout.sampleSource[$0] == $0 }
-        for u in sortedUsers {
-            frame = Frame(t: m, user: u, community: userCommunity[Int(u)], windowsCurrent: true)
+        var samples = [[Value]](repeating: [], count: program.statistics.count)
+        for i in sampled { samples[i].reserveCapacity(userSeen.count) }
+        // Users in index order, which the memory system streams: `Value.precedes` orders every
+        // sample, so the order they are taken in does not matter.
+        for u in userSeen.indices where userSeen[u] {
+            frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
             for i in sampled {
                 if let population = program.statistics[i].population, !population.evaluate(&self).isTrue { continue }
                 let v = program.statistics[i].of.evaluate(&self)
                 if !v.isNone { samples[i].append(v) }
             }
         }
-        for i in sampled { samples[i].sort { (Value.compare($0, $1) ?? 0) < 0 } }
         for (i, statistic) in program.statistics.enumerated() {
-            let values = samples[layout.sampleSource[i]]
-            guard values.count >= statistic.minimumCount, !values.isEmpty else {
+            let source = layout.sampleSource[i], n = samples[source].count
+            guard n >= statistic.minimumCount, n > 0 else {
                 statistics[i] = .none
                 continue
             }
-            statistics[i] = values[Int(max(1, statistic.quantile.ceilTimes(Int64(values.count)))) - 1]
+            let rank = Int(max(1, statistic.quantile.ceilTimes(Int64(n)))) - 1
+            samples[source].select(rank, by: Value.precedes)
+            statistics[i] = samples[source][rank]
         }
     }
 

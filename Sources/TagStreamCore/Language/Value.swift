@@ -64,6 +64,13 @@ extension Value {
         return left.low < right.low ? -1 : left.low == right.low ? 0 : 1
     }
 
+    /// A strict total order on the values of one type: by `compare`, then (for values it finds
+    /// equal) by kind and spelling, so that percentiles do not depend on the order of their samples.
+    static func precedes(_ a: Value, _ b: Value) -> Bool {
+        let order = compare(a, b) ?? 0
+        return order != 0 ? order < 0 : (a.kind.rawValue, a.numerator, a.denominator) < (b.kind.rawValue, b.numerator, b.denominator)
+    }
+
     /// The kind of a sum or difference: durations stay durations, instants move by durations.
     static func add(_ a: Value, _ b: Value, negate: Bool) -> Value {
         guard a.kind != .none, b.kind != .none else { return .none }
