@@ -56,6 +56,7 @@ public struct Engine: Sendable {
     var communityCounts: [[Int64]] = []
 
     let layout: Layout
+    let expressions: EngineExpressions
 
     struct CapKey: Hashable, Sendable {
         var campaign: Int
@@ -160,6 +161,7 @@ public struct Engine: Sendable {
         self.pipeline = pipeline
         program = pipeline.program
         layout = Layout(program, pipeline.definition)
+        expressions = EngineExpressions(program)
         userAggregates = program.userAggregates.map(AggregateColumn.init)
         communityAggregates = program.communityAggregates.map(AggregateColumn.init)
         statistics = Array(repeating: .none, count: program.statistics.count)
@@ -317,8 +319,8 @@ public struct Engine: Sendable {
         let u = Int(frame.user)
         var tag = -1
         frame.readStatistics = false
-        for rule in program.groups[g].rules where rule.condition.evaluate(&self).isTrue {
-            tag = rule.tag
+        for k in expressions.groupRules[g] where evaluate(expressions.rules[k].condition).isTrue {
+            tag = expressions.rules[k].tag
             break
         }
         let slot = u * layout.groups + g
@@ -353,8 +355,8 @@ public struct Engine: Sendable {
         let alert = program.alerts[a]
         let slot = key * layout.alerts + a
         var isArmed = alert.key == .user ? armed[slot] : communityArmed[slot]
-        if !isArmed, alert.rearm.evaluate(&self).isTrue { isArmed = true }
-        if isArmed, alert.condition.evaluate(&self).isTrue {
+        if !isArmed, evaluate(expressions.alertRearms[a]).isTrue { isArmed = true }
+        if isArmed, evaluate(expressions.alertConditions[a]).isTrue {
             isArmed = false
             emit(OutputRecord(
                 ts: frame.t, user: alert.key == .user ? frame.user : -1, community: frame.community, cause: cause,
@@ -410,7 +412,7 @@ public struct Engine: Sendable {
         // The cooldown first: it costs one read, and it stops most delayed triggers.
         if let cooldown = program.campaigns[c].cooldown, lastTrigger[slot] != .min, t - lastTrigger[slot] < cooldown { return }
         bringWindowsUpToDate()
-        if let condition = program.campaigns[c].condition, !condition.evaluate(&self).isTrue { return }
+        if let condition = expressions.campaignConditions[c], !evaluate(condition).isTrue { return }
         let community = frame.community
         if let cap = program.campaigns[c].dailyCapPerCommunity, community >= 0 {
             let day = EventTime.floorDiv(t, EventTime.day)
@@ -488,8 +490,8 @@ public struct Engine: Sendable {
         for u in userSeen.indices where userSeen[u] {
             frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
             for i in sampled {
-                if let population = program.statistics[i].population, !population.evaluate(&self).isTrue { continue }
-                let v = program.statistics[i].of.evaluate(&self)
+                if let population = expressions.statisticPopulations[i], !evaluate(population).isTrue { continue }
+                let v = evaluate(expressions.statisticValues[i])
                 if !v.isNone { samples[i].append(v) }
             }
         }
@@ -529,14 +531,12 @@ public struct Engine: Sendable {
         guard program.communityStats != nil || hasCommunityAlerts else { return }
         ensureCommunity(symbols.communities.count - 1)
         communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
-        // The conditions taken out of the program once: read from it inside the loop, each was
-        // copied (and its name retained) per user.
-        let conditions = program.communityCounts.map(\.1)
+        let conditions = expressions.communityCounts
         if !conditions.isEmpty {
             for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
                 frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
                 let c = Int(frame.community)
-                for i in conditions.indices where conditions[i].evaluate(&self).isTrue {
+                for i in conditions.indices where evaluate(conditions[i]).isTrue {
                     communityCounts[i][c] += 1
                 }
             }
@@ -547,7 +547,7 @@ public struct Engine: Sendable {
         for c in order {
             for i in layout.windowedCommunityAggregates { communityAggregates[i].evict(c, at: m) }
             frame = Frame(t: m, user: -1, community: Int32(c), windowsCurrent: true)
-            if let stats = program.communityStats, stats.condition?.evaluate(&self).isTrue ?? true {
+            if let stats = program.communityStats, expressions.communityStatsCondition.map({ evaluate($0).isTrue }) ?? true {
                 emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh,
                                   body: .communityStats(figures(stats, community: c)), evidence: []))
             }
@@ -592,30 +592,11 @@ public struct Engine: Sendable {
 
 extension Engine: ExpressionInput {
     mutating func leaf(_ node: Node) -> Value {
-        switch node {
-        case .userAggregate(let i), .compareUserAggregate(_, let i, _):
-            return userAggregates[i].value(Int(frame.user), at: frame.t)
-        case .compareSince(_, let i, _):
-            let x = userAggregates[i].value(Int(frame.user), at: frame.t)
-            return x.kind == .instant ? .duration(frame.t &- x.numerator) : .none
-        case .groupIn(let g, _):
-            return .tag(Int(tags[Int(frame.user) * layout.groups + g]))
-        case .communityAggregate(let i):
-            return communityAggregates[i].value(Int(frame.community), at: frame.t)
-        case .communityCount(let i):
-            let c = Int(frame.community)
-            return c >= 0 && c < communityCounts[i].count ? .number(communityCounts[i][c]) : .number(0)
-        case .statistic(let i):
-            frame.readStatistics = true
-            return statistics[i]
-        case .group(let g):
-            return .tag(Int(tags[Int(frame.user) * layout.groups + g]))
-        case .since(let instant):
+        if case .since(let instant) = node {
             let x = instant.evaluate(&self)
-            return x.kind == .instant ? .duration(frame.t &- x.numerator) : .none
-        default:
-            return .none
+            return since(x)
         }
+        return Step(leaf: node).map { read($0) } ?? .none
     }
 
     func text(_ field: EventField) -> String? { nil }

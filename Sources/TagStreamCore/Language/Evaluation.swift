@@ -26,8 +26,7 @@ extension Node {
         case let .compareSince(op, _, c):
             return .bool(op.holds(Value.compare(input.leaf(self), c)))
         case let .groupIn(_, mask):
-            let v = input.leaf(self)
-            return .bool(v.kind == .tag && v.numerator >= 0 && mask & (1 << UInt64(v.numerator)) != 0)
+            return input.leaf(self).isTag(in: mask)
         case let .add(a, b):
             return Value.add(a.evaluate(&input), b.evaluate(&input), negate: false)
         case let .subtract(a, b):
@@ -37,10 +36,7 @@ extension Node {
         case let .divide(a, b):
             return Value.divide(a.evaluate(&input), b.evaluate(&input))
         case .negate(let a):
-            var v = a.evaluate(&input)
-            if v.kind == .instant || v.kind == .tag || v.kind == .bool { return .none }
-            v.numerator = 0 &- v.numerator
-            return v
+            return a.evaluate(&input).negated
         case .minimum(let list), .maximum(let list):
             var best = Value.none
             let wantsMax = if case .maximum = self { true } else { false }
@@ -53,8 +49,7 @@ extension Node {
             }
             return best
         case let .tagIn(group, mask):
-            let v = group.evaluate(&input)
-            return .bool(v.kind == .tag && v.numerator >= 0 && mask & (1 << UInt64(v.numerator)) != 0)
+            return group.evaluate(&input).isTag(in: mask)
         case let .stringIn(string, items):
             guard let text = string.evaluate(&input) else { return .false }
             return .bool(items.contains(text))
@@ -75,6 +70,21 @@ extension Node {
             }
             return false
         }
+    }
+}
+
+extension Value {
+    /// `-value`; none for instants, tags and conditions.
+    var negated: Value {
+        guard kind != .instant, kind != .tag, kind != .bool else { return .none }
+        var v = self
+        v.numerator = 0 &- v.numerator
+        return v
+    }
+
+    /// Whether this is a tag in `mask` (bit i: tag i).
+    func isTag(in mask: UInt64) -> Value {
+        .bool(kind == .tag && numerator >= 0 && mask & (1 << UInt64(numerator)) != 0)
     }
 }
 
