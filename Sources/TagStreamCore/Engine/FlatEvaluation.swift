@@ -77,9 +77,12 @@ extension Engine {
         case .compare(let op):
             let a = evaluate(at: &pc), b = evaluate(at: &pc)
             return .bool(op.holds(Value.compare(a, b)))
-        case .add, .subtract:
+        case .add:
             let a = evaluate(at: &pc), b = evaluate(at: &pc)
-            return Value.add(a, b, negate: step.isSubtract)
+            return Value.add(a, b, negate: false)
+        case .subtract:
+            let a = evaluate(at: &pc), b = evaluate(at: &pc)
+            return Value.add(a, b, negate: true)
         case .multiply:
             let a = evaluate(at: &pc), b = evaluate(at: &pc)
             return Value.multiply(a, b)
@@ -101,7 +104,8 @@ extension Engine {
         case .userAggregate(let i), .compareUserAggregate(_, let i, _):
             return userAggregates[Int(i)].value(Int(frame.user), at: frame.t)
         case .compareSince(_, let i, _):
-            return since(userAggregates[Int(i)].value(Int(frame.user), at: frame.t))
+            let x = userAggregates[Int(i)].value(Int(frame.user), at: frame.t)
+            return since(x)
         case .group(let g), .groupIn(let g, _):
             return .tag(Int(tags[Int(frame.user) * layout.groups + Int(g)]))
         case .communityAggregate(let i):
@@ -123,8 +127,4 @@ extension Engine {
     func since(_ x: Value) -> Value {
         x.kind == .instant ? .duration(frame.t &- x.numerator) : .none
     }
-}
-
-private extension Step {
-    var isSubtract: Bool { if case .subtract = self { true } else { false } }
 }
