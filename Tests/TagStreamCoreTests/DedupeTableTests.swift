@@ -50,6 +50,32 @@ import Testing
         #expect(duplicates > 0 && accepted > 0)
     }
 
+    /// Pruning tables of every fullness, whose runs wrap around the end: the live ids are all found
+    /// with their times, the dropped ones are not, and the count agrees.
+    @Test(arguments: [16, 17, 64, 1_000])
+    func pruningKeepsExactlyTheLiveIds(size: Int) {
+        var random = SplitMix(seed: UInt64(size))
+        for round in 0..<200 {
+            var table = AcceptedIDs(size: size)
+            var model: [UInt64: Int64] = [:]
+            while !table.isCrowded {
+                // Fingerprints near the top of the range have their home at the table's end.
+                let fingerprint = round % 2 == 0 ? random.next() : UInt64.max - random.next() % (UInt64.max / 8)
+                let time = Int64(random.next() % 100)
+                table.set(AcceptedIDs.Key(fingerprint: fingerprint), time: time)
+                model[fingerprint] = time
+            }
+            let horizon = Int64(random.next() % 100)
+            table.makeRoom(droppingAtOrBefore: horizon)
+            let live = model.filter { $0.value > horizon }
+            #expect(table.count == live.count)
+            for (fingerprint, time) in model {
+                let found = table.time(at: table.find(AcceptedIDs.Key(fingerprint: fingerprint)))
+                #expect(found == (time > horizon ? time : nil), "size \(size), round \(round)")
+            }
+        }
+    }
+
     /// The key as the snapshot format defines it, a byte at a time: words little-endian, the last
     /// zero-padded, the length mixed in first, MurmurHash3's finalizer last.
     private func referenceFingerprint(_ bytes: [UInt8]) -> UInt64 {
