@@ -59,7 +59,7 @@ import Testing
                     #expect(same(flat.statisticValues[i], statistic.of))
                 }
                 for (i, count) in program.communityCounts.enumerated() {
-                    #expect(same(flat.communityCounts[i], count.1))
+                    #expect(same(flat.communityCountConditions[i], count.1))
                 }
             }
         }

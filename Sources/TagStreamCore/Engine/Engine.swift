@@ -44,6 +44,8 @@ public struct Engine: Sendable {
     public internal(set) var clock: Int64 = .min
     /// The population statistics of the last refresh.
     var statistics: [Value]
+    /// The users seen, in user_id order, for a refresh that must walk them so; those seen since
+    /// the last such refresh wait in `usersSinceRefresh` to be merged in.
     var sortedUsers: [Int32] = []
     var usersSinceRefresh: [Int32] = []
     /// Coupon triggers per campaign and community on `capDay` (UTC day number), for daily caps.
@@ -434,7 +436,6 @@ public struct Engine: Sendable {
     // MARK: Daily refresh
 
     private mutating func refresh(at m: Int64) {
-        mergeNewUsers()
         // Eviction and the community counts below do not depend on the order of users: they walk
         // the columns in index order, which the memory system streams, instead of name order.
         for i in SetBits(layout.windowedUserAggregates) {
@@ -446,8 +447,10 @@ public struct Engine: Sendable {
         // One user's rules read and change only that user's state, unless a tag they change starts
         // a campaign (whose daily caps count across users): then users go in user_id order.
         // Otherwise they go in index order, which the memory system streams, and their records
-        // are put in user_id order afterwards.
+        // are put in user_id order afterwards, and the users seen since are not merged into
+        // `sortedUsers` until a walk in user_id order needs them.
         if refreshGroups.contains(where: { !layout.campaignsByGroup[$0].isEmpty }) {
+            mergeNewUsers()
             for u in sortedUsers { refreshUser(u, at: m, groups: refreshGroups, alerts: refreshAlerts) }
         } else {
             let firstRecord = output.count
@@ -531,7 +534,7 @@ public struct Engine: Sendable {
         guard program.communityStats != nil || hasCommunityAlerts else { return }
         ensureCommunity(symbols.communities.count - 1)
         communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
-        let conditions = expressions.communityCounts
+        let conditions = expressions.communityCountConditions
         if !conditions.isEmpty {
             for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
                 frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)

@@ -15,7 +15,7 @@ struct EngineExpressions: Sendable {
     let campaignConditions: [Int32?]
     let statisticPopulations: [Int32?]
     let statisticValues: [Int32]
-    let communityCounts: [Int32]
+    let communityCountConditions: [Int32]
     let communityStatsCondition: Int32?
 
     init(_ p: Program) {
@@ -32,7 +32,7 @@ struct EngineExpressions: Sendable {
         campaignConditions = p.campaigns.map { $0.condition.map { builder.add($0) } }
         statisticPopulations = p.statistics.map { $0.population.map { builder.add($0) } }
         statisticValues = p.statistics.map { builder.add($0.of) }
-        communityCounts = p.communityCounts.map { builder.add($0.1) }
+        communityCountConditions = p.communityCounts.map { builder.add($0.1) }
         communityStatsCondition = p.communityStats?.condition.map { builder.add($0) }
         code = FlatCode(builder)
         steps = code.steps
