@@ -71,10 +71,9 @@ public struct EventDecoder: Sendable {
     /// Bit `field.rawValue`: the field is present (not null) with a kind other than `expectedKind`.
     private var wrongTypes: UInt32 = 0
     /// Per field (and, last, the start of a record): the field whose key followed it in the latest
-    /// record, or `noField`. Producers write their keys in one order, so most keys are recognised
-    /// by comparing their bytes with one prediction, without reading and looking up the string.
-    private var successor = [UInt8](repeating: noField, count: Field.allCases.count + 1)
-    private static let noField = UInt8.max
+    /// record. Producers write their keys in one order, so most keys are recognised by comparing
+    /// their bytes with one prediction, without reading and looking up the string.
+    private var successor = [Field?](repeating: nil, count: Field.allCases.count + 1)
     private var itemTokens: [ItemTokens] = []
     private var itemsProblem: DeadLetterReason?
     /// The dedupe key of the last record's `event_id`, when `decode` computed it to prefetch its
@@ -124,15 +123,14 @@ public struct EventDecoder: Sendable {
         while true {
             reader.skipWhitespace()
             let field: Field?
-            let predicted = previous.map { successor[$0] } ?? Self.noField
-            if predicted != Self.noField, reader.skip(quotedKeys[Int(predicted)]) {
-                field = Field(rawValue: Int(predicted))
+            if let previous, let predicted = successor[previous], reader.skip(quotedKeys[predicted.rawValue]) {
+                field = predicted
             } else {
                 guard reader.peek() == 0x22 else { throw reader.fail("expected a key") }
                 let key = try reader.readString()
                 try reader.expect(0x3A, "':'")
                 field = reader.lookUp(key, in: fieldNames)
-                if let field, let previous { successor[previous] = UInt8(field.rawValue) }
+                if let field, let previous { successor[previous] = field }
             }
             previous = field?.rawValue
             if field == .items {
@@ -147,7 +145,13 @@ public struct EventDecoder: Sendable {
                     store(try reader.readValue(depth: 1), in: .items)
                 }
             } else {
-                let value = try reader.readValue(depth: 1)
+                let value: JSONToken
+                switch reader.peek() ?? 0 {
+                case 0x22:
+                    if let string = reader.readPlainString() { value = string } else { value = try reader.readString() }
+                case 0x2D, 0x30...0x39: value = try reader.readNumber()
+                default: value = try reader.readValue(depth: 1)
+                }
                 if let field { store(value, in: field) }
                 if field == .eventID, let acceptedIDs {
                     // A later duplicate key wins, so its key replaces (or clears) an earlier one's.
@@ -250,12 +254,21 @@ public struct EventDecoder: Sendable {
         t.flag ? interner.intern(reader.string(t)) : interner.intern(bytes: UnsafeBufferPointer(rebasing: reader.bytes[t.start..<t.end]))
     }
 
-    /// The token of a required string field, or why the record is a dead letter.
-    private func requiredString(_ field: Field) -> Result<JSONToken, DeadLetterReason> {
-        guard let t = token(field) else { return .failure(.missing(field.name)) }
-        guard t.kind == .string else { return .failure(.wrongType(field.name, expected: "a string")) }
-        guard t.end > t.start else { return .failure(.empty(field.name)) }
-        return .success(t)
+    /// The token of a required string field when it is a non-empty string.
+    @inline(__always)
+    private func requiredString(_ field: Field) -> JSONToken? {
+        guard let t = token(field), t.kind == .string, t.end > t.start else { return nil }
+        return t
+    }
+
+    /// Why the required string fields do not all hold non-empty strings (the first, in SPEC order).
+    private func requiredStringProblem() -> DeadLetterReason {
+        for field in [Field.eventID, .type, .userID] {
+            guard let t = token(field) else { return .missing(field.name) }
+            guard t.kind == .string else { return .wrongType(field.name, expected: "a string") }
+            guard t.end > t.start else { return .empty(field.name) }
+        }
+        preconditionFailure("required strings without a problem")
     }
 
     /// Why an optional field present with the wrong kind makes the record a dead letter (the first, in SPEC order).
@@ -271,16 +284,10 @@ public struct EventDecoder: Sendable {
     }
 
     private mutating func validate(_ reader: JSONReader, symbols: inout SymbolTable) -> DecodeResult {
-        let eventIDToken: JSONToken, typeToken: JSONToken
-        switch requiredString(.eventID) {
-        case .success(let t): eventIDToken = t
-        case .failure(let r): return .deadLetter(r)
+        guard let eventIDToken = requiredString(.eventID), let typeToken = requiredString(.type),
+              let userToken = requiredString(.userID) else {
+            return .deadLetter(requiredStringProblem())
         }
-        switch requiredString(.type) {
-        case .success(let t): typeToken = t
-        case .failure(let r): return .deadLetter(r)
-        }
-        if case .failure(let r) = requiredString(.userID) { return .deadLetter(r) }
         guard let tsToken = token(.ts) else { return .deadLetter(.missing("ts")) }
         guard let ts = Self.timestamp(tsToken, reader), EventTime.supportedRange.contains(ts) else {
             return .deadLetter(.invalidTimestamp)
@@ -301,7 +308,7 @@ public struct EventDecoder: Sendable {
         guard let type else { return .ignored(type: reader.string(typeToken)) }
 
         var event = Event(
-            ts: ts, eventID: reader.string(eventIDToken), type: type, user: intern(token(.userID)!, reader, into: &symbols.users), community: -1,
+            ts: ts, eventID: reader.string(eventIDToken), type: type, user: intern(userToken, reader, into: &symbols.users), community: -1,
             amount: amount, hasCoupon: false, query: nil, items: [])
         if let c = token(.communityID) { event.community = intern(c, reader, into: &symbols.communities) }
         if let c = token(.couponID) { event.hasCoupon = c.end > c.start }
@@ -337,6 +344,13 @@ public struct EventDecoder: Sendable {
             var k = t.start
             let negative = reader.bytes[k] == 0x2D
             if negative { k += 1 }
+            // Up to 18 digits cannot overflow; longer numbers are checked digit by digit.
+            if t.end - k <= 18 {
+                while k < t.end {
+                    value = value &* 10 &+ Int64(reader.bytes[k] &- 0x30)
+                    k += 1
+                }
+            }
             while k < t.end {
                 let (m, o1) = value.multipliedReportingOverflow(by: 10)
                 let (s, o2) = m.addingReportingOverflow(Int64(reader.bytes[k] - 0x30))

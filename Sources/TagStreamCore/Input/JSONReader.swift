@@ -182,8 +182,25 @@ struct JSONReader {
         return unit
     }
 
+    /// Reads a string at the current quote when it is all printable ASCII without escapes, the
+    /// common case, inlined where values are read; nil, with nothing read, otherwise.
+    @inline(__always)
+    mutating func readPlainString() -> JSONToken? {
+        let start = position + 1
+        var end = start
+        skipPlainStringBytes(from: &end)
+        guard end < bytes.count, bytes[end] == 0x22 else { return nil }
+        position = end + 1
+        return JSONToken(kind: .string, start: start, end: end, flag: false)
+    }
+
     /// Advances over printable ASCII other than `"` and `\\`, eight bytes at a time where it can.
     private mutating func skipPlainStringBytes() {
+        skipPlainStringBytes(from: &position)
+    }
+
+    @inline(__always)
+    private func skipPlainStringBytes(from position: inout Int) {
         let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
         let base = UnsafeRawPointer(bytes.baseAddress!)
         while position + 8 <= bytes.count {
@@ -251,7 +268,7 @@ struct JSONReader {
     @discardableResult
     mutating func skipDigits() -> Int {
         let start = position
-        while let d = peek(), d >= 0x30, d <= 0x39 { position += 1 }
+        while position < bytes.count, bytes[position] &- 0x30 < 10 { position += 1 }
         return position - start
     }
 
