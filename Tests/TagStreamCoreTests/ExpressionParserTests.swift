@@ -76,12 +76,16 @@ import Testing
         #expect(Value.divide(.number(1), .number(0)).isNone)
     }
 
-    @Test func gcdWithAMillionAgreesWithEuclid() {
+    @Test func millionthsAreReducedAsEuclidReducesThem() {
         var random = SystemRandomNumberGenerator()
-        let samples = [0, 1, -1, 5, 64, 15_625, 1_000_000, -2_000_000, 3_906_250, .max, .min + 1]
+        let samples: [Int64] = [0, 1, -1, 5, -5, 25, 64, 15_625, 1_000_000, -2_000_000, 3_906_250, 5_859_375, .max, .min, .min + 1]
             + (0..<10_000).map { _ in Int64.random(in: -1_000_000_000_000...1_000_000_000_000, using: &random) }
             + (0..<1_000).map { _ in Int64.random(in: -1_000_000...1_000_000, using: &random) * 1_000 }
-        for n in samples { #expect(Value.gcdWithMillion(n) == Value.gcd(n, Money.scale), "gcd(\(n), 10^6)") }
+            + (0..<1_000).map { _ in Int64.random(in: -1_000...1_000, using: &random) * 15_625 * Int64(1 << Int.random(in: 0...6)) }
+        for n in samples {
+            let g = Value.gcd(n, Money.scale)
+            #expect(Value.reducedMillionths(.number, n) == .number(n / g, Money.scale / g), "\(n) / 10^6")
+        }
         // A sum of money in whole units is reduced to an integer, as before.
         #expect(Value.add(.number(12_500_000, Money.scale), .number(2_500_000, Money.scale), negate: true) == .number(10))
     }

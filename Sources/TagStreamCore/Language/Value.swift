@@ -121,21 +121,30 @@ extension Value {
     }
 
     static func reduced(_ kind: Kind, _ n: Int64, _ d: Int64) -> Value {
-        let g = d == Money.scale ? gcdWithMillion(n) : gcd(n, d)
-        return Value(kind: kind, numerator: n / g, denominator: d / g)
+        if d == Money.scale { return reducedMillionths(kind, n) }
+        let g = gcd(n, d)
+        return g == 1 ? Value(kind: kind, numerator: n, denominator: d) : Value(kind: kind, numerator: n / g, denominator: d / g)
     }
 
-    /// `gcd(n, 10⁶)`, which is 2^min(v₂(n), 6) · 5^min(v₅(n), 6): sums of money, the most common
-    /// fractions, are reduced without the divisions of Euclid's method.
-    static func gcdWithMillion(_ n: Int64) -> Int64 {
-        var m = n.magnitude, g: Int64 = 1 << min(n.magnitude.trailingZeroBitCount, 6)
-        for _ in 0..<6 {
-            guard m % 5 == 0 else { break }
-            m /= 5
-            g *= 5
+    /// n / 10⁶ in lowest terms, without a division: sums of money, the most common fractions.
+    /// `gcd(n, 10⁶)` is 2^p · 5^q with p, q ≤ 6; the twos go by a shift, and each five by
+    /// multiplying by the inverse of 5 modulo 2⁶⁴, which divides exactly a multiple of 5 and takes
+    /// any other number above `UInt64.max / 5`.
+    static func reducedMillionths(_ kind: Kind, _ n: Int64) -> Value {
+        let twos = min(n.magnitude.trailingZeroBitCount, 6)
+        var m = n.magnitude >> twos, fives = 0
+        while fives < 6 {
+            let quotient = m &* inverseOfFive
+            guard quotient <= UInt64.max / 5 else { break }
+            m = quotient
+            fives += 1
         }
-        return g
+        let numerator = n < 0 ? -Int64(m) : Int64(m)
+        return Value(kind: kind, numerator: numerator, denominator: powersOfFive[6 - fives] << (6 - twos))
     }
+
+    private static let inverseOfFive: UInt64 = 0xCCCC_CCCC_CCCC_CCCD
+    private static let powersOfFive: [Int64] = [1, 5, 25, 125, 625, 3_125, 15_625]
 
     static func gcd(_ a: Int64, _ b: Int64) -> Int64 {
         var (x, y) = (a.magnitude, b.magnitude)
