@@ -17,15 +17,20 @@ struct JSONToken {
     var isIntegerNumber: Bool { kind == .number && !flag }
 }
 
-/// Up to 16 bytes of JSON text to recognise in place: two zero-padded little-endian words and a length.
+/// Up to 16 bytes of JSON text to recognise in place: two zero-padded little-endian words, the
+/// masks that keep a key's bytes of two words loaded from the text, and a length.
 struct QuotedKey: Sendable {
     let low: UInt64
     let high: UInt64
+    let lowMask: UInt64
+    let highMask: UInt64
     let length: Int
 
     init(_ text: String) {
         guard let words = shortNameWords(Array(text.utf8)) else { preconditionFailure("a key of 1 to 16 bytes: \(text)") }
         (low, high, length) = (words.low, words.high, text.utf8.count)
+        lowMask = length >= 8 ? .max : (1 << UInt64(8 * length)) - 1
+        highMask = length <= 8 ? 0 : length == 16 ? .max : (1 << UInt64(8 * (length - 8))) - 1
     }
 }
 
@@ -71,10 +76,17 @@ struct JSONReader {
     }
 
     /// Advances past `key` when the bytes at the current position are exactly it.
-    @inline(__always)
+    @inline(always)
     mutating func skip(_ key: QuotedKey) -> Bool {
-        guard bytes.count - position >= key.length else { return false }
-        let (low, high) = words(at: position, length: key.length)
+        let low: UInt64, high: UInt64
+        if bytes.count - position >= 16 {
+            let base = UnsafeRawPointer(bytes.baseAddress! + position)
+            low = base.loadUnaligned(as: UInt64.self) & key.lowMask
+            high = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self) & key.highMask
+        } else {
+            guard bytes.count - position >= key.length else { return false }
+            (low, high) = words(at: position, length: key.length)
+        }
         guard low == key.low, high == key.high else { return false }
         position += key.length
         return true
