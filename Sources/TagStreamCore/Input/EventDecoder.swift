@@ -67,7 +67,8 @@ public struct EventDecoder: Sendable {
         var price: JSONToken?
     }
 
-    private var slots = [JSONToken?](repeating: nil, count: Field.allCases.count)
+    /// Each field's value in the record being decoded (a later duplicate key wins).
+    private let slots = FieldSlots(count: Field.allCases.count)
     /// Bit `field.rawValue`: the field is present (not null) with a kind other than `expectedKind`.
     private var wrongTypes: UInt32 = 0
     /// Per field (and, last, the start of a record): the field whose key followed it in the latest
@@ -92,7 +93,7 @@ public struct EventDecoder: Sendable {
     /// user names, which validation reads).
     mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, symbols: inout SymbolTable, prefetchingIn acceptedIDs: AcceptedIDs?) -> DecodeResult {
         var reader = JSONReader(bytes)
-        for k in slots.indices { slots[k] = nil }
+        slots.clear()
         wrongTypes = 0
         itemTokens.removeAll(keepingCapacity: true)
         itemsProblem = nil
@@ -173,7 +174,7 @@ public struct EventDecoder: Sendable {
     /// Keeps a field's value (a later duplicate key wins) and notes whether its kind is wrong.
     @inline(__always)
     private mutating func store(_ value: JSONToken, in field: Field) {
-        slots[field.rawValue] = value
+        slots.tokens[field.rawValue] = value
         if let expected = field.expectedKind, value.kind != .null, value.kind != expected {
             wrongTypes |= field.bit
         } else {
@@ -245,7 +246,7 @@ public struct EventDecoder: Sendable {
     }
 
     private func token(_ field: Field) -> JSONToken? {
-        guard let t = slots[field.rawValue], t.kind != .null else { return nil }
+        guard let t = slots.tokens[field.rawValue], t.kind != .null else { return nil }
         return t
     }
 
@@ -366,4 +367,20 @@ public struct EventDecoder: Sendable {
             return nil
         }
     }
+}
+
+/// A decoder's scratch space for the fields of one record: memory of its own rather than an
+/// array, whose every write checked that its buffer was unique (a call per field). Reset by
+/// each `decode`, so decoders copied from one another may share it, one at a time.
+private final class FieldSlots: @unchecked Sendable {
+    let tokens: UnsafeMutableBufferPointer<JSONToken?>
+
+    init(count: Int) {
+        tokens = .allocate(capacity: count)
+        tokens.initialize(repeating: nil)
+    }
+
+    deinit { tokens.deallocate() }
+
+    func clear() { tokens.update(repeating: nil) }
 }
