@@ -74,4 +74,17 @@ import Testing
         #expect(line?.contains(#""gmv_30d":12.6,"#) == true)
         #expect(line?.contains(#"{"sku":"a","qty":2.25}"#) == true)
     }
+
+    @Test func writtenMoneyIsItsDescription() {
+        var random = SystemRandomNumberGenerator()
+        let units: [Int64] = [0, 1, -1, 10, 100_000, 1_000_000, -1_000_000, 1_500_000, -50_000, 12_345_678, .max, .min, .min + 1]
+            + (0..<2_000).map { _ in Int64.random(in: -10_000_000_000...10_000_000_000, using: &random) }
+            + (0..<200).map { _ in Int64.random(in: .min ... .max, using: &random) }
+        let writer = JSONWriter()
+        for u in units {
+            writer.reset()
+            writer.money(Money(units: u))
+            #expect(writer.withBytes { String(decoding: $0, as: UTF8.self) } == Money(units: u).description, "\(u)")
+        }
+    }
 }

@@ -69,6 +69,31 @@ public final class JSONWriter {
         needsComma = true
     }
 
+    /// Writes an amount as `Money.description` spells it (`30`, `12.9`, `-0.05`), without making a `String`.
+    public func money(_ amount: Money) {
+        separator()
+        var whole = amount.units.magnitude / UInt64(Money.scale)
+        var fraction = amount.units.magnitude % UInt64(Money.scale)
+        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // a sign, 20 digits, a point and 6 digits, from the end
+        withUnsafeMutableBytes(of: &text) { buffer in
+            var start = buffer.count
+            func put(_ byte: UInt8) {
+                start -= 1
+                buffer[start] = byte
+            }
+            if fraction != 0 {
+                var digits = 6
+                while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+                for _ in 0..<digits { put(UInt8(truncatingIfNeeded: 0x30 + fraction % 10)); fraction /= 10 }
+                put(0x2E)
+            }
+            repeat { put(UInt8(truncatingIfNeeded: 0x30 + whole % 10)); whole /= 10 } while whole > 0
+            if amount.units < 0 { put(0x2D) }
+            append(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        }
+        needsComma = true
+    }
+
     /// Writes an instant as an RFC 3339 UTC string with milliseconds (for people reading evidence).
     public func instant(_ ms: Int64) {
         separator()

@@ -59,7 +59,7 @@ public struct RecordEncoder {
                 writer.key(name)
                 switch value {
                 case .integer(let v): writer.integer(v)
-                case .money(let m): writer.raw(m.description)
+                case .money(let m): writer.money(m)
                 case .instant(let t): writer.instant(t)
                 case let .ratio(part, whole): writer.number(whole != 0 ? Double(part) / Double(whole) : 0)
                 case .text(let s): writer.string(s)
@@ -98,7 +98,7 @@ extension JSONWriter {
     public func figure(_ value: FigureValue) {
         switch value {
         case .integer(let n): integer(n)
-        case .money(let m): raw(m.description)
+        case .money(let m): money(m)
         case let .ratio(part, whole): number(whole != 0 ? Double(part) / Double(whole) : 0)
         case .absent: null()
         case let .ranking(subjectKey, totalKey, entries):
@@ -106,7 +106,7 @@ extension JSONWriter {
             for (subject, total) in entries {
                 beginObject()
                 key(subjectKey); string(subject)
-                key(totalKey); raw(total.description)
+                key(totalKey); money(total)
                 endObject()
             }
             endArray()
