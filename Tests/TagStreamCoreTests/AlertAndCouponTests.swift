@@ -269,6 +269,22 @@ import Testing
         #expect(run.coupons("cart_rescue") == (delta >= 0 ? [first, second] : [first]))
     }
 
+    /// A delayed trigger's condition that reads a window sees it as at the trigger's instant, not
+    /// as at the add_to_cart: a search 30 days or more before that instant has left the window,
+    /// and nothing else of the user is evaluated in between.
+    @Test(arguments: [(-1 as Int64, true), (0, true), (1, false)])
+    func delayedConditionReadsItsWindowAtTheTriggersInstant(searchOffset: Int64, fires: Bool) {
+        let pipeline = Pipeline.reference {
+            $0.replacingOccurrences(of: "when: not (since(last_paid) <= 2h)", with: "when: quality_searches_30d == 0")
+        }
+        let cart = t0 + 30 * day
+        var feed = Feed()
+        feed.search("u1", at: cart + 2 * hour - 30 * day + searchOffset, query: "organic")
+        feed.addToCart("u1", at: cart)
+        let run = replay(feed, pipeline: pipeline, until: cart + 3 * hour)
+        #expect(run.coupons("cart_rescue") == (fires ? [cart + 2 * hour] : []))
+    }
+
     @Test func severalAddToCartsInOneSpellGiveOneRescue() {
         var feed = Feed()
         feed.addToCart("u1", at: t0)

@@ -413,7 +413,7 @@ public struct Engine: Sendable {
         let slot = Int(u) * layout.campaigns + c
         // The cooldown first: it costs one read, and it stops most delayed triggers.
         if let cooldown = program.campaigns[c].cooldown, lastTrigger[slot] != .min, t - lastTrigger[slot] < cooldown { return }
-        bringWindowsUpToDate()
+        if program.campaigns[c].readsWindows { bringWindowsUpToDate() }
         if let condition = expressions.campaignConditions[c], !evaluate(condition).isTrue { return }
         let community = frame.community
         if let cap = program.campaigns[c].dailyCapPerCommunity, community >= 0 {

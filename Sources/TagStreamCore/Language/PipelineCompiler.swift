@@ -204,9 +204,10 @@ struct PipelineCompiler {
         } else {
             report(c.trigger.origin, "a trigger is an event type (e.g. order_paid) or GROUP -> TAG (e.g. lifecycle -> sleeping)")
         }
-        let condition = c.condition.map { check($0, in: Scope(key: .user, statistics: true, since: true), expect: [.bool]).node }
+        let condition = c.condition.map { check($0, in: Scope(key: .user, statistics: true, since: true), expect: [.bool]) }
         program.campaigns.append(CompiledCampaign(
-            name: c.name.name, trigger: trigger, delay: c.delay, condition: condition, cooldown: c.cooldown,
+            name: c.name.name, trigger: trigger, delay: c.delay, condition: condition?.node,
+            readsWindows: !(condition?.reads.dependencies.windowed.isEmpty ?? true), cooldown: c.cooldown,
             dailyCapPerCommunity: c.dailyCapPerCommunity))
     }
 
