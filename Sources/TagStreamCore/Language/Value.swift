@@ -127,24 +127,20 @@ extension Value {
     }
 
     /// n / 10⁶ in lowest terms, without a division: sums of money, the most common fractions.
-    /// `gcd(n, 10⁶)` is 2^p · 5^q with p, q ≤ 6; the twos go by a shift, and each five by
-    /// multiplying by the inverse of 5 modulo 2⁶⁴, which divides exactly a multiple of 5 and takes
-    /// any other number above `UInt64.max / 5`.
+    /// `gcd(n, 10⁶)` is 2^p · 5^q with p, q ≤ 6. The twos go by a shift; each five by multiplying
+    /// by the inverse of 5 modulo 2⁶⁴, which divides a multiple of 5 exactly and takes any other
+    /// number above `UInt64.max / 5`.
     static func reducedMillionths(_ kind: Kind, _ n: Int64) -> Value {
+        let inverseOfFive: UInt64 = 0xCCCC_CCCC_CCCC_CCCD
         let twos = min(n.magnitude.trailingZeroBitCount, 6)
-        var m = n.magnitude >> twos, fives = 0
-        while fives < 6 {
+        var m = n.magnitude >> twos, d = UInt64(Money.scale) >> twos
+        for _ in 0..<6 {
             let quotient = m &* inverseOfFive
             guard quotient <= UInt64.max / 5 else { break }
-            m = quotient
-            fives += 1
+            (m, d) = (quotient, d &* inverseOfFive)
         }
-        let numerator = n < 0 ? -Int64(m) : Int64(m)
-        return Value(kind: kind, numerator: numerator, denominator: powersOfFive[6 - fives] << (6 - twos))
+        return Value(kind: kind, numerator: n < 0 ? -Int64(m) : Int64(m), denominator: Int64(d))
     }
-
-    private static let inverseOfFive: UInt64 = 0xCCCC_CCCC_CCCC_CCCD
-    private static let powersOfFive: [Int64] = [1, 5, 25, 125, 625, 3_125, 15_625]
 
     static func gcd(_ a: Int64, _ b: Int64) -> Int64 {
         var (x, y) = (a.magnitude, b.magnitude)

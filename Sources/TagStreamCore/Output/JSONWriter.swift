@@ -74,7 +74,7 @@ public final class JSONWriter {
         separator()
         var whole = amount.units.magnitude / UInt64(Money.scale)
         var fraction = amount.units.magnitude % UInt64(Money.scale)
-        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // a sign, 20 digits, a point and 6 digits, from the end
+        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // a sign, up to 14 digits, a point and 6 digits, from the end
         withUnsafeMutableBytes(of: &text) { buffer in
             var start = buffer.count
             func put(_ byte: UInt8) {
