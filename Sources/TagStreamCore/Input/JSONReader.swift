@@ -29,8 +29,7 @@ struct QuotedKey: Sendable {
     init(_ text: String) {
         guard let words = shortNameWords(Array(text.utf8)) else { preconditionFailure("a key of 1 to 16 bytes: \(text)") }
         (low, high, length) = (words.low, words.high, text.utf8.count)
-        lowMask = length >= 8 ? .max : (1 << UInt64(8 * length)) - 1
-        highMask = length <= 8 ? 0 : length == 16 ? .max : (1 << UInt64(8 * (length - 8))) - 1
+        (lowMask, highMask) = JSONReader.wordMasks(length: length)
     }
 }
 
@@ -349,6 +348,13 @@ struct JSONReader {
         return table.value(low: low, high: high)
     }
 
+    /// The masks that keep the first `length` bytes (1...16) of two little-endian words.
+    @inline(__always)
+    static func wordMasks(length: Int) -> (low: UInt64, high: UInt64) {
+        (length >= 8 ? .max : (1 << UInt64(8 * length)) - 1,
+         length <= 8 ? 0 : length == 16 ? .max : (1 << UInt64(8 * (length - 8))) - 1)
+    }
+
     /// The `length` bytes (1...16) at `start` as two zero-padded little-endian words, as
     /// `shortNameWords` spells a name.
     @inline(__always)
@@ -358,8 +364,9 @@ struct JSONReader {
             let base = UnsafeRawPointer(bytes.baseAddress! + start)
             low = base.loadUnaligned(as: UInt64.self)
             high = base.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-            if length < 8 { low &= (1 << UInt64(8 * length)) - 1 }
-            high = length <= 8 ? 0 : length < 16 ? high & ((1 << UInt64(8 * (length - 8))) - 1) : high
+            let masks = Self.wordMasks(length: length)
+            low &= masks.low
+            high &= masks.high
         } else {
             (low, high) = UnsafeBufferPointer(rebasing: bytes[start..<start + length]).leadingWordPair
         }
