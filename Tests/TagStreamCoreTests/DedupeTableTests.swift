@@ -27,8 +27,8 @@ import Testing
         // Ids older than the horizon are dropped before the table grows (a table keeping them all
         // would need 60 days of ids / 0.7 slots): with at most 70 % of the slots in use before
         // that, and growth by half, it never needs three slots per live id over its first size.
-        #expect(sequencer.acceptedIDs.slots.count < 3 * idsPerHorizon + (1 << 17))
-        #expect(sequencer.acceptedIDs.count <= sequencer.acceptedIDs.slots.count * 7 / 10)
+        #expect(sequencer.acceptedIDs.size < 3 * idsPerHorizon + (1 << 17))
+        #expect(sequencer.acceptedIDs.count <= sequencer.acceptedIDs.size * 7 / 10)
     }
 
     @Test func everyIdWithinTheHorizonIsStillFoundAfterTheTableGrewAndWasPruned() {

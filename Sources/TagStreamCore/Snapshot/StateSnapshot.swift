@@ -61,7 +61,7 @@ extension Sequencer {
         w.write(maxAccepted)
         w.write(watermark)
         let ids = acceptedIDs.occupied
-        w.write(acceptedIDs.slots.count)
+        w.write(acceptedIDs.size)
         w.write(words: ids.lazy.map { $0.key.fingerprint })
         w.write(column: ids.lazy.map { $0.time })
         w.write(bufferedEvents) { w, event in event.write(to: &w) }

@@ -2,8 +2,9 @@ import CMemoryHints
 
 /// The `event_id`s accepted within the dedupe horizon with their `ts`: an open-addressing table
 /// keyed by a 64-bit fingerprint of the id. Two ids share a fingerprint with probability 2⁻⁶⁴, so
-/// a table of a million live ids takes an event for a duplicate about once in 10¹³ lookups; in
-/// exchange a slot is 16 bytes, and a probe touches a quarter of a cache line.
+/// a table of a million live ids takes an event for a duplicate about once in 10¹³ lookups.
+/// Fingerprints and times are kept apart: a lookup probes 8-byte fingerprints, eight to a cache
+/// line, and reads a time only for a duplicate.
 struct AcceptedIDs: Sendable {
     struct Key: Equatable, Sendable {
         var fingerprint: UInt64
@@ -37,14 +38,15 @@ struct AcceptedIDs: Sendable {
         init(fingerprint: UInt64) { self.fingerprint = fingerprint }
     }
 
-    /// One slot: a key and its `ts`, side by side so a probe touches one cache line.
+    /// An entry, as snapshots store it.
     struct Slot: Sendable {
         var key: Key
-        /// `.min` marks an empty slot.
         var time: Int64
     }
 
-    private(set) var slots: [Slot]
+    /// Per slot: the stored fingerprint (`stored(_:)`), 0 for an empty slot, and its `ts`.
+    private var fingerprints: [UInt64]
+    private var times: [Int64]
     private(set) var count = 0
 
     /// A table of `size` slots, any size from 16 up: a key's home slot scales its fingerprint to
@@ -52,38 +54,58 @@ struct AcceptedIDs: Sendable {
     /// lookup lands on a random page.
     init(size: Int = 1 << 17) {
         let count = max(16, size)
-        slots = Array(unsafeUninitializedCapacity: count) { buffer, initialized in
-            tagstream_advise_huge_pages(buffer.baseAddress!, count * MemoryLayout<Slot>.stride)
-            buffer.initialize(repeating: Slot(key: Key(fingerprint: 0), time: .min))
-            initialized = count
+        func column<T>(_ empty: T) -> [T] {
+            Array(unsafeUninitializedCapacity: count) { buffer, initialized in
+                tagstream_advise_huge_pages(buffer.baseAddress!, count * MemoryLayout<T>.stride)
+                buffer.initialize(repeating: empty)
+                initialized = count
+            }
         }
+        fingerprints = column(0)
+        times = column(.min)
     }
 
-    /// The first slot probed for `key`.
+    /// The number of slots.
+    var size: Int { fingerprints.count }
+
+    /// How a key is stored: 0 marks an empty slot, so the fingerprint 0 is stored as 1 (the two
+    /// ids then count as one, with probability 2⁻⁶³ more).
     @inline(__always)
-    private func home(_ key: Key) -> Int {
-        Int(key.fingerprint.multipliedFullWidth(by: UInt64(slots.count)).high)
+    private static func stored(_ key: Key) -> UInt64 { max(key.fingerprint, 1) }
+
+    /// The first slot probed for a stored fingerprint.
+    @inline(__always)
+    private func home(_ stored: UInt64) -> Int {
+        Int(stored.multipliedFullWidth(by: UInt64(fingerprints.count)).high)
     }
 
-    /// Starts loading `key`'s home slot into the cache. The table outgrows every cache, so a `find`
-    /// costs a trip to memory; started while the rest of the record is decoded, the trip overlaps it.
+    /// Starts loading the slots where `key` is looked up and then stored into the cache. The table
+    /// outgrows every cache, so a `find` costs a trip to memory; started while the rest of the
+    /// record is decoded, the trip overlaps it. A lookup of a new id probes past its home slot to
+    /// the first empty one, often into the next cache line, so that one is loaded too.
     func prefetch(_ key: Key) {
-        slots.withUnsafeBufferPointer { tagstream_prefetch($0.baseAddress! + home(key)) }
+        let i = home(Self.stored(key))
+        fingerprints.withUnsafeBufferPointer { f in
+            tagstream_prefetch(f.baseAddress! + i)
+            tagstream_prefetch(f.baseAddress! + min(i + 8, f.count - 1))
+        }
+        times.withUnsafeBufferPointer { tagstream_prefetch($0.baseAddress! + i) }
     }
 
     /// Where `key` is, or the empty slot where it would go; valid until the table next changes.
     func find(_ key: Key) -> Int {
-        var i = home(key)
-        while slots[i].time != .min, slots[i].key != key {
+        let k = Self.stored(key)
+        var i = home(k)
+        while fingerprints[i] != 0, fingerprints[i] != k {
             i += 1
-            if i == slots.count { i = 0 }
+            if i == fingerprints.count { i = 0 }
         }
         return i
     }
 
     /// The `ts` stored at a slot `find` returned; nil for an empty slot.
     func time(at slot: Int) -> Int64? {
-        slots[slot].time == .min ? nil : slots[slot].time
+        fingerprints[slot] == 0 ? nil : times[slot]
     }
 
     mutating func set(_ key: Key, time: Int64) {
@@ -92,67 +114,84 @@ struct AcceptedIDs: Sendable {
 
     /// Stores `key` with `time` at the slot `find(key)` returned, with no change to the table since.
     mutating func set(_ key: Key, time: Int64, at i: Int) {
-        if slots[i].time == .min {
+        if fingerprints[i] == 0 {
             count += 1
-            slots[i].key = key
+            fingerprints[i] = Self.stored(key)
         }
-        slots[i].time = time
+        times[i] = time
     }
 
     /// Whether the table is too full for lookups to stay short: time to `makeRoom`.
-    var isCrowded: Bool { count * 10 > slots.count * 7 }
+    var isCrowded: Bool { count * 10 > size * 7 }
 
     /// Drops the ids accepted at or before `horizon`, which can never be duplicates again, and
     /// grows the table by half only if more than 60 % of it is still in use. So the table stays the size
     /// that the ids of one horizon need, and pruning, in place, never holds a second copy of it.
     mutating func makeRoom(droppingAtOrBefore horizon: Int64) {
         prune(keepingAfter: horizon)
-        if count * 10 > slots.count * 6 { grow() }
+        if count * 10 > size * 6 { grow() }
     }
 
+    /// One pass from a slot that was empty, which no probe run crosses: each dropped id's slot is
+    /// emptied, and each kept entry that a hole now separates from its home slot moves back into
+    /// the first hole on its way, so every entry stays reachable without tombstones. Written with
+    /// masks rather than branches, whose outcome per slot no predictor would guess (the compiler
+    /// turns conditional expressions back into branches).
     private mutating func prune(keepingAfter horizon: Int64) {
-        var i = 0
-        while i < slots.count {
-            // A removal may shift a later entry into slot i: look at it again.
-            if slots[i].time != .min, slots[i].time <= horizon { remove(at: i) } else { i += 1 }
-        }
-    }
-
-    /// Empties slot `hole` by moving back each later entry of its probe run that may live there
-    /// (backward-shift deletion), so lookups never need tombstones.
-    private mutating func remove(at slot: Int) {
-        var hole = slot
-        var j = slot
-        while true {
-            j = j + 1 == slots.count ? 0 : j + 1
-            guard slots[j].time != .min else { break }
-            // The entry at j may move to the hole unless its home lies cyclically in (hole, j].
-            let origin = home(slots[j].key)
-            let homeAfterHole = hole <= j ? (origin > hole && origin <= j) : (origin > hole || origin <= j)
-            if !homeAfterHole {
-                slots[hole] = slots[j]
-                hole = j
+        guard let start = fingerprints.firstIndex(of: 0) else { return }
+        let size = self.size
+        var kept = 0
+        fingerprints.withUnsafeMutableBufferPointer { keys in
+            times.withUnsafeMutableBufferPointer { times in
+                // Positions count from `start`: in these terms, home ≤ position for every entry.
+                var lastHole = 0, j = start
+                for position in 1..<size {
+                    j = j + 1 == size ? 0 : j + 1
+                    // All ones when the entry is newer than the horizon (an empty slot stays empty).
+                    let k = keys[j] & UInt64(bitPattern: (horizon &- times[j]) >> 63)
+                    keys[j] = k
+                    kept &+= Self.isSet(k)
+                    let home = Int(k.multipliedFullWidth(by: UInt64(size)).high)
+                    let offset = home &- start
+                    // Past every position for an empty slot, which has nothing to move.
+                    let homePosition = offset &+ (size & (offset &- 1) >> 63) | (Int.max & (Self.isSet(k) &- 1))
+                    if lastHole >= homePosition {
+                        var hole = home
+                        while keys[hole] != 0 { hole = hole + 1 == size ? 0 : hole + 1 }
+                        keys[hole] = k
+                        times[hole] = times[j]
+                        keys[j] = 0
+                    }
+                    let isHole = 0 &- (1 &- Self.isSet(keys[j]))
+                    lastHole = (position & isHole) | (lastHole & ~isHole)
+                }
             }
         }
-        slots[hole].time = .min
-        count -= 1
+        count = kept
     }
+
+    /// 1 for a slot in use, 0 for an empty one.
+    @inline(__always)
+    private static func isSet(_ key: UInt64) -> Int { Int(truncatingIfNeeded: (key | (0 &- key)) >> 63) }
 
     /// Moves the entries to a table half as large again.
     private mutating func grow() {
-        var fresh = AcceptedIDs(size: slots.count + slots.count / 2)
-        for slot in slots where slot.time != .min { fresh.set(slot.key, time: slot.time) }
+        var fresh = AcceptedIDs(size: size + size / 2)
+        for i in fingerprints.indices where fingerprints[i] != 0 {
+            fresh.set(Key(fingerprint: fingerprints[i]), time: times[i])
+        }
         self = fresh
     }
 
     /// The entries in slot order, for snapshots.
-    var occupied: [Slot] { slots.filter { $0.time != .min } }
+    var occupied: [Slot] {
+        fingerprints.indices.filter { fingerprints[$0] != 0 }.map { Slot(key: Key(fingerprint: fingerprints[$0]), time: times[$0]) }
+    }
 
     /// A table of `size` slots holding `entries` taken in slot order from a table of that size:
     /// each insertion probes next to the one before, so a million entries go in sequentially.
     init(size: Int, entries: [Slot]) throws {
-        guard size >= 16, entries.count * 10 <= size * 7,
-              entries.allSatisfy({ $0.time != .min }) else {
+        guard size >= 16, entries.count * 10 <= size * 7 else {
             throw SnapshotError("snapshot has a malformed dedupe table")
         }
         self.init(size: size)
