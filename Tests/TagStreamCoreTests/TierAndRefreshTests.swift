@@ -127,6 +127,19 @@ import Testing
         }
     }
 
+    /// Samples are kept from one refresh to the next only while nothing they read changes: f01's
+    /// order between the refreshes at m1 and m2 makes its spend 1001, so m2's p95 is 20 (f02…f20
+    /// spend 2…20) and an order of 19.5 is gold; with f01's sample of m1 it would be platinum.
+    @Test func aSpendChangedBetweenRefreshesIsSampledAgain() {
+        let m2 = m1 + day
+        var feed = Feed()
+        feed.fillers(count: 20, at: jan1 + hour)
+        feed.order("f01", at: m1 + hour, amount: "1000")
+        feed.order("x", at: m2 + hour, amount: "19.5")
+        let run = replay(feed)
+        #expect(run.tags("tier", user: "x") == ["\(m2 + hour) gold<-null"])
+    }
+
     // MARK: The 90-day window
 
     /// `x` orders 10 at A; the population (f01…f20 and x) is measured at A's midnight + 90d,

@@ -22,6 +22,13 @@ public struct Engine: Sendable {
     /// users × groups: until when the group's last result stands unless what it reads changes
     /// (its next boundary); `.min`: evaluate again. Not part of snapshots: `.min` is always safe.
     var validUntil: [Int64] = []
+    /// users × sampled statistics (`Layout.sampledStatistics`): the user's sample at the last
+    /// refresh (none: outside the population), and until when it stands unless what it reads
+    /// changes; `.min`: evaluate again. Not part of snapshots: `.min` is always safe.
+    var sampleCache: [Value] = []
+    var sampleValidUntil: [Int64] = []
+    /// The samples of the last refresh, whose room the next one reuses.
+    var sampleArrays: [[Value]] = []
     /// users × alerts.
     var armed: [Bool] = []
     /// users × campaigns: the last trigger, `.min`: never.
@@ -103,9 +110,17 @@ public struct Engine: Sendable {
         var dependents: [UInt64]
         /// Per statistic: the statistic whose samples it shares (same `of` and `where`).
         var sampleSource: [Int]
-        /// Per rule: its boundary atoms of the shape `since(aggregate) op constant`, as plain
-        /// values in `sinceAtoms` (evaluating their trees cost retains and calls per evaluation);
-        /// whether it has atoms of other shapes; and the windowed aggregates it reads, as a mask.
+        /// The statistics whose samples are taken (each its own source), and per one whether its
+        /// samples are kept between refreshes (not when it reads a tag, which changes apart from
+        /// what `sampleReads` tells).
+        var sampledStatistics: [Int]
+        var keepsSamples: [Bool]
+        /// The user aggregates the kept samples read, as a mask.
+        var sampleReads: UInt64
+        /// Per rule, and past the rules per statistic: its boundary atoms of the shape
+        /// `since(aggregate) op constant`, as plain values in `sinceAtoms` (evaluating their trees
+        /// cost retains and calls per evaluation); whether it has atoms of other shapes; and the
+        /// windowed aggregates it reads, as a mask.
         var sinceAtomRanges: [Range<Int>]
         var sinceAtoms: [SinceAtom]
         var hasOtherAtoms: [Bool]
@@ -140,13 +155,19 @@ public struct Engine: Sendable {
             sampleSource = statistics.indices.map { i in
                 statistics.firstIndex { $0.of.text == statistics[i].of.text && $0.population?.text == statistics[i].population?.text } ?? i
             }
+            let sources = sampleSource
+            let sampled = statistics.indices.filter { sources[$0] == $0 }
+            let keeps = sampled.map { p.statistics[$0].dependencies.groups == 0 }
+            sampledStatistics = sampled
+            keepsSamples = keeps
+            sampleReads = sampled.indices.reduce(0) { mask, j in keeps[j] ? mask | p.statistics[sampled[j]].dependencies.userAggregates : mask }
             let groupCount = groups
             boundaryRules = (0..<rules).filter { r in
                 r < groupCount ? p.groups[r].points.boundary : p.alerts[r - groupCount].points.boundary
             }
             for (slot, r) in boundaryRules.enumerated() { slots[r] = slot }
             boundarySlot = slots
-            let dependencies = p.groups.map(\.dependencies) + p.alerts.map(\.dependencies)
+            let dependencies = p.groups.map(\.dependencies) + p.alerts.map(\.dependencies) + p.statistics.map(\.dependencies)
             var atoms: [SinceAtom] = []
             sinceAtomRanges = dependencies.map { d in
                 let start = atoms.count
@@ -267,6 +288,10 @@ public struct Engine: Sendable {
             }
         }
         guard touched != 0 || !layout.alertsByType[type].isEmpty else { return }
+        if touched & layout.sampleReads != 0 {
+            let n = layout.sampledStatistics.count
+            for j in 0..<n { sampleValidUntil[Int(u) * n + j] = .min }
+        }
         for g in 0..<layout.groups where evaluated & (1 << UInt64(g)) == 0 && layout.groupReads[g] & touched != 0 {
             validUntil[Int(u) * layout.groups + g] = .min
             if program.groups[g].points.boundary { scheduleBoundary(g) }
@@ -300,6 +325,8 @@ public struct Engine: Sendable {
         tags.extend(to: n * layout.groups, with: -1)
         due.extend(to: n * layout.boundaryRules.count, with: .max)
         validUntil.extend(to: n * layout.groups, with: .min)
+        sampleCache.extend(to: n * layout.sampledStatistics.count, with: .none)
+        sampleValidUntil.extend(to: n * layout.sampledStatistics.count, with: .min)
         armed.extend(to: n * layout.alerts, with: true)
         lastTrigger.extend(to: n * layout.campaigns, with: .min)
     }
@@ -385,8 +412,7 @@ public struct Engine: Sendable {
             next = atom.op.nextChange(since: x.numerator, ceiling: atom.ceiling, floor: atom.floor, now: t, before: next)
         }
         if layout.hasOtherAtoms[r] {
-            let dependencies = r < layout.groups ? program.groups[r].dependencies : program.alerts[r - layout.groups].dependencies
-            for atom in dependencies.boundaries where SinceAtom(atom) == nil {
+            for atom in dependencies(ofRule: r).boundaries where SinceAtom(atom) == nil {
                 let x = atom.instant.evaluate(&self), d = atom.threshold.evaluate(&self)
                 guard x.kind == .instant, d.kind == .duration else { continue }
                 next = atom.op.nextChange(since: x.numerator, ceiling: d.ceiling, floor: d.floor, now: t, before: next)
@@ -397,6 +423,13 @@ public struct Engine: Sendable {
             if expiry > t, expiry < next { next = expiry }
         }
         return next
+    }
+
+    /// What rule `r` reads: a group's, an alert's, or past the rules a statistic's.
+    private func dependencies(ofRule r: Int) -> Dependencies {
+        if r < layout.groups { return program.groups[r].dependencies }
+        if r < layout.rules { return program.alerts[r - layout.groups].dependencies }
+        return program.statistics[r - layout.rules].dependencies
     }
 
     private mutating func setDue(_ r: Int, _ next: Int64) {
@@ -485,16 +518,28 @@ public struct Engine: Sendable {
     /// Nearest-rank percentiles (index ⌈q·n⌉ − 1 of the sorted values) over the users in each statistic's population.
     private mutating func computeStatistics(at m: Int64) {
         guard !program.statistics.isEmpty else { return }
-        let sampled = program.statistics.indices.filter { layout.sampleSource[$0] == $0 }
-        var samples = [[Value]](repeating: [], count: program.statistics.count)
-        for i in sampled { samples[i].reserveCapacity(userSeen.count) }
+        let sampled = layout.sampledStatistics
+        // The arrays of the last refresh, emptied: allocating them anew cost a page fault per 4 KB.
+        var samples = sampleArrays
+        sampleArrays = []
+        if samples.isEmpty { samples = Array(repeating: [], count: program.statistics.count) }
+        for i in sampled { samples[i].removeAll(keepingCapacity: true) }
         // Users in index order, which the memory system streams: `Value.precedes` orders every
         // sample, so the order they are taken in does not matter.
         for u in userSeen.indices where userSeen[u] {
             frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
-            for i in sampled {
-                if let population = expressions.statisticPopulations[i], !evaluate(population).isTrue { continue }
-                let v = evaluate(expressions.statisticValues[i])
+            for (j, i) in sampled.enumerated() {
+                let slot = u * sampled.count + j
+                let v: Value
+                if m < sampleValidUntil[slot] {
+                    v = sampleCache[slot]
+                } else {
+                    v = sample(i)
+                    if layout.keepsSamples[j] {
+                        sampleCache[slot] = v
+                        sampleValidUntil[slot] = nextBoundary(rule: layout.rules + i)
+                    }
+                }
                 if !v.isNone { samples[i].append(v) }
             }
         }
@@ -508,6 +553,13 @@ public struct Engine: Sendable {
             samples[source].select(rank, by: Value.precedes)
             statistics[i] = samples[source][rank]
         }
+        sampleArrays = samples
+    }
+
+    /// Statistic `i`'s sample of the current user: none outside its population.
+    private mutating func sample(_ i: Int) -> Value {
+        if let population = expressions.statisticPopulations[i], !evaluate(population).isTrue { return .none }
+        return evaluate(expressions.statisticValues[i])
     }
 
     private mutating func mergeNewUsers() {

@@ -52,11 +52,15 @@ struct PipelineCompiler {
         for aggregate in definition.aggregates { compileAggregate(aggregate) }
         if program.userAggregates.count > 64 { report(definition.aggregates[0].name.origin, "at most 64 aggregates per user") }
         for statistic in definition.statistics {
+            var dependencies = Dependencies()
+            var names: [String] = []
             let of = check(statistic.of, in: Scope(key: .user, since: true), expect: [.number, .duration, .instant])
+            merge(of.reads, into: &dependencies, names: &names)
             let population = statistic.population.map { check($0, in: Scope(key: .user, since: true), expect: [.bool]) }
+            if let population { merge(population.reads, into: &dependencies, names: &names) }
             program.statistics.append(CompiledStatistic(
                 name: statistic.name.name, quantile: statistic.quantile, of: of.node,
-                population: population?.node, minimumCount: statistic.minimumCount))
+                population: population?.node, minimumCount: statistic.minimumCount, dependencies: dependencies))
         }
         for count in definition.communityCounts {
             let c = check(count.expression, in: Scope(key: .user, statistics: true, since: true), expect: [.bool])

@@ -160,6 +160,8 @@ struct CompiledStatistic: Sendable {
     var of: Node
     var population: Node?
     var minimumCount: Int
+    /// What `of` and `population` read.
+    var dependencies: Dependencies
 }
 
 struct CompiledGroup: Sendable {

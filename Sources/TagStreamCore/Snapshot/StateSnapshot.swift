@@ -156,6 +156,8 @@ extension Engine {
         tags = try sized(try r.readColumn(), layout.groups, "tag")
         due = try sized(try r.readColumn(), layout.boundaryRules.count, "timer")
         validUntil = Array(repeating: .min, count: users * layout.groups)
+        sampleCache = Array(repeating: .none, count: users * layout.sampledStatistics.count)
+        sampleValidUntil = Array(repeating: .min, count: users * layout.sampledStatistics.count)
         armed = try sized(try r.readFlags(), layout.alerts, "alert")
         lastTrigger = try sized(try r.readColumn(), layout.campaigns, "campaign")
         communitySlots = try r.readInt()
