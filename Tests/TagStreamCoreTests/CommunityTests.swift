@@ -83,6 +83,25 @@ import Testing
         #expect(run.stats("c1").last?.hasSuffix(counted ? "orders=1 sleeping=0 top=[s:2]" : "orders=0 sleeping=0 top=[]") == true)
     }
 
+    /// Which counts a user meets is kept from one refresh to the next only until something it
+    /// reads changes. With `active_30d` redefined so that no tag changes with it, a spend that
+    /// reaches 100 by a second order counts from the refresh after it, and the user stops
+    /// counting at the refresh exactly 7 days after that order.
+    @Test func countsFollowEventsAndTimeThatChangeNoTag() {
+        let pipeline = Pipeline.reference {
+            $0.replacingOccurrences(of: "active_30d: paid_orders >= 1 and since(last_paid) < 30d",
+                                    with: "active_30d: paid_90d >= 100 and since(last_paid) < 7d")
+        }
+        var feed = Feed()
+        feed.order("u1", at: jan1 + hour, amount: "50", community: "c1")
+        feed.order("u1", at: jan1 + 2 * day, amount: "60", community: "c1")
+        let run = replay(feed, pipeline: pipeline, until: jan1 + 10 * day)
+        let active = run.stats("c1").map { $0.split(separator: " ").first { $0.hasPrefix("active=") } ?? "?" }
+        // The refreshes at days 1…10: the second order is applied before the refresh at day 2.
+        #expect(active == ["active=0"] + Array(repeating: "active=1", count: 7) + ["active=0", "active=0"])
+        #expect(run.tags("lifecycle", user: "u1") == ["\(jan1 + hour) new<-null"])
+    }
+
     // MARK: community_sleeping_ratio_high
 
     /// 20 customers of c1 order on day 0; `sleepers` of them never again, the others again on day 60.

@@ -29,6 +29,11 @@ public struct Engine: Sendable {
     var sampleValidUntil: [Int64] = []
     /// The samples of the last refresh, whose room the next one reuses.
     var sampleArrays: [[Value]] = []
+    /// Per user: which community counts' conditions held at the last refresh (bit i: count i),
+    /// and until when that stands unless what they read changes; `.min`: evaluate again. Not part
+    /// of snapshots.
+    var countsHeld: [UInt64] = []
+    var countsValidUntil: [Int64] = []
     /// users × alerts.
     var armed: [Bool] = []
     /// users × campaigns: the last trigger, `.min`: never.
@@ -117,6 +122,15 @@ public struct Engine: Sendable {
         var keepsSamples: [Bool]
         /// The user aggregates the kept samples read, as a mask.
         var sampleReads: UInt64
+        /// Whether which community counts a user meets is kept between refreshes (not when they
+        /// read a statistic, which every refresh changes), and the user aggregates and the groups
+        /// their conditions read, as masks.
+        var keepsCounts: Bool
+        var countReads: UInt64
+        var countGroupReads: UInt64
+        /// The index of the community counts' conditions, taken together, among the rules (for
+        /// `Engine.nextBoundary`): past the rules and the statistics.
+        var countsRule: Int
         /// Per rule, and past the rules per statistic: its boundary atoms of the shape
         /// `since(aggregate) op constant`, as plain values in `sinceAtoms` (evaluating their trees
         /// cost retains and calls per evaluation); whether it has atoms of other shapes; and the
@@ -161,13 +175,18 @@ public struct Engine: Sendable {
             sampledStatistics = sampled
             keepsSamples = keeps
             sampleReads = sampled.indices.reduce(0) { mask, j in keeps[j] ? mask | p.statistics[sampled[j]].dependencies.userAggregates : mask }
+            let counts = p.communityCountDependencies
+            keepsCounts = !counts.usesStatistics
+            countReads = counts.userAggregates
+            countGroupReads = counts.groups
+            countsRule = rules + p.statistics.count
             let groupCount = groups
             boundaryRules = (0..<rules).filter { r in
                 r < groupCount ? p.groups[r].points.boundary : p.alerts[r - groupCount].points.boundary
             }
             for (slot, r) in boundaryRules.enumerated() { slots[r] = slot }
             boundarySlot = slots
-            let dependencies = p.groups.map(\.dependencies) + p.alerts.map(\.dependencies) + p.statistics.map(\.dependencies)
+            let dependencies = p.groups.map(\.dependencies) + p.alerts.map(\.dependencies) + p.statistics.map(\.dependencies) + [counts]
             var atoms: [SinceAtom] = []
             sinceAtomRanges = dependencies.map { d in
                 let start = atoms.count
@@ -292,6 +311,7 @@ public struct Engine: Sendable {
             let n = layout.sampledStatistics.count
             for j in 0..<n { sampleValidUntil[Int(u) * n + j] = .min }
         }
+        if touched & layout.countReads != 0 { countsValidUntil[Int(u)] = .min }
         for g in 0..<layout.groups where evaluated & (1 << UInt64(g)) == 0 && layout.groupReads[g] & touched != 0 {
             validUntil[Int(u) * layout.groups + g] = .min
             if program.groups[g].points.boundary { scheduleBoundary(g) }
@@ -327,6 +347,8 @@ public struct Engine: Sendable {
         validUntil.extend(to: n * layout.groups, with: .min)
         sampleCache.extend(to: n * layout.sampledStatistics.count, with: .none)
         sampleValidUntil.extend(to: n * layout.sampledStatistics.count, with: .min)
+        countsHeld.extend(to: n, with: 0)
+        countsValidUntil.extend(to: n, with: .min)
         armed.extend(to: n * layout.alerts, with: true)
         lastTrigger.extend(to: n * layout.campaigns, with: .min)
     }
@@ -368,6 +390,7 @@ public struct Engine: Sendable {
         guard tag != previous else { return }
         tags[slot] = Int8(tag)
         for dependent in SetBits(layout.dependents[g]) { validUntil[u * layout.groups + dependent] = .min }
+        if layout.countGroupReads & (1 << UInt64(g)) != 0 { countsValidUntil[u] = .min }
         let group = program.groups[g]
         emit(OutputRecord(
             ts: frame.t, user: frame.user, community: frame.community, cause: cause,
@@ -425,11 +448,13 @@ public struct Engine: Sendable {
         return next
     }
 
-    /// What rule `r` reads: a group's, an alert's, or past the rules a statistic's.
+    /// What rule `r` reads: a group's, an alert's, or past the rules a statistic's, and last the
+    /// community counts'.
     private func dependencies(ofRule r: Int) -> Dependencies {
         if r < layout.groups { return program.groups[r].dependencies }
         if r < layout.rules { return program.alerts[r - layout.groups].dependencies }
-        return program.statistics[r - layout.rules].dependencies
+        if r < layout.countsRule { return program.statistics[r - layout.rules].dependencies }
+        return program.communityCountDependencies
     }
 
     private mutating func setDue(_ r: Int, _ next: Int64) {
@@ -586,14 +611,14 @@ public struct Engine: Sendable {
         guard program.communityStats != nil || hasCommunityAlerts else { return }
         ensureCommunity(symbols.communities.count - 1)
         communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
-        let conditions = expressions.communityCountConditions
-        if !conditions.isEmpty {
+        if !expressions.communityCountConditions.isEmpty {
             for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
-                frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
-                let c = Int(frame.community)
-                for i in conditions.indices where evaluate(conditions[i]).isTrue {
-                    communityCounts[i][c] += 1
+                if m >= countsValidUntil[u] {
+                    countsHeld[u] = conditionsHeld(user: u, at: m)
+                    countsValidUntil[u] = layout.keepsCounts ? nextBoundary(rule: layout.countsRule) : .min
                 }
+                let c = Int(userCommunity[u])
+                for i in SetBits(countsHeld[u]) { communityCounts[i][c] += 1 }
             }
         }
         let names = symbols.communities
@@ -608,6 +633,16 @@ public struct Engine: Sendable {
             }
             for a in communityAlerts { evaluateAlert(a, key: c, cause: .refresh) }
         }
+    }
+
+    /// Which community counts' conditions user `u` meets at `m` (bit i: count i).
+    private mutating func conditionsHeld(user u: Int, at m: Int64) -> UInt64 {
+        frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
+        var held: UInt64 = 0
+        for (i, condition) in expressions.communityCountConditions.enumerated() where evaluate(condition).isTrue {
+            held |= 1 << UInt64(i)
+        }
+        return held
     }
 
     private mutating func figures(_ stats: CompiledCommunityStats, community c: Int) -> CommunityFigures {

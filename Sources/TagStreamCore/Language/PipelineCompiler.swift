@@ -62,10 +62,15 @@ struct PipelineCompiler {
                 name: statistic.name.name, quantile: statistic.quantile, of: of.node,
                 population: population?.node, minimumCount: statistic.minimumCount, dependencies: dependencies))
         }
+        var countDependencies = Dependencies()
+        var countNames: [String] = []
         for count in definition.communityCounts {
             let c = check(count.expression, in: Scope(key: .user, statistics: true, since: true), expect: [.bool])
             program.communityCounts.append((count.name.name, c.node))
+            merge(c.reads, into: &countDependencies, names: &countNames)
         }
+        program.communityCountDependencies = countDependencies
+        if definition.communityCounts.count > 64 { report(definition.communityCounts[64].name.origin, "at most 64 community counts") }
         for (index, group) in definition.groups.enumerated() { compileGroup(group, index: index) }
         for alert in definition.alerts { compileAlert(alert) }
         for campaign in definition.campaigns { compileCampaign(campaign) }

@@ -211,6 +211,8 @@ struct Program: Sendable {
     var communityAggregates: [CompiledAggregate] = []
     var statistics: [CompiledStatistic] = []
     var communityCounts: [(String, Node)] = []
+    /// What the community counts' conditions read, together.
+    var communityCountDependencies = Dependencies()
     var groups: [CompiledGroup] = []
     var alerts: [CompiledAlert] = []
     var campaigns: [CompiledCampaign] = []

@@ -158,6 +158,8 @@ extension Engine {
         validUntil = Array(repeating: .min, count: users * layout.groups)
         sampleCache = Array(repeating: .none, count: users * layout.sampledStatistics.count)
         sampleValidUntil = Array(repeating: .min, count: users * layout.sampledStatistics.count)
+        countsHeld = Array(repeating: 0, count: users)
+        countsValidUntil = Array(repeating: .min, count: users)
         armed = try sized(try r.readFlags(), layout.alerts, "alert")
         lastTrigger = try sized(try r.readColumn(), layout.campaigns, "campaign")
         communitySlots = try r.readInt()
