@@ -27,8 +27,6 @@ public struct Engine: Sendable {
     /// changes; `.min`: evaluate again. Not part of snapshots: `.min` is always safe.
     var sampleCache: [Value] = []
     var sampleValidUntil: [Int64] = []
-    /// The samples of the last refresh, whose room the next one reuses.
-    var sampleArrays: [[Value]] = []
     /// Per user: which community counts' conditions held at the last refresh (bit i: count i),
     /// and until when that stands unless what they read changes; `.min`: evaluate again. Not part
     /// of snapshots.
@@ -544,11 +542,8 @@ public struct Engine: Sendable {
     private mutating func computeStatistics(at m: Int64) {
         guard !program.statistics.isEmpty else { return }
         let sampled = layout.sampledStatistics
-        // The arrays of the last refresh, emptied: allocating them anew cost a page fault per 4 KB.
-        var samples = sampleArrays
-        sampleArrays = []
-        if samples.isEmpty { samples = Array(repeating: [], count: program.statistics.count) }
-        for i in sampled { samples[i].removeAll(keepingCapacity: true) }
+        var samples = [[Value]](repeating: [], count: program.statistics.count)
+        for i in sampled { samples[i].reserveCapacity(userSeen.count) }
         // Users in index order, which the memory system streams: `Value.precedes` orders every
         // sample, so the order they are taken in does not matter.
         for u in userSeen.indices where userSeen[u] {
@@ -578,7 +573,6 @@ public struct Engine: Sendable {
             samples[source].select(rank, by: Value.precedes)
             statistics[i] = samples[source][rank]
         }
-        sampleArrays = samples
     }
 
     /// Statistic `i`'s sample of the current user: none outside its population.
