@@ -67,8 +67,11 @@ public struct EventDecoder: Sendable {
         var price: JSONToken?
     }
 
-    /// Each field's value in the record being decoded (a later duplicate key wins).
+    /// Each field's value in the record being decoded (a later duplicate key wins), valid where
+    /// its bit in `present` is set: one store resets them all, where clearing the slots cost a
+    /// write of every one per record.
     private let slots = FieldSlots(count: Field.allCases.count)
+    private var present: UInt32 = 0
     /// Bit `field.rawValue`: the field is present (not null) with a kind other than `expectedKind`.
     private var wrongTypes: UInt32 = 0
     /// Per field (and, last, the start of a record): the field whose key followed it in the latest
@@ -93,7 +96,7 @@ public struct EventDecoder: Sendable {
     /// user names, which validation reads).
     mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, symbols: inout SymbolTable, prefetchingIn acceptedIDs: AcceptedIDs?) -> DecodeResult {
         var reader = JSONReader(bytes)
-        slots.clear()
+        present = 0
         wrongTypes = 0
         itemTokens.removeAll(keepingCapacity: true)
         itemsProblem = nil
@@ -175,6 +178,7 @@ public struct EventDecoder: Sendable {
     @inline(__always)
     private mutating func store(_ value: JSONToken, in field: Field) {
         slots.tokens[field.rawValue] = value
+        present |= field.bit
         if let expected = field.expectedKind, value.kind != .null, value.kind != expected {
             wrongTypes |= field.bit
         } else {
@@ -246,7 +250,9 @@ public struct EventDecoder: Sendable {
     }
 
     private func token(_ field: Field) -> JSONToken? {
-        guard let t = slots.tokens[field.rawValue], t.kind != .null else { return nil }
+        guard present & field.bit != 0 else { return nil }
+        let t = slots.tokens[field.rawValue]
+        guard t.kind != .null else { return nil }
         return t
     }
 
@@ -370,17 +376,16 @@ public struct EventDecoder: Sendable {
 }
 
 /// A decoder's scratch space for the fields of one record: memory of its own rather than an
-/// array, whose every write checked that its buffer was unique (a call per field). Reset by
-/// each `decode`, so decoders copied from one another may share it, one at a time.
+/// array, whose every write checked that its buffer was unique (a call per field). A decoder
+/// reads only the slots its current `decode` wrote, so decoders copied from one another may
+/// share it, one at a time.
 private final class FieldSlots: @unchecked Sendable {
-    let tokens: UnsafeMutableBufferPointer<JSONToken?>
+    let tokens: UnsafeMutableBufferPointer<JSONToken>
 
     init(count: Int) {
         tokens = .allocate(capacity: count)
-        tokens.initialize(repeating: nil)
+        tokens.initialize(repeating: JSONToken(kind: .null, start: 0, end: 0, flag: false))
     }
 
     deinit { tokens.deallocate() }
-
-    func clear() { tokens.update(repeating: nil) }
 }
