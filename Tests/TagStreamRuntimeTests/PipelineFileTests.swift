@@ -64,6 +64,7 @@ import TagStreamCore
         (header + "statistics:\n  p9: {percentile: top, of: orders}\n", "p.yaml:6:20: 'top' is not a percentile"),
         (header + "coupons:\n  campaigns:\n    c: {trigger: lifecycle -> sleeping}\n", "p.yaml:7:18: unknown tag group 'lifecycle'"),
         (header + "alerts:\n  a: {key: community, when: orders >= 1}\n", "p.yaml:6:29: unknown aggregate, value or tag group 'orders'"),
+        (header + "community_counts:\n" + (0...64).map { "  c\($0): orders >= 1\n" }.joined(), "p.yaml:70:3: at most 64 community counts"),
         ("pipeline: x\ntags: {\n", "p.yaml:"),
         ("aggregates: {}\n", "p.yaml:1:1: the pipeline needs 'pipeline'"),
     ]

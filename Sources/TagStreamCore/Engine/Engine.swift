@@ -126,13 +126,13 @@ public struct Engine: Sendable {
         var keepsCounts: Bool
         var countReads: UInt64
         var countGroupReads: UInt64
-        /// The index of the community counts' conditions, taken together, among the rules (for
-        /// `Engine.nextBoundary`): past the rules and the statistics.
+        /// The community counts' conditions, taken together, as a rule for `nextBoundary` only:
+        /// the index past the rules and the statistics (which, like it, are no timer codes).
         var countsRule: Int
-        /// Per rule, and past the rules per statistic: its boundary atoms of the shape
-        /// `since(aggregate) op constant`, as plain values in `sinceAtoms` (evaluating their trees
-        /// cost retains and calls per evaluation); whether it has atoms of other shapes; and the
-        /// windowed aggregates it reads, as a mask.
+        /// Per rule, past the rules per statistic, and last for the community counts: its boundary
+        /// atoms of the shape `since(aggregate) op constant`, as plain values in `sinceAtoms`
+        /// (evaluating their trees cost retains and calls per evaluation); whether it has atoms of
+        /// other shapes; and the windowed aggregates it reads, as a mask.
         var sinceAtomRanges: [Range<Int>]
         var sinceAtoms: [SinceAtom]
         var hasOtherAtoms: [Bool]

@@ -4,7 +4,7 @@ import CMemoryHints
 /// keyed by a 64-bit fingerprint of the id. Two ids share a fingerprint with probability 2⁻⁶⁴, so
 /// a table of a million live ids takes an event for a duplicate about once in 10¹³ lookups.
 /// Fingerprints and times are kept apart: a lookup probes 8-byte fingerprints, eight to a cache
-/// line, and reads a time only for a duplicate.
+/// line, and reads a time only when it finds the id.
 struct AcceptedIDs: Sendable {
     struct Key: Equatable, Sendable {
         var fingerprint: UInt64
