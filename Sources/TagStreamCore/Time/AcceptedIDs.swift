@@ -147,10 +147,11 @@ struct AcceptedIDs: Sendable {
                 var lastHole = 0, j = start
                 for position in 1..<size {
                     j = j + 1 == size ? 0 : j + 1
-                    // All ones when the entry is newer than the horizon (an empty slot stays empty).
+                    // The mask is all ones for an entry newer than the horizon (an empty slot stays empty).
                     let k = keys[j] & UInt64(bitPattern: (horizon &- times[j]) >> 63)
                     keys[j] = k
                     kept &+= Self.isSet(k)
+                    // `home(k)`, spelled out: `self` is being changed here.
                     let home = Int(k.multipliedFullWidth(by: UInt64(size)).high)
                     let offset = home &- start
                     // Past every position for an empty slot, which has nothing to move.
