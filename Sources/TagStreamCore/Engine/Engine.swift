@@ -547,20 +547,13 @@ public struct Engine: Sendable {
         // Users in index order, which the memory system streams: `Value.precedes` orders every
         // sample, so the order they are taken in does not matter.
         for u in userSeen.indices where userSeen[u] {
-            frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
             for (j, i) in sampled.enumerated() {
                 let slot = u * sampled.count + j
-                let v: Value
-                if m < sampleValidUntil[slot] {
-                    v = sampleCache[slot]
-                } else {
-                    v = sample(i)
-                    if layout.keepsSamples[j] {
-                        sampleCache[slot] = v
-                        sampleValidUntil[slot] = nextBoundary(rule: layout.rules + i)
-                    }
+                if m >= sampleValidUntil[slot] {
+                    sampleCache[slot] = sample(i, user: u, at: m)
+                    sampleValidUntil[slot] = layout.keepsSamples[j] ? nextBoundary(rule: layout.rules + i) : .min
                 }
-                if !v.isNone { samples[i].append(v) }
+                if !sampleCache[slot].isNone { samples[i].append(sampleCache[slot]) }
             }
         }
         for (i, statistic) in program.statistics.enumerated() {
@@ -575,8 +568,9 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Statistic `i`'s sample of the current user: none outside its population.
-    private mutating func sample(_ i: Int) -> Value {
+    /// Statistic `i`'s sample of user `u` at `m`: none outside its population.
+    private mutating func sample(_ i: Int, user u: Int, at m: Int64) -> Value {
+        frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
         if let population = expressions.statisticPopulations[i], !evaluate(population).isTrue { return .none }
         return evaluate(expressions.statisticValues[i])
     }
