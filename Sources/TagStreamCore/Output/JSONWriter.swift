@@ -65,31 +65,22 @@ public final class JSONWriter {
 
     public func integer(_ value: Int64) {
         separator()
-        appendDigits(value)
+        if value < 0 { append(0x2D) }
+        appendDigits(value.magnitude)
         needsComma = true
     }
 
     /// Writes an amount as `Money.description` spells it (`30`, `12.9`, `-0.05`), without making a `String`.
     public func money(_ amount: Money) {
         separator()
-        var whole = amount.units.magnitude / UInt64(Money.scale)
-        var fraction = amount.units.magnitude % UInt64(Money.scale)
-        var text: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)  // a sign, up to 14 digits, a point and 6 digits, from the end
-        withUnsafeMutableBytes(of: &text) { buffer in
-            var start = buffer.count
-            func put(_ byte: UInt8) {
-                start -= 1
-                buffer[start] = byte
-            }
-            if fraction != 0 {
-                var digits = 6
-                while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
-                for _ in 0..<digits { put(UInt8(truncatingIfNeeded: 0x30 + fraction % 10)); fraction /= 10 }
-                put(0x2E)
-            }
-            repeat { put(UInt8(truncatingIfNeeded: 0x30 + whole % 10)); whole /= 10 } while whole > 0
-            if amount.units < 0 { put(0x2D) }
-            append(UnsafeRawBufferPointer(rebasing: buffer[start...]))
+        if amount.units < 0 { append(0x2D) }
+        let scale = UInt64(Money.scale)
+        appendDigits(amount.units.magnitude / scale)
+        var fraction = amount.units.magnitude % scale, digits = 6
+        if fraction != 0 {
+            while fraction % 10 == 0 { fraction /= 10; digits -= 1 }
+            append(0x2E)
+            appendDigits(fraction, minimumCount: digits)
         }
         needsComma = true
     }
@@ -129,20 +120,17 @@ public final class JSONWriter {
         needsComma = true
     }
 
-    private func appendDigits(_ value: Int64) {
-        var magnitude = value.magnitude
-        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // a sign and up to 20 digits, written from the end
+    /// Writes `magnitude` in decimal, with leading zeros up to `minimumCount` digits.
+    private func appendDigits(_ magnitude: UInt64, minimumCount: Int = 1) {
+        var magnitude = magnitude
+        var text: (UInt64, UInt64, UInt64) = (0, 0, 0)  // up to 20 digits, written from the end
         withUnsafeMutableBytes(of: &text) { buffer in
             var start = buffer.count
             repeat {
                 start -= 1
                 buffer[start] = UInt8(truncatingIfNeeded: 0x30 + magnitude % 10)
                 magnitude /= 10
-            } while magnitude > 0
-            if value < 0 {
-                start -= 1
-                buffer[start] = 0x2D
-            }
+            } while magnitude > 0 || buffer.count - start < minimumCount
             append(UnsafeRawBufferPointer(rebasing: buffer[start...]))
         }
     }
