@@ -314,23 +314,24 @@ public struct EventDecoder: Sendable {
         }
         guard let type else { return .ignored(type: reader.string(typeToken)) }
 
-        var event = Event(
-            ts: ts, eventID: reader.string(eventIDToken), type: type, user: intern(userToken, reader, into: &symbols.users), community: -1,
-            amount: amount, hasCoupon: false, query: nil, items: [])
-        if let c = token(.communityID) { event.community = intern(c, reader, into: &symbols.communities) }
-        if let c = token(.couponID) { event.hasCoupon = c.end > c.start }
-        if type == .search, let q = token(.query) { event.query = reader.string(q) }
-        if type == .orderPaid, !itemTokens.isEmpty {
-            event.items.reserveCapacity(itemTokens.count)
-            for item in itemTokens {
-                let quantity = item.quantity.flatMap { Money.parse(reader.bytes[$0.start..<$0.end]) } ?? .zero
-                event.items.append(OrderItem(
-                    sku: item.sku.map { intern($0, reader, into: &symbols.skus) } ?? -1,
-                    category: item.category.map { intern($0, reader, into: &symbols.categories) } ?? -1,
-                    quantity: quantity))
-            }
+        // Built in one expression: an event built and then changed was copied into the result.
+        let user = intern(userToken, reader, into: &symbols.users)
+        let community = token(.communityID).map { intern($0, reader, into: &symbols.communities) } ?? -1
+        return .event(Event(
+            ts: ts, eventID: reader.string(eventIDToken), type: type, user: user, community: community, amount: amount,
+            hasCoupon: token(.couponID).map { $0.end > $0.start } ?? false,
+            query: type == .search ? token(.query).map { reader.string($0) } : nil,
+            items: type == .orderPaid ? orderItems(reader, symbols: &symbols) : []))
+    }
+
+    /// The basket of an `order_paid` record, its sku and category names interned.
+    private func orderItems(_ reader: JSONReader, symbols: inout SymbolTable) -> [OrderItem] {
+        itemTokens.map { item in
+            OrderItem(
+                sku: item.sku.map { intern($0, reader, into: &symbols.skus) } ?? -1,
+                category: item.category.map { intern($0, reader, into: &symbols.categories) } ?? -1,
+                quantity: item.quantity.flatMap { Money.parse(reader.bytes[$0.start..<$0.end]) } ?? .zero)
         }
-        return .event(event)
     }
 
     /// Whether a JSON number's text is negative and not zero (before any rounding).

@@ -1,4 +1,3 @@
-import DequeModule
 import HeapModule
 
 /// What the sequencer decided about a well-formed event (SPEC §1, §3).
@@ -31,7 +30,7 @@ public struct Sequencer: Sendable {
     public internal(set) var watermark: Int64 = .min
     var acceptedIDs = AcceptedIDs()
     /// The reorder buffer: arrivals in order go to a queue, the others to a heap.
-    var inOrder = Deque<Pending>()
+    var inOrder = EventQueue()
     var outOfOrder = Heap<Pending>()
 
     public init(partitions: Int, lateness: Int64, dedupeHorizon: Int64) {
@@ -83,8 +82,7 @@ public struct Sequencer: Sendable {
             partitions[p].maxAccepted = event.ts
             if mayHoldWatermark { updateWatermark() }
         }
-        let pending = Pending(event: event)
-        if !inOrder.isEmpty, pending < inOrder[inOrder.count - 1] { outOfOrder.insert(pending) } else { inOrder.append(pending) }
+        if inOrder.precedesLast(event) { outOfOrder.insert(Pending(event: event)) } else { inOrder.append(event) }
         if acceptedIDs.isCrowded { acceptedIDs.makeRoom(droppingAtOrBefore: maxAccepted - dedupeHorizon) }
         return .accepted
     }
@@ -109,8 +107,8 @@ public struct Sequencer: Sendable {
     /// The next buffered event below `bound` (by default any), for the end of a bounded run.
     public mutating func nextBuffered(below bound: Int64 = .max) -> Event? {
         if nextIsQueued {
-            guard inOrder[0].event.ts < bound else { return nil }
-            return inOrder.removeFirst().event
+            guard inOrder.firstTimestamp < bound else { return nil }
+            return inOrder.removeFirst()
         }
         guard let ts = outOfOrder.min?.event.ts, ts < bound else { return nil }
         return outOfOrder.removeMin().event
@@ -121,15 +119,16 @@ public struct Sequencer: Sendable {
     private var nextIsQueued: Bool {
         guard !inOrder.isEmpty else { return false }
         guard !outOfOrder.isEmpty else { return true }
-        return inOrder[0] < outOfOrder.min!
+        return inOrder.firstPrecedes(outOfOrder.min!.event)
     }
 
     /// Every buffered event, in no particular order (for snapshots).
-    var bufferedEvents: [Event] { inOrder.map(\.event) + outOfOrder.unordered.map(\.event) }
+    var bufferedEvents: [Event] { inOrder.events + outOfOrder.unordered.map(\.event) }
 
     /// Replaces the buffer with `events`.
     mutating func restoreBuffer(_ events: [Event]) {
-        inOrder = Deque(events.map(Pending.init).sorted())
+        inOrder = EventQueue()
+        for event in events.sorted(by: { $0.precedes($1) }) { inOrder.append(event) }
         outOfOrder = Heap()
     }
 
