@@ -65,6 +65,12 @@ import TagStreamCore
         (header + "coupons:\n  campaigns:\n    c: {trigger: lifecycle -> sleeping}\n", "p.yaml:7:18: unknown tag group 'lifecycle'"),
         (header + "alerts:\n  a: {key: community, when: orders >= 1}\n", "p.yaml:6:29: unknown aggregate, value or tag group 'orders'"),
         (header + "community_counts:\n" + (0...64).map { "  c\($0): orders >= 1\n" }.joined(), "p.yaml:70:3: at most 64 community counts"),
+        ("pipeline: x\naggregates:\n" + (0...64).map { "  a\($0): {count: view}\n" }.joined(), "p.yaml:67:3: at most 64 aggregates per user"),
+        ("pipeline: x\naggregates:\n" + (0...64).map { "  a\($0): {key: community, count: view}\n" }.joined(),
+         "p.yaml:67:3: at most 64 aggregates per community"),
+        (header + "alerts:\n" + (0...64).map { "  a\($0): {when: orders >= 1}\n" }.joined(), "p.yaml:70:3: at most 64 alerts"),
+        (header + "coupons:\n  campaigns:\n" + (0...64).map { "    c\($0): {trigger: order_paid}\n" }.joined(),
+         "p.yaml:71:5: at most 64 coupon campaigns"),
         ("pipeline: x\ntags: {\n", "p.yaml:"),
         ("aggregates: {}\n", "p.yaml:1:1: the pipeline needs 'pipeline'"),
     ]

@@ -91,24 +91,31 @@ public struct Engine: Sendable {
         var rules: Int
         var alerts: Int
         var campaigns: Int
-        /// Per event type: the user aggregates it feeds (a mask: reading a list per event retained it)
-        /// and the community aggregates.
+        /// Per event type, as masks (reading a list per event retained and released it): the user
+        /// and the community aggregates it feeds, the user alerts evaluated at it and the campaigns
+        /// it triggers.
         var userAggregatesByType: [UInt64]
-        var communityAggregatesByType: [[Int]]
+        var communityAggregatesByType: [UInt64]
+        var alertsByType: [UInt64]
+        var campaignsByType: [UInt64]
+        /// Per campaign: how long its triggers wait, if they do.
+        var campaignDelays: [Int64?]
         /// The windowed user aggregates, as a mask.
         var windowedUserAggregates: UInt64
         var windowedCommunityAggregates: [Int]
-        /// Per event type: the groups (a mask) and the user alerts evaluated at it.
+        /// Per event type: the groups evaluated at it, as a mask.
         var groupsByType: [UInt64]
-        var alertsByType: [[Int]]
-        var campaignsByType: [[Int]]
         /// Per group: the campaigns triggered by its tags.
         var campaignsByGroup: [[Int]]
         var boundaryRules: [Int]
+        /// The groups and the alerts evaluated at boundaries, as masks.
+        var boundaryGroups: UInt64
+        var boundaryAlerts: UInt64
         /// Per rule: its index among `boundaryRules` (its column of `due`), or -1.
         var boundarySlot: [Int]
-        /// Per group: the user aggregates it reads, as a mask.
+        /// Per group and per alert: the user aggregates it reads, as a mask.
         var groupReads: [UInt64]
+        var alertReads: [UInt64]
         /// Per group: the groups that read it, as a mask.
         var dependents: [UInt64]
         /// Per statistic: the statistic whose samples it shares (same `of` and `where`).
@@ -147,18 +154,20 @@ public struct Engine: Sendable {
             func mask(_ m: UInt16, _ t: EventType) -> Bool { m & (1 << UInt16(t.rawValue)) != 0 }
             func bits(_ indices: [Int]) -> UInt64 { indices.reduce(0) { $0 | 1 << UInt64($1) } }
             userAggregatesByType = types.map { t in bits(p.userAggregates.indices.filter { mask(p.userAggregates[$0].eventTypes, t) }) }
-            communityAggregatesByType = types.map { t in p.communityAggregates.indices.filter { mask(p.communityAggregates[$0].eventTypes, t) } }
+            communityAggregatesByType = types.map { t in bits(p.communityAggregates.indices.filter { mask(p.communityAggregates[$0].eventTypes, t) }) }
             windowedUserAggregates = bits(p.userAggregates.indices.filter { p.userAggregates[$0].window != nil })
             windowedCommunityAggregates = p.communityAggregates.indices.filter { p.communityAggregates[$0].window != nil }
             groupsByType = types.map { t in bits(p.groups.indices.filter { p.groups[$0].points.includes(t) }) }
-            alertsByType = types.map { t in p.alerts.indices.filter { p.alerts[$0].key == .user && p.alerts[$0].points.includes(t) } }
+            alertsByType = types.map { t in bits(p.alerts.indices.filter { p.alerts[$0].key == .user && p.alerts[$0].points.includes(t) }) }
             campaignsByType = types.map { t in
-                p.campaigns.indices.filter { if case .event(let e) = p.campaigns[$0].trigger { e == t } else { false } }
+                bits(p.campaigns.indices.filter { if case .event(let e) = p.campaigns[$0].trigger { e == t } else { false } })
             }
+            campaignDelays = p.campaigns.map(\.delay)
             campaignsByGroup = p.groups.indices.map { g in
                 p.campaigns.indices.filter { if case .tag(let group, _) = p.campaigns[$0].trigger { group == g } else { false } }
             }
             groupReads = p.groups.map(\.dependencies.userAggregates)
+            alertReads = p.alerts.map(\.dependencies.userAggregates)
             var slots = Array(repeating: -1, count: rules)
             dependents = p.groups.indices.map { g in
                 p.groups.indices.reduce(0 as UInt64) { mask, h in p.groups[h].dependencies.groups & (1 << UInt64(g)) != 0 ? mask | 1 << UInt64(h) : mask }
@@ -183,6 +192,8 @@ public struct Engine: Sendable {
                 r < groupCount ? p.groups[r].points.boundary : p.alerts[r - groupCount].points.boundary
             }
             for (slot, r) in boundaryRules.enumerated() { slots[r] = slot }
+            boundaryGroups = bits(boundaryRules.filter { $0 < groupCount })
+            boundaryAlerts = bits(boundaryRules.filter { $0 >= groupCount }.map { $0 - groupCount })
             boundarySlot = slots
             let dependencies = p.groups.map(\.dependencies) + p.alerts.map(\.dependencies) + p.statistics.map(\.dependencies) + [counts]
             var atoms: [SinceAtom] = []
@@ -283,7 +294,7 @@ public struct Engine: Sendable {
             touched |= 1 << UInt64(i)
         }
         if event.community >= 0 {
-            for i in layout.communityAggregatesByType[type] {
+            for i in SetBits(layout.communityAggregatesByType[type]) {
                 _ = communityAggregates[i].record(event, key: Int(event.community), symbols: symbols)
             }
         }
@@ -296,15 +307,16 @@ public struct Engine: Sendable {
             evaluateGroup(g, cause: cause)
             evaluated |= 1 << UInt64(g)
         }
-        for a in layout.alertsByType[type] { evaluateAlert(a, key: Int(u), cause: cause) }
-        for c in layout.campaignsByType[type] {
-            if let delay = program.campaigns[c].delay {
+        let alerts = layout.alertsByType[type]
+        for a in SetBits(alerts) { evaluateAlert(a, key: Int(u), cause: cause) }
+        for c in SetBits(layout.campaignsByType[type]) {
+            if let delay = layout.campaignDelays[c] {
                 delayedTriggers[c].append(TimerEntry(instant: event.ts + delay, code: UInt16(layout.rules + c), user: u, payload: event.ts))
             } else {
                 tryCampaign(c, cause: cause)
             }
         }
-        guard touched != 0 || !layout.alertsByType[type].isEmpty else { return }
+        guard touched != 0 || alerts != 0 else { return }
         if touched & layout.sampleReads != 0 {
             let n = layout.sampledStatistics.count
             for j in 0..<n { sampleValidUntil[Int(u) * n + j] = .min }
@@ -312,12 +324,10 @@ public struct Engine: Sendable {
         if touched & layout.countReads != 0 { countsValidUntil[Int(u)] = .min }
         for g in 0..<layout.groups where evaluated & (1 << UInt64(g)) == 0 && layout.groupReads[g] & touched != 0 {
             validUntil[Int(u) * layout.groups + g] = .min
-            if program.groups[g].points.boundary { scheduleBoundary(g) }
+            if layout.boundaryGroups & (1 << UInt64(g)) != 0 { scheduleBoundary(g) }
         }
-        for r in layout.boundaryRules where r >= layout.groups {
-            if layout.alertsByType[type].contains(r - layout.groups) || program.alerts[r - layout.groups].dependencies.userAggregates & touched != 0 {
-                scheduleBoundary(r)
-            }
+        for a in SetBits(layout.boundaryAlerts) where alerts & (1 << UInt64(a)) != 0 || layout.alertReads[a] & touched != 0 {
+            scheduleBoundary(layout.groups + a)
         }
     }
 

@@ -50,7 +50,10 @@ struct PipelineCompiler {
         groupTags = definition.groups.map { group in group.isFlag ? [group.name.name] : uniqueTags(group) }
         if groupNames.count > 64 { report(definition.groups[64].name.origin, "at most 64 tag groups and flags") }
         for aggregate in definition.aggregates { compileAggregate(aggregate) }
-        if program.userAggregates.count > 64 { report(definition.aggregates[0].name.origin, "at most 64 aggregates per user") }
+        for key in [KeyKind.user, .community] {
+            let aggregates = definition.aggregates.filter { $0.key == key }
+            if aggregates.count > 64 { report(aggregates[64].name.origin, "at most 64 aggregates per \(key)") }
+        }
         for statistic in definition.statistics {
             var dependencies = Dependencies()
             var names: [String] = []
@@ -73,7 +76,9 @@ struct PipelineCompiler {
         if definition.communityCounts.count > 64 { report(definition.communityCounts[64].name.origin, "at most 64 community counts") }
         for (index, group) in definition.groups.enumerated() { compileGroup(group, index: index) }
         for alert in definition.alerts { compileAlert(alert) }
+        if definition.alerts.count > 64 { report(definition.alerts[64].name.origin, "at most 64 alerts") }
         for campaign in definition.campaigns { compileCampaign(campaign) }
+        if definition.campaigns.count > 64 { report(definition.campaigns[64].name.origin, "at most 64 coupon campaigns") }
         if let stats = definition.communityStats {
             let scope = Scope(key: .community, communityCounts: true)
             let condition = stats.condition.map { check($0, in: scope, expect: [.bool]).node }
