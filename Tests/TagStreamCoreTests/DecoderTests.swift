@@ -116,6 +116,30 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
         #expect(deadLetterCode(decode(line)) == "invalid_ts")
     }
 
+    /// Integer times of every length up to 18 digits (read without overflow checks), with any
+    /// digit in any place, and negative ones.
+    @Test func integerTimestampsOfEveryLengthAreExact() {
+        var random = SplitMix(seed: 3)
+        for digits in 1...18 {
+            for _ in 0..<200 {
+                var text = String(1 + random.next() % 9)
+                for _ in 1..<digits { text += String(random.next() % 10) }
+                for sign in ["", "-"] {
+                    let event = decodedEvent(decode(#"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(sign)\#(text)}"#))
+                    let expected = Int64(sign + text)!
+                    if EventTime.supportedRange.contains(expected) {
+                        #expect(event?.ts == expected, "\(sign)\(text)")
+                    } else {
+                        #expect(event == nil, "\(sign)\(text)")
+                    }
+                }
+            }
+        }
+        // A number that ends the record, and one that starts right after the first few bytes.
+        #expect(decodedEvent(decode(#"{"ts":1767225600669,"event_id":"e1","type":"view","user_id":"u1"}"#))?.ts == 1_767_225_600_669)
+        #expect(decodedEvent(decode(#"{"event_id":"e1","type":"view","user_id":"u1","ts":12345678}"#))?.ts == 12_345_678)
+    }
+
     @Test(arguments: [
         [0xFF], [0xC0, 0x80], [0xC1, 0xBF], [0xED, 0xA0, 0x80], [0xE6, 0x9C], [0xF4, 0x90, 0x80, 0x80], [0x80],
         [0xF8, 0x88, 0x80, 0x80, 0x80], [0xE0, 0x80, 0x80],
