@@ -45,7 +45,7 @@ import Testing
         for step in 0...40 {
             let t = jan1 + Int64(step) * 5 * day
             for u in engine.userSeen.indices {
-                engine.frame = .init(t: t, user: Int32(u), community: engine.userCommunity[u], windowsCurrent: true)
+                engine.frame = .init(t: t, user: Int32(u), community: engine.userCommunity[u])
                 for (g, group) in program.groups.enumerated() {
                     for (k, rule) in zip(flat.groupRules[g], group.rules) {
                         #expect(same(flat.rules[k].condition, rule.condition), "\(name) \(group.name)")

@@ -16,7 +16,7 @@ import TestServers
     /// Encoded records of a processor fed `lines` (partition, bytes), restoring from a snapshot at each of `cuts`.
     static func run(_ lines: [(Int, [UInt8])], partitions: Int, pipeline: Pipeline, cuts: Set<Int>) throws -> [[UInt8]] {
         var processor = Processor(pipeline: pipeline, partitions: partitions)
-        var encoder = RecordEncoder()
+        let encoder = RecordEncoder()
         var records: [[UInt8]] = []
         func drain(_ p: inout Processor) {
             for record in p.engine.output { records.append(encoder.encode(record, symbols: p.engine.symbols)) }

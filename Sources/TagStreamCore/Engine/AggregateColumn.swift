@@ -159,7 +159,8 @@ struct AggregateColumn: Sendable {
             categoryName: item.flatMap { $0.category >= 0 ? symbols.categories[$0.category] : nil })
     }
 
-    /// Drops what left the window at `t` for key `k`.
+    /// Drops what left the window at `t` for key `k`. Reads do it themselves; the daily refresh
+    /// does it for every key, so that the windows of keys nobody reads do not keep what left them.
     @inline(__always)
     mutating func evict(_ k: Int, at t: Int64) {
         guard let window, k < entries.keys, entries.oldest(k) <= t &- window else { return }
@@ -185,10 +186,11 @@ struct AggregateColumn: Sendable {
         }
     }
 
-    /// The aggregate's value for key `k` at `t`, after `evict(k, at: t)`. Mutating only so that a
-    /// call through the engine's column array accesses the column in place instead of copying it.
+    /// The aggregate's value for key `k` at `t`, once what left the window by `t` is dropped (the
+    /// engine's time only moves forward, so no later read needs it).
     mutating func value(_ k: Int, at t: Int64) -> Value {
         guard k >= 0, k < scalar.count else { return kind == .count || kind == .sum || kind == .distinct ? .number(0) : .none }
+        evict(k, at: t)
         switch kind {
         case .count:
             return .number(window != nil ? Int64(entries.count(k)) : scalar[k])
@@ -218,10 +220,12 @@ struct AggregateColumn: Sendable {
         isInstant ? .instant(raw) : .number(raw, scale)
     }
 
-    /// The next instant after which key `k`'s value changes by time alone (an occurrence leaving the window); `.max` if none.
-    mutating func nextExpiry(_ k: Int) -> Int64 {
+    /// The first instant after `t` at which key `k`'s value changes by time alone (an occurrence
+    /// leaving the window); `.max` if none.
+    mutating func nextExpiry(_ k: Int, after t: Int64) -> Int64 {
         guard let window, k < scalar.count else { return .max }
-        if kind == .last { return time[k] == .min ? .max : time[k] &+ window }
+        if kind == .last { return time[k] == .min || time[k] &+ window <= t ? .max : time[k] &+ window }
+        evict(k, at: t)
         let oldest = entries.oldest(k)
         return oldest == .max ? .max : oldest &+ window
     }

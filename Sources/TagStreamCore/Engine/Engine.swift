@@ -79,8 +79,6 @@ public struct Engine: Sendable {
         var t: Int64 = 0
         var user: Int32 = -1
         var community: Int32 = -1
-        /// Whether the user's windows have been brought up to `t`, which reading them needs.
-        var windowsCurrent = false
         /// Whether an evaluation read a population statistic (which every refresh changes).
         var readStatistics = false
     }
@@ -331,17 +329,9 @@ public struct Engine: Sendable {
         }
     }
 
-    /// Makes `u` at `t` the subject of evaluation. Its windows are brought up to `t` only when a
-    /// rule reads them: most events change nothing a rule reads and evaluate nothing.
+    /// Makes `u` at `t` the subject of evaluation.
     private mutating func enter(_ u: Int32, at t: Int64) {
         frame = Frame(t: t, user: u, community: userCommunity[Int(u)])
-    }
-
-    /// Evicts what left the current user's windows by the frame's instant, once per frame.
-    private mutating func bringWindowsUpToDate() {
-        guard !frame.windowsCurrent else { return }
-        frame.windowsCurrent = true
-        for i in SetBits(layout.windowedUserAggregates) { userAggregates[i].evict(Int(frame.user), at: frame.t) }
     }
 
     private mutating func ensureUser(_ index: Int) {
@@ -374,7 +364,6 @@ public struct Engine: Sendable {
     /// Evaluates group `g` for the current user: emits a record when its tag changes, starts the
     /// campaigns that tag triggers, and notes when time alone may change it next.
     private mutating func evaluateGroup(_ g: Int, cause: RecordCause) {
-        bringWindowsUpToDate()
         let u = Int(frame.user)
         var tag = -1
         frame.readStatistics = false
@@ -411,7 +400,6 @@ public struct Engine: Sendable {
 
     /// Fires an armed alert whose condition holds; re-arms a fired one once its re-arm condition holds.
     private mutating func evaluateAlert(_ a: Int, key: Int, cause: RecordCause) {
-        bringWindowsUpToDate()
         let alert = program.alerts[a]
         let slot = key * layout.alerts + a
         var isArmed = alert.key == .user ? armed[slot] : communityArmed[slot]
@@ -433,7 +421,6 @@ public struct Engine: Sendable {
     /// The first instant after now at which time alone may change rule `r` for the current user: a
     /// `since(x) op d` crossing `x + d`, or the oldest occurrence of a windowed aggregate leaving it.
     private mutating func nextBoundary(rule r: Int) -> Int64 {
-        bringWindowsUpToDate()
         let t = frame.t
         var next = Int64.max
         for k in layout.sinceAtomRanges[r] {
@@ -450,8 +437,7 @@ public struct Engine: Sendable {
             }
         }
         for w in SetBits(layout.windowedReads[r]) {
-            let expiry = userAggregates[w].nextExpiry(Int(frame.user))
-            if expiry > t, expiry < next { next = expiry }
+            next = min(next, userAggregates[w].nextExpiry(Int(frame.user), after: t))
         }
         return next
     }
@@ -479,7 +465,6 @@ public struct Engine: Sendable {
         let slot = Int(u) * layout.campaigns + c
         // The cooldown first: it costs one read, and it stops most delayed triggers.
         if let cooldown = program.campaigns[c].cooldown, lastTrigger[slot] != .min, t - lastTrigger[slot] < cooldown { return }
-        if program.campaigns[c].readsWindows { bringWindowsUpToDate() }
         if let condition = expressions.campaignConditions[c], !evaluate(condition).isTrue { return }
         let community = frame.community
         if let cap = program.campaigns[c].dailyCapPerCommunity, community >= 0 {
@@ -529,7 +514,7 @@ public struct Engine: Sendable {
     }
 
     private mutating func refreshUser(_ u: Int32, at m: Int64, groups: [Int], alerts: [Int]) {
-        frame = Frame(t: m, user: u, community: userCommunity[Int(u)], windowsCurrent: true)
+        frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
         for g in groups {
             if m < validUntil[Int(u) * layout.groups + g] { continue }
             evaluateGroup(g, cause: .refresh)
@@ -580,7 +565,7 @@ public struct Engine: Sendable {
 
     /// Statistic `i`'s sample of user `u` at `m`: none outside its population.
     private mutating func sample(_ i: Int, user u: Int, at m: Int64) -> Value {
-        frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
+        frame = Frame(t: m, user: Int32(u), community: userCommunity[u])
         if let population = expressions.statisticPopulations[i], !evaluate(population).isTrue { return .none }
         return evaluate(expressions.statisticValues[i])
     }
@@ -624,7 +609,7 @@ public struct Engine: Sendable {
         let communityAlerts = program.alerts.indices.filter { program.alerts[$0].key == .community }
         for c in order {
             for i in layout.windowedCommunityAggregates { communityAggregates[i].evict(c, at: m) }
-            frame = Frame(t: m, user: -1, community: Int32(c), windowsCurrent: true)
+            frame = Frame(t: m, user: -1, community: Int32(c))
             if let stats = program.communityStats, expressions.communityStatsCondition.map({ evaluate($0).isTrue }) ?? true {
                 emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh,
                                   body: .communityStats(figures(stats, community: c)), evidence: []))
@@ -635,7 +620,7 @@ public struct Engine: Sendable {
 
     /// Which community counts' conditions user `u` meets at `m` (bit i: count i).
     private mutating func conditionsHeld(user u: Int, at m: Int64) -> UInt64 {
-        frame = Frame(t: m, user: Int32(u), community: userCommunity[u], windowsCurrent: true)
+        frame = Frame(t: m, user: Int32(u), community: userCommunity[u])
         var held: UInt64 = 0
         for (i, condition) in expressions.communityCountConditions.enumerated() where evaluate(condition).isTrue {
             held |= 1 << UInt64(i)

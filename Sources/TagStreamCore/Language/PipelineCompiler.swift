@@ -220,8 +220,7 @@ struct PipelineCompiler {
         }
         let condition = c.condition.map { check($0, in: Scope(key: .user, statistics: true, since: true), expect: [.bool]) }
         program.campaigns.append(CompiledCampaign(
-            name: c.name.name, trigger: trigger, delay: c.delay, condition: condition?.node,
-            readsWindows: !(condition?.reads.dependencies.windowed.isEmpty ?? true), cooldown: c.cooldown,
+            name: c.name.name, trigger: trigger, delay: c.delay, condition: condition?.node, cooldown: c.cooldown,
             dailyCapPerCommunity: c.dailyCapPerCommunity))
     }
 

@@ -194,8 +194,6 @@ struct CompiledCampaign: Sendable {
     var trigger: Trigger
     var delay: Int64?
     var condition: Node?
-    /// The condition reads a windowed user aggregate, so the user's windows must be brought up to date first.
-    var readsWindows: Bool
     var cooldown: Int64?
     var dailyCapPerCommunity: Int?
 }
