@@ -14,6 +14,13 @@ LoggingSystem.bootstrap { label in
     return handler
 }
 func say(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
+/// CPU seconds the whole process has used so far: the brokers, the clients and the engine share it.
+func cpuSeconds() -> Double {
+    var usage = rusage()
+    getrusage(RUSAGE_SELF.rawValue, &usage)
+    let user = Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+    return user + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+}
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let users = arguments.first ?? 5_000, days = arguments.dropFirst().first ?? 60
 
@@ -46,12 +53,13 @@ let consumer = try KafkaConsumer(configuration: .consumer(brokers: cluster.boots
 try consumer.subscribe([topics.clickstream, topics.orders])
 var consumed = 0
 var rawStart: Date?
+var rawStartCPU = 0.0
 var partitionsAtEnd: Set<TopicPartition> = []
 while consumed < events {
     for event in consumer.poll(maxEvents: 10_000) {
         switch event {
         case .record(let record):
-            if rawStart == nil { rawStart = Date() }
+            if rawStart == nil { (rawStart, rawStartCPU) = (Date(), cpuSeconds()) }
             consumed += record.value.count > 0 ? 1 : 0
         case let .partitionEnd(topic, partition, _):
             partitionsAtEnd.insert(TopicPartition(topic: topic, partition: partition))
@@ -65,17 +73,20 @@ while consumed < events {
         exit(1)
     }
 }
-let rawSeconds = Date().timeIntervalSince(rawStart!)
+let rawSeconds = Date().timeIntervalSince(rawStart!), rawCPU = cpuSeconds() - rawStartCPU
 consumer.close()
 
 // The engine: consume, apply, produce every output record (flushed), to the end; timed the same way.
 var options = LiveOptions(pipeline: pipeline, brokers: cluster.bootstrapServers, group: "engine")
 options.stopAtEnd = true
 let job = try LiveJob(options: options)
+let jobStartCPU = cpuSeconds()
 let counts = try job.run()
-let jobSeconds = Date().timeIntervalSince(job.firstRecordAt!)
+// The CPU from the job's start (the group join adds little), the time from its first record.
+let jobSeconds = Date().timeIntervalSince(job.firstRecordAt!), jobCPU = cpuSeconds() - jobStartCPU
 
 let raw = Double(events) / rawSeconds, engine = Double(counts.total) / jobSeconds
-say(String(format: "raw consume: %.0f events/s (%.2f s)", raw, rawSeconds))
-say(String(format: "engine Kafka→Kafka: %.0f events/s (%.2f s, %d records in)", engine, jobSeconds, counts.total))
+say(String(format: "raw consume: %.0f events/s (%.2f s; %.2f s of CPU, %.1f µs per event)", raw, rawSeconds, rawCPU, rawCPU / Double(events) * 1e6))
+say(String(format: "engine Kafka→Kafka: %.0f events/s (%.2f s, %d records in; %.2f s of CPU, %.1f µs per event)",
+               engine, jobSeconds, counts.total, jobCPU, jobCPU / Double(counts.total) * 1e6))
 say(String(format: "ratio: %.2f (target ≥ 0.5)", engine / raw))
