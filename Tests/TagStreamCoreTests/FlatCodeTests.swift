@@ -4,7 +4,7 @@ import Testing
 /// The flattened expressions the engine evaluates give exactly what their trees give.
 @Suite struct FlatCodeTests {
     /// The reference pipeline with flags of every shape the flat code has a step for, and some it
-    /// leaves to trees (`min`, `max`).
+    /// leaves to trees (`min`, `max`, here also one whose first operand is none, inside `since`).
     static let shapes = Pipeline.reference {
         $0.replacingOccurrences(of: "flags:\n", with: """
             flags:
@@ -12,6 +12,7 @@ import Testing
               shape_b: since(last_paid) < max(14d, 2 * paid_gap) or min(orders_90d, 3) / 3 >= 0.5
               shape_c: tier in ["gold", "silver"] and not (lifecycle in ["new"]) or spend_90d - refunded_90d > p75
               shape_d: since(first_paid + 1d) >= 30d and (paid_90d / 2 > 5 or quality_searches_30d == 0)
+              shape_e: since(max(last_baby_item, first_paid)) >= 1d or paid_orders >= 1
 
             """)
     }
