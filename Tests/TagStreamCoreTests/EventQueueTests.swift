@@ -4,7 +4,7 @@ import Testing
 /// The reorder buffer's queue behaves as an array would, and copies of it are independent.
 @Suite struct EventQueueTests {
     private func event(_ n: Int) -> Event {
-        // Ids longer than a small string, so that a lost or doubled release would show.
+        // Ids longer than a small string, so that the events hold memory of their own.
         Event(ts: Int64(n), eventID: "event-\(n)-with-a-long-id", type: .search, user: Int32(n % 5), community: -1,
               amount: .zero, hasCoupon: false, query: "query \(n)", items: [OrderItem(sku: 1, category: 2, quantity: .zero)])
     }
@@ -38,6 +38,24 @@ import Testing
         #expect(copy.events == (0..<10).map(event))
         #expect(original.events == (1...10).map(event))
         #expect(second.events == (0..<10).map(event) + [event(11)])
+    }
+
+    /// Appending to a full queue whose storage a copy shares, wrapped around or not: the append
+    /// copies into a larger storage, and the copy keeps its own events.
+    @Test(arguments: [0, 5])
+    func appendingToAFullSharedQueueGrowsIt(removedFirst: Int) {
+        var queue = EventQueue()
+        for n in 0..<removedFirst { queue.append(event(n)) }
+        for _ in 0..<removedFirst { _ = queue.removeFirst() }
+        for n in removedFirst..<(removedFirst + 16) { queue.append(event(n)) }
+        let copy = queue
+        queue.append(event(99))
+        let expected = (removedFirst..<(removedFirst + 16)).map(event)
+        #expect(queue.events == expected + [event(99)])
+        #expect(copy.events == expected)
+        var drained: [Event] = []
+        while queue.count > 0 { drained.append(queue.removeFirst()) }
+        #expect(drained == expected + [event(99)])
     }
 
     @Test func orderQuestionsCompareTimesThenIds() {

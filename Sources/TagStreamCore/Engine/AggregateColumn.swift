@@ -159,8 +159,9 @@ struct AggregateColumn: Sendable {
             categoryName: item.flatMap { $0.category >= 0 ? symbols.categories[$0.category] : nil })
     }
 
-    /// Drops what left the window at `t` for key `k`. Reads do it themselves; the daily refresh
-    /// does it for every key, so that the windows of keys nobody reads do not keep what left them.
+    /// Drops what left the window at `t` for key `k`. Reads do it themselves, so a key's reads
+    /// must not go back in time (the engine's clock only moves forward); the daily refresh does it
+    /// for every key, so that the windows of keys nobody reads do not keep what left them.
     @inline(__always)
     mutating func evict(_ k: Int, at t: Int64) {
         guard let window, k < entries.keys, entries.oldest(k) <= t &- window else { return }
@@ -221,7 +222,7 @@ struct AggregateColumn: Sendable {
     }
 
     /// The first instant after `t` at which key `k`'s value changes by time alone (an occurrence
-    /// leaving the window); `.max` if none.
+    /// leaving the window); `.max` if none. Like `value`, it drops what left the window by `t`.
     mutating func nextExpiry(_ k: Int, after t: Int64) -> Int64 {
         guard let window, k < scalar.count else { return .max }
         if kind == .last { return time[k] == .min || time[k] &+ window <= t ? .max : time[k] &+ window }
@@ -230,9 +231,11 @@ struct AggregateColumn: Sendable {
         return oldest == .max ? .max : oldest &+ window
     }
 
-    /// The `count` subjects with the largest totals, ties by `precedes` (the subject's name order).
-    func ranking(_ k: Int, count: Int, precedes: (Int64, Int64) -> Bool) -> [(subject: Int64, total: Int64)] {
+    /// The `count` subjects with the largest totals at `t`, ties by `precedes` (the subject's name
+    /// order), once what left the window by `t` is dropped.
+    mutating func ranking(_ k: Int, at t: Int64, count: Int, precedes: (Int64, Int64) -> Bool) -> [(subject: Int64, total: Int64)] {
         guard count > 0, k >= 0, k < tallies.count else { return [] }
+        evict(k, at: t)
         func before(_ a: (subject: Int64, total: Int64), _ b: (subject: Int64, total: Int64)) -> Bool {
             a.total != b.total ? a.total > b.total : precedes(a.subject, b.subject)
         }

@@ -98,9 +98,9 @@ public struct Engine: Sendable {
         var campaignsByType: [UInt64]
         /// Per campaign: how long its triggers wait, if they do.
         var campaignDelays: [Int64?]
-        /// The windowed user aggregates, as a mask.
+        /// The windowed user and community aggregates, as masks.
         var windowedUserAggregates: UInt64
-        var windowedCommunityAggregates: [Int]
+        var windowedCommunityAggregates: UInt64
         /// Per event type: the groups evaluated at it, as a mask.
         var groupsByType: [UInt64]
         /// Per group: the campaigns triggered by its tags.
@@ -150,11 +150,14 @@ public struct Engine: Sendable {
             campaigns = p.campaigns.count
             let types = EventType.allCases
             func mask(_ m: UInt16, _ t: EventType) -> Bool { m & (1 << UInt16(t.rawValue)) != 0 }
-            func bits(_ indices: [Int]) -> UInt64 { indices.reduce(0) { $0 | 1 << UInt64($1) } }
+            func bits(_ indices: [Int]) -> UInt64 {
+                precondition(indices.allSatisfy { $0 < 64 }, "a mask of more than 64 (the compiler rejects such pipelines)")
+                return indices.reduce(0) { $0 | 1 << UInt64($1) }
+            }
             userAggregatesByType = types.map { t in bits(p.userAggregates.indices.filter { mask(p.userAggregates[$0].eventTypes, t) }) }
             communityAggregatesByType = types.map { t in bits(p.communityAggregates.indices.filter { mask(p.communityAggregates[$0].eventTypes, t) }) }
             windowedUserAggregates = bits(p.userAggregates.indices.filter { p.userAggregates[$0].window != nil })
-            windowedCommunityAggregates = p.communityAggregates.indices.filter { p.communityAggregates[$0].window != nil }
+            windowedCommunityAggregates = bits(p.communityAggregates.indices.filter { p.communityAggregates[$0].window != nil })
             groupsByType = types.map { t in bits(p.groups.indices.filter { p.groups[$0].points.includes(t) }) }
             alertsByType = types.map { t in bits(p.alerts.indices.filter { p.alerts[$0].key == .user && p.alerts[$0].points.includes(t) }) }
             campaignsByType = types.map { t in
@@ -608,7 +611,7 @@ public struct Engine: Sendable {
         let order = (0..<communitySlots).sorted { names.precedes(Int32($0), Int32($1)) }
         let communityAlerts = program.alerts.indices.filter { program.alerts[$0].key == .community }
         for c in order {
-            for i in layout.windowedCommunityAggregates { communityAggregates[i].evict(c, at: m) }
+            for i in SetBits(layout.windowedCommunityAggregates) { communityAggregates[i].evict(c, at: m) }
             frame = Frame(t: m, user: -1, community: Int32(c))
             if let stats = program.communityStats, expressions.communityStatsCondition.map({ evaluate($0).isTrue }) ?? true {
                 emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh,
@@ -633,7 +636,7 @@ public struct Engine: Sendable {
             if case .communityAggregate(let i) = node, program.communityAggregates[i].kind == .top {
                 let spec = program.communityAggregates[i]
                 let interner = spec.field == .itemCategory ? symbols.categories : symbols.skus
-                let top = communityAggregates[i].ranking(c, count: spec.count) { interner.precedes(Int32($0), Int32($1)) }
+                let top = communityAggregates[i].ranking(c, at: frame.t, count: spec.count) { interner.precedes(Int32($0), Int32($1)) }
                 let scale = spec.rankedBy == .itemQuantity || spec.rankedBy == .amount ? Money.scale : 1
                 return (name, .ranking(
                     subjectKey: spec.field.map { Self.shortName($0) } ?? "value",

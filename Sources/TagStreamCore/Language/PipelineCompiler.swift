@@ -52,7 +52,7 @@ struct PipelineCompiler {
         for aggregate in definition.aggregates { compileAggregate(aggregate) }
         for key in [KeyKind.user, .community] {
             let aggregates = definition.aggregates.filter { $0.key == key }
-            if aggregates.count > 64 { report(aggregates[64].name.origin, "at most 64 aggregates per \(key)") }
+            if aggregates.count > 64 { report(aggregates[64].name.origin, "at most 64 aggregates per \(key.rawValue)") }
         }
         for statistic in definition.statistics {
             var dependencies = Dependencies()

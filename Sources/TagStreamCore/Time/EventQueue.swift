@@ -2,6 +2,8 @@
 /// element it is given and the caller then destroys its own: a retain and a release of each of an
 /// event's strings and arrays, 2.4 % of a replay. Copies of a queue share storage until one changes.
 struct EventQueue: Sendable {
+    /// Sendable because storage is only changed while one queue holds it alone (copy on write):
+    /// shared storage is only read.
     private final class Storage: @unchecked Sendable {
         let slots: UnsafeMutableBufferPointer<Event>
         /// The oldest event's slot, and how many follow from it (wrapping around).
@@ -45,7 +47,10 @@ struct EventQueue: Sendable {
     var isEmpty: Bool { storage.count == 0 }
 
     /// The oldest event's `ts`; the queue must not be empty.
-    var firstTimestamp: Int64 { storage.slots[storage.head].ts }
+    var firstTimestamp: Int64 {
+        assert(storage.count > 0, "firstTimestamp of an empty queue")
+        return storage.slots[storage.head].ts
+    }
 
     /// Whether `event` comes before the newest queued event in `(ts, event_id)` order.
     func precedesLast(_ event: borrowing Event) -> Bool {
@@ -59,10 +64,11 @@ struct EventQueue: Sendable {
     }
 
     mutating func append(_ event: consuming Event) {
+        let capacity = storage.count == storage.slots.count ? storage.slots.count * 2 : storage.slots.count
         if !isKnownUniquelyReferenced(&storage) {
-            storage = storage.copy(capacity: max(16, storage.slots.count))
-        } else if storage.count == storage.slots.count {
-            storage = storage.moved(toCapacity: storage.slots.count * 2)
+            storage = storage.copy(capacity: capacity)
+        } else if capacity > storage.slots.count {
+            storage = storage.moved(toCapacity: capacity)
         }
         (storage.slots.baseAddress! + storage.slot(storage.count)).initialize(to: event)
         storage.count += 1

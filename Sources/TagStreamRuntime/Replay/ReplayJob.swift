@@ -66,7 +66,8 @@ public final class ReplayJob {
     public func run(progress: ProgressLine = ProgressLine()) throws -> ReplaySummary {
         let started = Date()
         var records = 0
-        while let p = nextPartition() {
+        var next = nextPartition()
+        while let p = next {
             // The reader is taken out of the array once per run of records from its partition:
             // taking it per record cost a retain and a release each (1 % of a replay).
             let reader = readers[p]
@@ -77,7 +78,8 @@ public final class ReplayJob {
                     progress.update(self.progressText(records: records, since: started))
                 }
                 if checkpoints != nil, records % options.checkpointEvery == 0 { try checkpoint() }
-            } while nextPartition() == p
+                next = nextPartition()
+            } while next == p
         }
         processor.finish()
         try writeRecords()
