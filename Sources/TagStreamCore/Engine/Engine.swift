@@ -378,7 +378,7 @@ public struct Engine: Sendable {
         // A result that did not read a statistic (short-circuited past it) stands until its inputs
         // change or time alone changes it; one that did, until the next refresh at most. The next
         // boundary is only needed for the first, or for a boundary timer.
-        let readStatistics = frame.readStatistics, hasTimer = program.groups[g].points.boundary
+        let readStatistics = frame.readStatistics, hasTimer = layout.boundaryGroups & (1 << UInt64(g)) != 0
         if readStatistics && !hasTimer {
             validUntil[slot] = .min
         } else {

@@ -55,24 +55,20 @@ struct PipelineCompiler {
             if aggregates.count > 64 { report(aggregates[64].name.origin, "at most 64 aggregates per \(key.rawValue)") }
         }
         for statistic in definition.statistics {
-            var dependencies = Dependencies()
-            var names: [String] = []
             let of = check(statistic.of, in: Scope(key: .user, since: true), expect: [.number, .duration, .instant])
-            merge(of.reads, into: &dependencies, names: &names)
+            var dependencies = Dependencies()
+            dependencies.formUnion(of.reads.dependencies)
             let population = statistic.population.map { check($0, in: Scope(key: .user, since: true), expect: [.bool]) }
-            if let population { merge(population.reads, into: &dependencies, names: &names) }
+            if let population { dependencies.formUnion(population.reads.dependencies) }
             program.statistics.append(CompiledStatistic(
                 name: statistic.name.name, quantile: statistic.quantile, of: of.node,
                 population: population?.node, minimumCount: statistic.minimumCount, dependencies: dependencies))
         }
-        var countDependencies = Dependencies()
-        var countNames: [String] = []
         for count in definition.communityCounts {
             let c = check(count.expression, in: Scope(key: .user, statistics: true, since: true), expect: [.bool])
             program.communityCounts.append((count.name.name, c.node))
-            merge(c.reads, into: &countDependencies, names: &countNames)
+            program.communityCountDependencies.formUnion(c.reads.dependencies)
         }
-        program.communityCountDependencies = countDependencies
         if definition.communityCounts.count > 64 { report(definition.communityCounts[64].name.origin, "at most 64 community counts") }
         for (index, group) in definition.groups.enumerated() { compileGroup(group, index: index) }
         for alert in definition.alerts { compileAlert(alert) }
@@ -246,11 +242,7 @@ struct PipelineCompiler {
     }
 
     private func merge(_ reads: Reads, into dependencies: inout Dependencies, names: inout [String]) {
-        dependencies.userAggregates |= reads.dependencies.userAggregates
-        dependencies.groups |= reads.dependencies.groups
-        dependencies.boundaries += reads.dependencies.boundaries
-        for w in reads.dependencies.windowed where !dependencies.windowed.contains(w) { dependencies.windowed.append(w) }
-        dependencies.usesStatistics = dependencies.usesStatistics || reads.dependencies.usesStatistics
+        dependencies.formUnion(reads.dependencies)
         for n in reads.names where !names.contains(n) { names.append(n) }
     }
 

@@ -138,6 +138,15 @@ struct Dependencies: Sendable {
     /// Windowed user aggregates read, whose expiries change values at known instants.
     var windowed: [Int] = []
     var usesStatistics = false
+
+    /// Adds what `other` reads.
+    mutating func formUnion(_ other: Dependencies) {
+        userAggregates |= other.userAggregates
+        groups |= other.groups
+        boundaries += other.boundaries
+        for w in other.windowed where !windowed.contains(w) { windowed.append(w) }
+        usesStatistics = usesStatistics || other.usesStatistics
+    }
 }
 
 struct CompiledAggregate: Sendable {
