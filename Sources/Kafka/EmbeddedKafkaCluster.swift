@@ -18,7 +18,7 @@ public final class EmbeddedKafkaCluster: @unchecked Sendable {
     public init(brokers: Int = 3, logger: Logger = Logger(label: "tagstream.kafka.cluster")) throws(KafkaError) {
         handle = try RDKafkaHandle(type: RD_KAFKA_PRODUCER, configuration: KafkaConfiguration(properties: [:]), logger: logger)
         guard let cluster = rd_kafka_mock_cluster_new(handle.pointer, Int32(brokers)) else {
-            throw KafkaError(code: -1_001, message: "cannot start the embedded cluster")
+            throw KafkaError(code: .embeddedClusterUnavailable, message: "cannot start the embedded cluster")
         }
         self.cluster = cluster
         bootstrapServers = String(cString: rd_kafka_mock_cluster_bootstraps(cluster))
@@ -38,8 +38,8 @@ public final class EmbeddedKafkaCluster: @unchecked Sendable {
     }
 
     /// Makes the next requests of a kind fail with these errors, one each, in order.
-    public func injectErrors(_ request: Request, codes: [Int32]) {
-        var errors = codes.map { rd_kafka_resp_err_t(rawValue: $0) }
+    public func injectErrors(_ request: Request, codes: [KafkaError.Code]) {
+        var errors = codes.compactMap(\.librdkafkaValue).map { rd_kafka_resp_err_t(rawValue: $0) }
         rd_kafka_mock_push_request_errors_array(cluster, request.rawValue, errors.count, &errors)
     }
 }

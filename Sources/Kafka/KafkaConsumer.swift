@@ -59,7 +59,7 @@ public final class KafkaConsumer {
             rd_kafka_conf_set_error_cb(conf) { rk, err, reason, _ in
                 guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
                 let context = Unmanaged<CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
-                let error = KafkaError(code: err, message: reason.map { String(cString: $0) } ?? "")
+                let error = KafkaError(code: .init(rd_kafka_resp_err_t(rawValue: err)), message: reason.map { String(cString: $0) } ?? "")
                 if context.clientErrors.count < 100 { context.clientErrors.append(error) }
             }
             // Assignments are applied here, inside `poll`, and reported as events, so that the owner
@@ -69,6 +69,13 @@ public final class KafkaConsumer {
                 let context = Unmanaged<CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
                 let cooperative = rd_kafka_rebalance_protocol(rk).map { String(cString: $0) } == "COOPERATIVE"
                 let assigning = err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS
+                if assigning, let startOffset = context.startOffset {
+                    for i in 0..<Int(partitions.pointee.cnt) {
+                        let element = partitions.pointee.elems[i]
+                        let tp = TopicPartition(topic: String(cString: element.topic), partition: element.partition)
+                        if let offset = startOffset(tp) { partitions.pointee.elems[i].offset = offset }
+                    }
+                }
                 var failure: String?
                 if cooperative {
                     if let error = assigning ? rd_kafka_incremental_assign(rk, partitions) : rd_kafka_incremental_unassign(rk, partitions) {
@@ -80,16 +87,38 @@ public final class KafkaConsumer {
                     if result != RD_KAFKA_RESP_ERR_NO_ERROR { failure = String(cString: rd_kafka_err2str(result)) }
                 }
                 if let failure {
-                    context.clientErrors.append(KafkaError(code: err.rawValue, message: "\(assigning ? "assign" : "revoke"): \(failure)"))
+                    context.clientErrors.append(KafkaError(code: .init(err), message: "\(assigning ? "assign" : "revoke"): \(failure)"))
                 }
                 let list = topicPartitions(partitions)
                 context.rebalances.append(assigning ? .assigned(list) : .revoked(list))
+            }
+            // Commits are for monitoring: their failures come back from `poll` as error events.
+            rd_kafka_conf_set_offset_commit_cb(conf) { rk, err, offsets, _ in
+                guard let rk, let opaque = rd_kafka_opaque(rk) else { return }
+                let context = Unmanaged<CallbackContext>.fromOpaque(opaque).takeUnretainedValue()
+                var failed = err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR__NO_OFFSET ? nil : err
+                if failed == nil, let offsets {
+                    failed = (0..<Int(offsets.pointee.cnt)).map { offsets.pointee.elems[$0].err }.first { $0 != RD_KAFKA_RESP_ERR_NO_ERROR }
+                }
+                if let failed, context.clientErrors.count < 100 { context.clientErrors.append(KafkaError(failed, context: "commit")) }
             }
         }
         rd_kafka_poll_set_consumer(handle.pointer)
     }
 
     deinit { close() }
+
+    /// The offset that stands for a partition's first record.
+    public static let beginning = Int64(RD_KAFKA_OFFSET_BEGINNING)
+
+    /// Where each partition the group assigns begins, asked at every assignment: an offset, or
+    /// nil for the group's committed offset (else `auto.offset.reset`). A stream processor whose
+    /// checkpoints hold its positions answers from them, so that no offset has to be committed
+    /// before the group has settled. Called inside `poll`, on the owner's thread.
+    public var startOffset: ((TopicPartition) -> Int64?)? {
+        get { handle.context.startOffset }
+        set { handle.context.startOffset = newValue }
+    }
 
     /// Joins the group for these topics; partitions arrive through the group's rebalancing, which
     /// `poll` reports as `.assigned` and `.revoked` events.
@@ -264,8 +293,8 @@ public final class KafkaConsumer {
         return result
     }
 
-    /// Commits these next offsets for the group (the partitions need not be assigned to this
-    /// consumer); `async` returns without waiting.
+    /// Commits these next offsets for the group; `async` returns without waiting, and its failure
+    /// comes back from `poll` as an error event. A member can commit only what the group assigned it.
     public func commit(_ offsets: [TopicPartition: Int64], async: Bool = false) throws(KafkaError) {
         guard !offsets.isEmpty else { return }
         try withList(offsets) { list throws(KafkaError) in
@@ -287,7 +316,7 @@ public final class KafkaConsumer {
     /// The partitions of a topic, from the cluster's metadata.
     public func partitions(of topic: String, timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> [TopicPartition] {
         guard let rkt = rd_kafka_topic_new(handle.pointer, topic, nil) else {
-            throw KafkaError(code: KafkaError.unknownTopic, message: "cannot open topic \(topic)")
+            throw KafkaError(code: .unknownTopic, message: "cannot open topic \(topic)")
         }
         defer { rd_kafka_topic_destroy(rkt) }
         var metadata: UnsafePointer<rd_kafka_metadata>?

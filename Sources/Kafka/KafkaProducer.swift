@@ -11,6 +11,9 @@ public final class KafkaProducer {
     public var delivered: Int { handle.context.delivered }
     /// Records that failed for good (after librdkafka's retries).
     public var failed: Int { handle.context.failed }
+    /// The first delivery that failed for good, if any: librdkafka retries each record until
+    /// `message.timeout.ms` (5 minutes by default) has passed.
+    public var deliveryFailure: KafkaError? { handle.context.lastDeliveryError }
     /// Records handed over and not yet acknowledged.
     public var pending: Int { Int(rd_kafka_outq_len(handle.pointer)) }
     /// Called with `true` when a send starts waiting for room in the full local queue, and with
@@ -26,7 +29,9 @@ public final class KafkaProducer {
                     context.delivered += 1
                 } else {
                     context.failed += 1
-                    context.lastDeliveryError = KafkaError(message.pointee.err, context: "delivery failed")
+                    if context.lastDeliveryError == nil {
+                        context.lastDeliveryError = KafkaError(message.pointee.err, context: "delivery failed")
+                    }
                 }
             }
         }
@@ -68,7 +73,7 @@ public final class KafkaProducer {
     public func flush(timeoutMilliseconds: Int32 = 30_000) throws(KafkaError) {
         let err = rd_kafka_flush(handle.pointer, timeoutMilliseconds)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "flush (\(pending) records unacknowledged)") }
-        if let failure = handle.context.lastDeliveryError { throw failure }
+        if let failure = deliveryFailure { throw failure }
     }
 
     private func topic(_ name: String) throws(KafkaError) -> OpaquePointer {

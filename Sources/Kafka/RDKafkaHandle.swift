@@ -15,6 +15,8 @@ final class CallbackContext: @unchecked Sendable {
     var clientErrors: [KafkaError] = []
     /// Assignments and revocations of the consumer's group since the owner last took them.
     var rebalances: [ConsumerEvent] = []
+    /// The consumer's `startOffset`, asked inside the rebalance callback.
+    var startOffset: ((TopicPartition) -> Int64?)?
 
     init(logger: Logger) { self.logger = logger }
 }

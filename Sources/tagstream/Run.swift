@@ -22,6 +22,9 @@ struct Run: AsyncParsableCommand {
     @Option(name: .customShort("X"), help: "A librdkafka property key=value, as kcat takes it (repeatable).")
     var properties: [String] = []
 
+    @Option(help: "Static group membership (group.instance.id), unique per instance: a restarted instance gets its partitions back at once instead of after the session timeout.")
+    var instanceId: String?
+
     @Flag(help: "Stop once every assigned partition is at its end, finishing like replay (a backfill).")
     var stopAtEnd = false
 
@@ -71,6 +74,7 @@ struct Run: AsyncParsableCommand {
             let parts = property.split(separator: "=", maxSplits: 1).map(String.init)
             options.properties[parts[0]] = parts[1]
         }
+        options.instanceID = instanceId
         let job: LiveJob
         do {
             job = try LiveJob(options: options)

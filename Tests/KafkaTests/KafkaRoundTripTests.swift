@@ -86,7 +86,7 @@ import Testing
         let cluster = try EmbeddedKafkaCluster(brokers: 3)
         try cluster.createTopic("faults", partitions: 3, replicationFactor: 3)
         let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
-        cluster.injectErrors(.produce, codes: [KafkaError.notLeader, KafkaError.requestTimedOut, KafkaError.brokerNotAvailable])
+        cluster.injectErrors(.produce, codes: [.notLeader, .requestTimedOut, .brokerNotAvailable])
         for i in 0..<300 { try producer.send(topic: "faults", key: Array("k\(i % 7)".utf8), value: Array("\(i)".utf8)) }
         try cluster.setBroker(2, up: false)
         for i in 300..<600 { try producer.send(topic: "faults", key: Array("k\(i % 7)".utf8), value: Array("\(i)".utf8)) }

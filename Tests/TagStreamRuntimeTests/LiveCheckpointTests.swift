@@ -8,18 +8,19 @@ import Testing
 
 /// Live mode with checkpoints in a real redis-server: crashes, outages and lost checkpoints.
 @Suite(.serialized) struct LiveCheckpointTests {
-    /// A run of `tagstream run --stop-at-end` on a cluster, checkpointing to Redis; its log goes to a file.
+    /// A run of `tagstream run --stop-at-end` on a cluster, checkpointing to Redis, with librdkafka's
+    /// default settings; its log goes to a file.
     struct Engine {
         let cluster: EmbeddedKafkaCluster
         let redisURL: String
         let group: String
         let log: URL
         var extra: [String] = []
+        var stopAtEnd = true
 
         var arguments: [String] {
             ["run", "--brokers", cluster.bootstrapServers, "--pipeline", Fixtures.referencePipeline, "--group", group,
-             "--redis", redisURL, "--checkpoint-interval", "1s", "--stop-at-end",
-             "-X", "session.timeout.ms=6000", "-X", "heartbeat.interval.ms=500"] + extra
+             "--redis", redisURL, "--checkpoint-interval", "1s"] + (stopAtEnd ? ["--stop-at-end"] : []) + extra
         }
 
         func launch() throws -> Process {
@@ -103,15 +104,22 @@ import Testing
         let engine = Engine(cluster: cluster, redisURL: redis.url, group: "crash", log: try Fixtures.temporaryDirectory("crash-log").appendingPathComponent("run.log"))
         let client = RedisClient(url: try RedisURL(redis.url))
         let store = RedisCheckpointStore(client: client, pipeline: "community-grocery", group: "crash")
+        // Every kill is followed at once by a restart, so each new run waits for the group to
+        // drop the killed members when their sessions time out (45 s by default).
         var kills = 0
-        while kills < 6 {
+        while kills < 4 {
             let before = try store.latestID() ?? 0
             let process = try engine.launch()
             defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-            // Let it take a new checkpoint, then kill it at a random moment.
-            let deadline = Date().addingTimeInterval(60)
-            while process.isRunning, try (store.latestID() ?? 0) <= before, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-            Thread.sleep(forTimeInterval: Double.random(in: 0...1.5))
+            if kills.isMultiple(of: 2) {
+                // A random moment after the run has taken a new checkpoint.
+                let deadline = Date().addingTimeInterval(150)
+                while process.isRunning, try (store.latestID() ?? 0) <= before, Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
+                Thread.sleep(forTimeInterval: Double.random(in: 0...1.5))
+            } else {
+                // A random moment of its start: restoring, joining the group, or waiting for partitions.
+                Thread.sleep(forTimeInterval: Double.random(in: 0...8))
+            }
             guard process.isRunning else { break }
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
@@ -119,11 +127,67 @@ import Testing
         }
         let final = try engine.runToEnd()
         #expect(final.status == 0, "\(final.stderr.suffix(800))")
-        #expect(kills >= 5, "the run finished after \(kills) kills; use more data")
+        #expect(kills == 4, "the run finished after \(kills) kills; use more data")
         #expect(engine.logText.contains("restoring checkpoint"))
         try Self.expectOutputsEqualReplay(replayed, cluster: cluster, topics: topics)
         let deadLetters = try Self.readAll(topics.deadLetters, brokers: cluster.bootstrapServers).values.map(\.count).reduce(0, +)
         #expect(deadLetters == summary.deadLetter)
+    }
+
+    @Test func aRecordThatCannotBeDeliveredStopsTheRunAndTheRestartProducesIt() throws {
+        let (files, replayed) = try LiveCheckpointFaultTests.smallEvents("undeliverable", users: 300)
+        let redis = try RedisServer()
+        let (cluster, topics) = try Self.cluster(with: files, partitions: 4)
+        let engine = try LiveCheckpointFaultTests.engine(cluster, redis, group: "undeliverable")
+        // A permanent error, which librdkafka does not retry.
+        cluster.injectErrors(.produce, codes: [.messageTooLarge])
+        let failed = try engine.runToEnd()
+        #expect(failed.status == 2 && failed.stderr.contains("delivery failed"), "\(failed.stderr.suffix(800))")
+        let restarted = try engine.runToEnd()
+        #expect(restarted.status == 0, "\(restarted.stderr.suffix(800))")
+        try Self.expectOutputsEqualReplay(replayed, cluster: cluster, topics: topics)
+    }
+
+    @Test func aRunThatReadAllItsInputKilledAndRestartedAtOnceCarriesOn() async throws {
+        let (files, replayed) = try LiveCheckpointFaultTests.smallEvents("reread", users: 600)
+        let redis = try RedisServer()
+        let (cluster, topics) = try Self.cluster(with: files, partitions: 4)
+        let produced = try files.map { try Data(contentsOf: URL(fileURLWithPath: $0)).split(separator: 0x0A).count }.reduce(0, +)
+        let port = try LoopbackPort.free()
+        var unbounded = try LiveCheckpointFaultTests.engine(cluster, redis, group: "reread", extra: ["--http-port", "\(port)"])
+        unbounded.stopAtEnd = false
+        let store = RedisCheckpointStore(client: RedisClient(url: try RedisURL(redis.url)), pipeline: "community-grocery", group: "reread")
+
+        let first = try unbounded.launch()
+        defer { if first.isRunning { kill(first.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(120)
+        while first.isRunning, try store.latestID().map({ try store.manifest($0).summary.inputs.values.reduce(0, +) }) ?? 0 < produced,
+              Date() < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        try #require(first.isRunning, "the first run stopped: \(unbounded.logText.suffix(800))")
+        kill(first.processIdentifier, SIGKILL)
+        first.waitUntilExit()
+
+        // The same command at once: it waits for the killed member's session to time out, then consumes.
+        let second = try unbounded.launch()
+        defer { if second.isRunning { kill(second.processIdentifier, SIGKILL) } }
+        let waiting = try await HTTP.waitForResponse(port: port, path: "/health", timeout: 30) { $0.status == 503 }
+        #expect(waiting.body.contains("no partitions assigned"), "\(waiting)")
+        let consuming = try await HTTP.waitForResponse(port: port, path: "/health", timeout: 150) { $0.status == 200 }
+        #expect(consuming.body.hasPrefix("ok: consuming"), "\(consuming)")
+        try await Task.sleep(for: .seconds(3))
+        #expect(second.isRunning, "the restarted run stopped: \(unbounded.logText.suffix(800))")
+        kill(second.processIdentifier, SIGTERM)
+        second.waitUntilExit()
+        #expect(second.terminationStatus == 0, "\(unbounded.logText.suffix(800))")
+
+        var bounded = unbounded
+        bounded.extra = []
+        bounded.stopAtEnd = true
+        let final = try bounded.runToEnd()
+        #expect(final.status == 0, "\(final.stderr.suffix(800))")
+        try Self.expectOutputsEqualReplay(replayed, cluster: cluster, topics: topics)
     }
 }
 

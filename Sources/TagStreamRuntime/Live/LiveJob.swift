@@ -13,14 +13,21 @@ public struct LiveOptions: Sendable {
     public var group: String
     /// Extra librdkafka properties (`-X key=value`), for both consumer and producer.
     public var properties: [String: String] = [:]
+    /// Static group membership (`group.instance.id`), unique per instance: the group gives a
+    /// restarted instance its partitions back at once, instead of after its old session times
+    /// out. Default: none (dynamic membership). The embedded cluster ignores it.
+    public var instanceID: String?
     /// Finish like a replay once every assigned partition has reached its end.
     public var stopAtEnd = false
     /// A partition without records for this long stops holding the watermark back. Default: 30 s.
     public var idleTimeout: TimeInterval = 30
     /// Offsets are committed this often (for lag monitoring) and at shutdown. Default: 5 s.
     public var commitInterval: TimeInterval = 5
-    /// A consumer that gets no partitions within this time is an error. Default: 30 s.
-    public var assignmentTimeout: TimeInterval = 30
+    /// How long a bounded run (`stopAtEnd`) waits for the group to assign it partitions before it
+    /// gives up; an unbounded run waits as long as it takes (`/health` says so meanwhile).
+    /// Default: twice the session timeout plus 30 s (2 minutes), since members killed just before
+    /// hold their partitions until their sessions time out (45 s by default) one after another.
+    public var assignmentTimeout: TimeInterval?
     /// Checkpoints in Redis, for restarts that lose nothing and duplicate nothing; nil: none
     /// (offsets are still committed, and a restart begins with empty state).
     public var checkpoints: LiveCheckpointOptions?
@@ -29,6 +36,11 @@ public struct LiveOptions: Sendable {
         self.pipeline = pipeline
         self.brokers = brokers
         self.group = group ?? "tagstream-\(pipeline.name)"
+    }
+
+    /// `assignmentTimeout`, or its default from the consumer's `session.timeout.ms`.
+    var effectiveAssignmentTimeout: TimeInterval {
+        assignmentTimeout ?? 2 * (properties["session.timeout.ms"].flatMap(Double.init) ?? 45_000) / 1000 + 30
     }
 }
 
@@ -59,6 +71,10 @@ public final class LiveJob: @unchecked Sendable {
     @exclusivity(unchecked) private var atEnd: Set<Int> = []
     /// The partitions the group has assigned to this instance now.
     @exclusivity(unchecked) private var assigned: Set<Int> = []
+    /// Where each input partition begins when the group assigns it and this run has processed
+    /// nothing of it yet: the restored checkpoint's offset, or the beginning of a partition the
+    /// checkpoint had not read. Nil without a checkpoint: the group's committed offsets then.
+    private var checkpointOffsets: [TopicPartition: Int64]?
     /// With `stopAtEnd`: each partition's end offset when the run began.
     private var endOffsets: [Int: Int64] = [:]
     /// When each partition last had a record (or was registered), by partition index.
@@ -81,7 +97,9 @@ public final class LiveJob: @unchecked Sendable {
     public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
         self.options = options
         self.logger = logger
-        consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: options.properties), logger: logger)
+        var consumerProperties = options.properties
+        if let instanceID = options.instanceID { consumerProperties["group.instance.id"] = instanceID }
+        consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: consumerProperties), logger: logger)
         producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: options.properties), logger: logger)
         processor = Processor(pipeline: options.pipeline, partitions: 0)
         checkpointer = options.checkpoints.map { LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, logger: logger) }
@@ -95,8 +113,12 @@ public final class LiveJob: @unchecked Sendable {
     public func run(status: (OutcomeCounts, OutputTally) -> Void = { _, _ in }) throws -> OutcomeCounts {
         let topics = options.pipeline.topics
         if let checkpointer { try restore(with: checkpointer) }
+        // Leaves the group on every way out, so that a restart need not wait for the session to time out.
+        defer { consumer.close() }
+        consumer.startOffset = { [unowned self] tp in startOffset(of: tp) }
         try consumer.subscribe([topics.clickstream, topics.orders])
-        let started = Date()
+        logger.info("joining group \(options.group)")
+        unassignedSince = Date()
         var lastStatus = Date(), lastCommit = Date()
         monitor?.started(producer: producer)
         var moreToProcess = false
@@ -121,13 +143,10 @@ public final class LiveJob: @unchecked Sendable {
                 if checkpointer.isDue { try checkpoint(with: checkpointer) }
             } else if Date().timeIntervalSince(lastCommit) >= options.commitInterval {
                 lastCommit = Date()
-                try consumer.commit(processedOffsets, async: true)
+                commitProcessedOffsets(wait: false)
             }
             if options.stopAtEnd, queues.allSatisfy(\.isEmpty), allPartitionsAtEnd { break }
-            if partitions.isEmpty, Date().timeIntervalSince(started) > options.assignmentTimeout,
-               assigned.isEmpty {
-                throw KafkaError(code: -1_002, message: "no partitions of \(topics.clickstream), \(topics.orders) were assigned within \(Int(options.assignmentTimeout)) s: do the topics exist and are the brokers reachable?")
-            }
+            if let since = unassignedSince { try checkAssignmentWait(since: since) }
         }
         if options.stopAtEnd {
             processor.finish()
@@ -138,8 +157,7 @@ public final class LiveJob: @unchecked Sendable {
         try produceRecords()
         try producer.flush()
         if let checkpointer { try checkpoint(with: checkpointer, final: true) }
-        else { try consumer.commit(processedOffsets) }
-        consumer.close()
+        else { commitProcessedOffsets(wait: true) }
         status(processor.counts, tally)
         return processor.counts
     }
@@ -164,13 +182,23 @@ public final class LiveJob: @unchecked Sendable {
         case .assigned(let tps):
             // Every assigned partition holds the watermark back from the start, even before its
             // first record, as every file does in a replay.
+            unassignedSince = nil
+            warnedAboutAssignment = false
             for tp in tps {
                 let p = partitionIndex(tp)
                 assigned.insert(p)
                 if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = try consumer.endOffset(of: tp) }
             }
         case .revoked(let tps):
-            for tp in tps { partitions[tp].map { _ = assigned.remove($0) } }
+            // Records fetched past what was processed are fetched again if the partition comes back.
+            for tp in tps {
+                guard let p = partitions[tp] else { continue }
+                assigned.remove(p)
+                atEnd.remove(p)
+                queues[p].removeAll()
+                paused.remove(p)
+            }
+            if assigned.isEmpty { unassignedSince = Date() }
         case .error(let error):
             logger.warning("\(error.description)")
         }
@@ -277,6 +305,9 @@ public final class LiveJob: @unchecked Sendable {
             }
         }
         producer.poll()
+        // A record that could not be delivered stops the run before any checkpoint counts it as
+        // produced: the restart from the last checkpoint produces it again, so nothing is lost.
+        if let failure = producer.deliveryFailure { throw failure }
     }
 
     /// Produces a record, unless it is already in its topic from before a restart.
@@ -285,13 +316,47 @@ public final class LiveJob: @unchecked Sendable {
         try producer.send(topic: topic, key: key, value: value)
     }
 
-    /// The offsets after the records processed so far, per partition.
-    private var processedOffsets: [TopicPartition: Int64] {
-        Dictionary(uniqueKeysWithValues: zip(topicPartitions, nextOffsets).filter { $0.1 >= 0 })
+    /// Where an assigned partition begins (the consumer asks at each assignment): after the last
+    /// record processed; before any, where the restored checkpoint says; nil: the committed offset.
+    private func startOffset(of tp: TopicPartition) -> Int64? {
+        if let p = partitions[tp], nextOffsets[p] >= 0 { return nextOffsets[p] }
+        return checkpointOffsets.map { $0[tp] ?? KafkaConsumer.beginning }
     }
 
-    /// Continues from the latest checkpoint: its state, its input offsets (committed for the group,
-    /// so that the assignment starts there) and the suppression of outputs already produced.
+    /// Commits the offsets after the records processed in the assigned partitions. With checkpoints
+    /// they are for lag monitoring only, and without, the next commit carries newer offsets, so a
+    /// failure (during a rebalance, say) is logged and never stops the run.
+    private func commitProcessedOffsets(wait: Bool) {
+        let offsets = Dictionary(uniqueKeysWithValues: assigned.filter { nextOffsets[$0] >= 0 }.map { (topicPartitions[$0], nextOffsets[$0]) })
+        do {
+            try consumer.commit(offsets, async: !wait)
+        } catch {
+            logger.warning("\(error.message) (the next commit carries these offsets)")
+        }
+    }
+
+    /// Waiting for partitions is normal while the group rebalances, or while a member killed just
+    /// before holds them until its session times out. A bounded run gives up after
+    /// `assignmentTimeout`; an unbounded one says once that it is still waiting.
+    private func checkAssignmentWait(since started: Date) throws {
+        let waited = Date().timeIntervalSince(started)
+        let topics = options.pipeline.topics
+        let situation = "no partitions of \(topics.clickstream), \(topics.orders) assigned after \(Int(waited)) s"
+        if options.stopAtEnd, waited > options.effectiveAssignmentTimeout {
+            throw KafkaError(code: .noAssignment, message: "\(situation): do the topics exist, are the brokers reachable, and do other members of group \(options.group) hold every partition?")
+        }
+        if !warnedAboutAssignment, waited > 30 {
+            warnedAboutAssignment = true
+            logger.warning("\(situation); still waiting (a member that stopped without leaving the group holds its partitions until its session times out; --instance-id avoids that wait on restarts)")
+        }
+    }
+
+    /// Since when the group has assigned this run no partition; nil while it has some.
+    private var unassignedSince: Date?
+    private var warnedAboutAssignment = false
+
+    /// Continues from the latest checkpoint: its state, where each input partition begins when it
+    /// is assigned, and the suppression of outputs already produced.
     private func restore(with checkpointer: LiveCheckpointer) throws {
         let inputs = try [options.pipeline.topics.clickstream, options.pipeline.topics.orders].flatMap { try consumer.partitions(of: $0) }
         guard let (checkpoint, processorSnapshot) = try checkpointer.latest(hasCommittedOffsets: { try !consumer.committed(inputs).values.allSatisfy { $0 < 0 } }) else { return }
@@ -300,7 +365,7 @@ public final class LiveJob: @unchecked Sendable {
         try processor.restore(from: &snapshot)
         nextOffsets = checkpoint.nextOffsets
         tally = checkpoint.tally
-        try consumer.commit(checkpoint.inputOffsets)
+        checkpointOffsets = checkpoint.inputOffsets
         let reader = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group + ".restore", properties: options.properties), logger: logger)
         suppressor = try OutputSuppressor.read(after: checkpoint.outputEnds, consumer: reader, logger: logger)
     }
@@ -314,7 +379,7 @@ public final class LiveJob: @unchecked Sendable {
         let ends = try consumer.endOffsets(of: try outputPartitions())
         let checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends, tally: tally)
         let saved = try checkpointer.save(checkpoint, processor: processor)
-        if saved { try consumer.commit(checkpoint.inputOffsets, async: !final) }
+        if saved { commitProcessedOffsets(wait: final) }
         if checkpointer.holdsConsumption != consumptionHeld { try holdConsumption(!consumptionHeld) }
         let reason = checkpointer.degradedReason.map { consumptionHeld ? "\($0), consumption paused" : $0 }
         monitor?.checkpointed(saved: saved, seconds: Date().timeIntervalSince(started), bytes: checkpointer.lastSize, degradedReason: reason)

@@ -22,7 +22,7 @@ struct OutputSuppressor {
         let deadline = Date().addingTimeInterval(120)
         while !remaining.isEmpty {
             guard Date() < deadline else {
-                throw KafkaError(code: -1_003, message: "could not read the output topics back to the checkpoint within 120 s (\(remaining.map(\.description).sorted().joined(separator: ", ")))")
+                throw KafkaError(code: .outputReadBackTimedOut, message: "could not read the output topics back to the checkpoint within 120 s (\(remaining.map(\.description).sorted().joined(separator: ", ")))")
             }
             for event in consumer.poll(maxEvents: 10_000, timeoutMilliseconds: 100) {
                 guard case .record(let record) = event else { continue }

@@ -101,7 +101,7 @@ public final class LiveMonitor: @unchecked Sendable {
         mutating func note(_ event: ConsumerEvent) {
             switch event {
             case .record, .partitionEnd: brokersAnswered = true
-            case .error(let error) where error.code == KafkaError.allBrokersDown: allBrokersDown = true
+            case .error(let error) where error.code == .allBrokersDown: allBrokersDown = true
             case .error, .assigned, .revoked: break
             }
         }
