@@ -6,7 +6,6 @@ import TagStreamRuntime
 enum Fixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
-    static let examples = shared.appendingPathComponent("examples")
     static let referencePipeline = packageRoot.appendingPathComponent("pipelines/community-grocery.yaml").path
 
     /// The reference pipeline under another name (live tests use it for their consumer group).
@@ -122,7 +121,7 @@ enum RecordSet {
         case let array as [Any]:
             return "[" + array.map(canonical).joined(separator: ",") + "]"
         case let number as NSNumber:  // booleans too: both sides are parsed alike
-            return String(format: "%.9g", number.doubleValue)
+            return exactDecimal(number)
         case let string as String:
             return "\"\(string)\""
         case is NSNull:
@@ -130,6 +129,13 @@ enum RecordSet {
         default:
             return "\(value)"
         }
+    }
+
+    /// The number's decimal value, trailing zeros aside: 14.855 and a binary-float sum's 14.854999999999999
+    /// differ. Foundation keeps such long literals as NSDecimalNumber, whose `doubleValue` would round them.
+    static func exactDecimal(_ number: NSNumber) -> String {
+        if let decimal = number as? NSDecimalNumber { return decimal.decimalValue.description }
+        return Decimal(string: "\(number.doubleValue)")?.description ?? "\(number)"
     }
 
     /// Lines describing what is missing and unexpected; empty when both sets are equal.
