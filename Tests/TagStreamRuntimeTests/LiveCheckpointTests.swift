@@ -134,6 +134,53 @@ import Testing
         #expect(deadLetters == summary.deadLetter)
     }
 
+    @Test func threeInstancesOfOneGroupKilledAndRestartedAtRandomMomentsCarryOnExactlyOnce() async throws {
+        let (files, replayed) = try LiveCheckpointFaultTests.smallEvents("trio", users: 6000)
+        let redis = try RedisServer()
+        let (cluster, topics) = try Self.cluster(with: files, partitions: 4)
+        let client = RedisClient(url: try RedisURL(redis.url))
+        let store = RedisCheckpointStore(client: client, pipeline: "community-grocery", group: "trio")
+        let ports = try (0..<3).map { _ in try LoopbackPort.free() }
+        let engines = try ports.map { try LiveCheckpointFaultTests.engine(cluster, redis, group: "trio", extra: ["--http-port", "\($0)"]) }
+        var processes = try engines.map { try $0.launch() }
+        defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+
+        /// The index of the instance that holds the group's checkpoints, from the pid in its lease.
+        func holder() throws -> Int? {
+            let token = try client.command(["GET", "\(store.namespace):owner"]).text()
+            let pid = token.flatMap { $0.split(separator: ":").dropFirst().first }.flatMap { Int32($0) }
+            return processes.firstIndex { $0.processIdentifier == pid }
+        }
+
+        var kills = 0
+        while kills < 2 {
+            let before = try store.latestID() ?? 0
+            let deadline = Date().addingTimeInterval(150)
+            while try (store.latestID() ?? 0) <= before, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            let active = try #require(try holder(), "no instance holds the lease")
+            // The other two stand by and say so.
+            for i in processes.indices where i != active {
+                let health = try await HTTP.waitForResponse(port: ports[i], path: "/health", timeout: 10) { $0.body.contains("standby") }
+                #expect(health.status == 503, "\(health)")
+            }
+            try await Task.sleep(for: .seconds(Double.random(in: 0...1.5)))
+            guard processes[active].isRunning else { break }
+            kill(processes[active].processIdentifier, SIGKILL)
+            processes[active].waitUntilExit()
+            processes[active] = try engines[active].launch()
+            kills += 1
+        }
+        #expect(kills == 2, "the run finished after \(kills) kills; use more data")
+        // Each bounded instance finishes in turn: the holder at the end of its input, the standbys
+        // after taking over the final checkpoint.
+        let deadline = Date().addingTimeInterval(600)
+        while processes.contains(where: \.isRunning), Date() < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        for (process, engine) in zip(processes, engines) {
+            #expect(!process.isRunning && process.terminationStatus == 0, "\(engine.logText.suffix(800))")
+        }
+        try Self.expectOutputsEqualReplay(replayed, cluster: cluster, topics: topics)
+    }
+
     @Test func aRecordThatCannotBeDeliveredStopsTheRunAndTheRestartProducesIt() throws {
         let (files, replayed) = try LiveCheckpointFaultTests.smallEvents("undeliverable", users: 300)
         let redis = try RedisServer()

@@ -98,6 +98,12 @@ public final class RedisCheckpointStore: CheckpointStore {
     }
 
     public func save(_ checkpoint: [UInt8], summary: CheckpointSummary) throws {
+        try save(checkpoint, summary: summary, lease: nil)
+    }
+
+    /// Saves a checkpoint; with a lease, it is committed (its manifest written and made the
+    /// latest) only while the lease is held, else `CheckpointLease.Lost` is thrown.
+    func save(_ checkpoint: [UInt8], summary: CheckpointSummary, lease: CheckpointLease?) throws {
         let id = try client.command(["INCR", key("next-id")]).integer()
         var checksums: [UInt32] = []
         var commands: [[any RedisArgument]] = []
@@ -111,13 +117,28 @@ public final class RedisCheckpointStore: CheckpointStore {
         let manifest = CheckpointManifest(id: id, createdAt: EventTime.format(Int64(Date().timeIntervalSince1970 * 1000)),
                                           formatVersion: SnapshotEnvelope.formatVersion, size: checkpoint.count,
                                           chunkChecksums: checksums, summary: summary)
-        _ = try client.transaction([
-            ["SET", manifestKey(id), Array(try JSONEncoder.sorted.encode(manifest))],
-            ["SET", key("latest"), id],
-            ["ZADD", key("ids"), id, id],
-        ])
+        let manifestJSON = Array(try JSONEncoder.sorted.encode(manifest))
+        if let lease {
+            let committed = try client.command(["EVAL", Self.commitIfLeaseHeld, 4, lease.key, manifestKey(id), key("latest"), key("ids"),
+                                                lease.token, manifestJSON, id]).integer()
+            guard committed == 1 else { throw CheckpointLease.Lost(namespace: namespace, holder: try lease.holder()) }
+        } else {
+            _ = try client.transaction([
+                ["SET", manifestKey(id), manifestJSON],
+                ["SET", key("latest"), id],
+                ["ZADD", key("ids"), id, id],
+            ])
+        }
         for old in try ids().dropLast(retained) { try delete(old) }
     }
+
+    private static let commitIfLeaseHeld = """
+        if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+        redis.call('SET', KEYS[2], ARGV[2])
+        redis.call('SET', KEYS[3], ARGV[3])
+        redis.call('ZADD', KEYS[4], ARGV[3], ARGV[3])
+        return 1
+        """
 
     private func setAll(_ commands: inout [[any RedisArgument]]) throws {
         for case .error(let message) in try client.pipeline(commands) { throw RedisError.server(message) }

@@ -22,6 +22,9 @@ public struct LiveCheckpointOptions: Sendable {
     /// While checkpoints fail, the run goes on for this long after the last good one (its outputs
     /// stay exactly-once: a restart suppresses them), then pauses consumption until one succeeds.
     public var maxDelay: TimeInterval = 30
+    /// How long the lease of the group's checkpoints outlives its holder's last renewal: a
+    /// standby instance takes over that long after the holder stopped. Default: 10 s.
+    public var leaseTTL: TimeInterval = 10
 
     public init(redis: RedisURL) { self.redis = redis }
 }
@@ -31,6 +34,8 @@ public struct LiveCheckpointOptions: Sendable {
 final class LiveCheckpointer {
     let store: RedisCheckpointStore
     let profiles: ProfileStore?
+    let lease: CheckpointLease
+    private var leaseRenewed = Date.distantPast
     private let options: LiveCheckpointOptions
     private let pipeline: Pipeline
     private let logger: Logger
@@ -47,6 +52,33 @@ final class LiveCheckpointer {
         self.logger = logger
         store = RedisCheckpointStore(client: RedisClient(url: options.redis), pipeline: pipeline.name, group: group)
         profiles = options.profilePrefix.map(ProfileStore.init)
+        lease = CheckpointLease(client: store.client, namespace: store.namespace, ttl: options.leaseTTL)
+    }
+
+    /// Takes the lease, or extends it; false while another instance holds it or Redis is
+    /// unreachable. Other Redis errors (a wrong password, missing permissions) are thrown.
+    func acquireLease() throws -> Bool {
+        do {
+            guard try lease.acquire() else { return false }
+            leaseRenewed = Date()
+            return true
+        } catch let error as RedisError {
+            guard case .connection = error else { throw error }
+            return false
+        }
+    }
+
+    /// Extends the lease every third of its time to live; throws `CheckpointLease.Lost` when
+    /// another instance took it over. While Redis is unreachable the run goes on degraded, and a
+    /// checkpoint is committed only once the lease is held again.
+    func renewLeaseIfDue() throws {
+        guard Date().timeIntervalSince(leaseRenewed) >= lease.ttl / 3, !(try acquireLease()) else { return }
+        if let holder = try? lease.holder() { throw CheckpointLease.Lost(namespace: store.namespace, holder: holder) }
+    }
+
+    /// Gives the lease up, so that a standby takes over at once.
+    func releaseLease() {
+        try? lease.release()
     }
 
     /// Due every interval; every second while the store is unavailable.
@@ -83,7 +115,7 @@ final class LiveCheckpointer {
         do {
             let bytes = try checkpoint.encode(processor, pipeline: pipeline, sizeHint: lastSize)
             lastSize = bytes.count
-            try store.save(bytes, summary: checkpoint.summary(processor))
+            try store.save(bytes, summary: checkpoint.summary(processor), lease: lease)
             try profiles?.flush(to: store.client)
         } catch let error as RedisError where !error.isAccessDenied {
             if degradedReason == nil { logger.warning("degraded: checkpoint store unavailable (\(error))") }

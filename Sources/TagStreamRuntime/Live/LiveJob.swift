@@ -112,7 +112,11 @@ public final class LiveJob: @unchecked Sendable {
     /// applies what it holds, flushes the producer and commits offsets.
     public func run(status: (OutcomeCounts, OutputTally) -> Void = { _, _ in }) throws -> OutcomeCounts {
         let topics = options.pipeline.topics
-        if let checkpointer { try restore(with: checkpointer) }
+        if let checkpointer {
+            guard try standBy(until: checkpointer) else { return processor.counts }
+            try restore(with: checkpointer)
+        }
+        defer { checkpointer?.releaseLease() }
         // Leaves the group on every way out, so that a restart need not wait for the session to time out.
         defer { consumer.close() }
         consumer.startOffset = { [unowned self] tp in startOffset(of: tp) }
@@ -140,6 +144,7 @@ public final class LiveJob: @unchecked Sendable {
                 status(processor.counts, tally)
             }
             if let checkpointer {
+                try checkpointer.renewLeaseIfDue()
                 if checkpointer.isDue { try checkpoint(with: checkpointer) }
             } else if Date().timeIntervalSince(lastCommit) >= options.commitInterval {
                 lastCommit = Date()
@@ -354,6 +359,28 @@ public final class LiveJob: @unchecked Sendable {
     /// Since when the group has assigned this run no partition; nil while it has some.
     private var unassignedSince: Date?
     private var warnedAboutAssignment = false
+
+    /// Waits until this instance holds the lease of the group's checkpoints: while another
+    /// instance holds it, this one stands by (until state is sharded across instances, one
+    /// instance of a group processes). False when `stop()` came first.
+    private func standBy(until checkpointer: LiveCheckpointer) throws -> Bool {
+        var announced = false
+        while !stopRequested.isSet {
+            if try checkpointer.acquireLease() {
+                if announced { logger.notice("taking over the checkpoints of group \(options.group)") }
+                monitor?.standingBy(nil)
+                return true
+            }
+            if !announced {
+                announced = true
+                let holder = (try? checkpointer.lease.holder()).flatMap { $0 } ?? "Redis unreachable"
+                logger.notice("standing by: another instance (\(holder)) runs group \(options.group); this one takes over when that one stops")
+                monitor?.standingBy(holder)
+            }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        return false
+    }
 
     /// Continues from the latest checkpoint: its state, where each input partition begins when it
     /// is assigned, and the suppression of outputs already produced.

@@ -34,7 +34,7 @@ public final class LiveMonitor: @unchecked Sendable {
 
     /// Health components the run loop reports as.
     enum Component {
-        static let assignment = "assignment", brokers = "brokers", producer = "producer", checkpoints = "checkpoints"
+        static let assignment = "assignment", brokers = "brokers", producer = "producer", checkpoints = "checkpoints", lease = "lease"
     }
 
     public let health: HealthState
@@ -79,6 +79,15 @@ public final class LiveMonitor: @unchecked Sendable {
         checkpointBytes = Gauge(label: Name.checkpointBytes, factory: factory)
         // Not consuming until the run loop has partitions (the endpoint may answer before it starts).
         health.setDegraded(reason: "no partitions assigned", component: Component.assignment)
+    }
+
+    /// The run stands by while another instance (`holder`) holds the group's checkpoints; nil: it holds them.
+    func standingBy(_ holder: String?) {
+        if let holder {
+            health.setDegraded(reason: "standby: another instance (\(holder)) runs the group", component: Component.lease)
+        } else {
+            health.clear(component: Component.lease)
+        }
     }
 
     /// The run loop starts: a producer waiting for room in its queue makes the run degraded.
