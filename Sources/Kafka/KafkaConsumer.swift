@@ -246,10 +246,16 @@ public final class KafkaConsumer {
 
     /// The offset after the last record now in a partition (its high watermark), asked of the leader.
     public func endOffset(of tp: TopicPartition, timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> Int64 {
+        try offsets(of: tp, timeoutMilliseconds: timeoutMilliseconds).upperBound
+    }
+
+    /// The offsets of the records a partition holds now, from its first (records before it were
+    /// deleted by retention) to its end, asked of the leader.
+    public func offsets(of tp: TopicPartition, timeoutMilliseconds: Int32 = 10_000) throws(KafkaError) -> Range<Int64> {
         var low: Int64 = 0, high: Int64 = 0
         let err = rd_kafka_query_watermark_offsets(handle.pointer, tp.topic, tp.partition, &low, &high, timeoutMilliseconds)
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "end offset of \(tp)") }
-        return high
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "offsets of \(tp)") }
+        return low..<max(low, high)
     }
 
     /// The end offsets (high watermarks) of many partitions at once, asked of their leaders in one

@@ -218,6 +218,31 @@ import TagStreamCore
         #expect(duplicates == 0, "\(duplicates) tag records written twice")
     }
 
+    @Test func recordsDeletedByRetentionBeforeTheRunReadThemAreReported() throws {
+        let pipeline = try Fixtures.pipeline(named: "retention")
+        let cluster = try Self.cluster(partitions: 1, topics: pipeline.topics)
+        let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+        // About 10 MB into one partition: the embedded brokers keep about 5 MB of it.
+        let padding = String(repeating: "x", count: 200)
+        for i in 0..<40_000 {
+            var event = Self.event("e\(i)", user: "u\(i % 50)", at: Self.day0 + Int64(i) * EventTime.second)
+            event.insert(contentsOf: Array(",\"query\":\"\(padding)\"".utf8), at: event.count - 1)
+            try producer.send(topic: pipeline.topics.clickstream, key: Array("u\(i % 50)".utf8), value: event)
+        }
+        try producer.flush()
+        let consumer = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "probe"))
+        let held = try consumer.offsets(of: TopicPartition(topic: pipeline.topics.clickstream, partition: 0))
+        consumer.close()
+        try #require(held.lowerBound > 0, "the embedded brokers kept all 40,000 records; produce more")
+
+        let result = try Fixtures.run(Fixtures.tagstreamBinary, ["run", "--brokers", cluster.bootstrapServers, "--pipeline",
+                                                                 Fixtures.referencePipeline, "--group", "retention", "--stop-at-end"])
+        #expect(result.status == 0, "\(result.stderr.suffix(800))")
+        #expect(result.stderr.contains("events.clickstream[0] holds records from offset \(held.lowerBound) on: \(held.lowerBound) records before it were deleted"),
+                "\(result.stderr.suffix(800))")
+        #expect(result.stdout.contains("Input: \(held.count) records"), "\(result.stdout)")
+    }
+
     @Test func aBoundedRunWithoutInputTopicsIsAClearErrorAfterItsAssignmentTimeout() throws {
         let cluster = try EmbeddedKafkaCluster(brokers: 1)
         var options = LiveOptions(pipeline: try Fixtures.pipeline(named: "none"), brokers: cluster.bootstrapServers, group: "none")

@@ -192,7 +192,9 @@ public final class LiveJob: @unchecked Sendable {
             for tp in tps {
                 let p = partitionIndex(tp)
                 assigned.insert(p)
-                if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = try consumer.endOffset(of: tp) }
+                let held = try consumer.offsets(of: tp)
+                warnIfRecordsAreGone(tp, first: held.lowerBound)
+                if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = held.upperBound }
             }
         case .revoked(let tps):
             // Records fetched past what was processed are fetched again if the partition comes back.
@@ -319,6 +321,16 @@ public final class LiveJob: @unchecked Sendable {
     private func send(topic: String, key: [UInt8]?, value: [UInt8]) throws {
         if !suppressor.isEmpty, suppressor.suppress(topic: topic, key: key, value: value) { return }
         try producer.send(topic: topic, key: key, value: value)
+    }
+
+    /// Records that retention deleted before this run read them are lost to it: says how many,
+    /// since the consumer would otherwise carry on from the first record left without a word.
+    private func warnIfRecordsAreGone(_ tp: TopicPartition, first: Int64) {
+        guard first > 0 else { return }
+        let start = startOffset(of: tp) ?? (try? consumer.committed([tp])[tp]) ?? nil
+        let next = start.map { $0 < 0 ? 0 : $0 } ?? 0
+        guard next < first else { return }
+        logger.error("\(tp) holds records from offset \(first) on: \(first - next) records before it were deleted (retention) before this run read them, and are lost to it")
     }
 
     /// Where an assigned partition begins (the consumer asks at each assignment): after the last
