@@ -122,7 +122,7 @@ public final class LiveJob: @unchecked Sendable {
         consumer.startOffset = { [unowned self] tp in startOffset(of: tp) }
         try consumer.subscribe([topics.clickstream, topics.orders])
         logger.info("joining group \(options.group)")
-        unassignedSince = Date()
+        assignmentWait = AssignmentWait(limit: options.stopAtEnd ? options.effectiveAssignmentTimeout : nil, since: Date())
         var lastStatus = Date(), lastCommit = Date()
         monitor?.started(producer: producer)
         var moreToProcess = false
@@ -151,7 +151,7 @@ public final class LiveJob: @unchecked Sendable {
                 commitProcessedOffsets(wait: false)
             }
             if options.stopAtEnd, queues.allSatisfy(\.isEmpty), allPartitionsAtEnd { break }
-            if let since = unassignedSince { try checkAssignmentWait(since: since) }
+            try checkAssignmentWait()
         }
         if options.stopAtEnd {
             processor.finish()
@@ -187,8 +187,7 @@ public final class LiveJob: @unchecked Sendable {
         case .assigned(let tps):
             // Every assigned partition holds the watermark back from the start, even before its
             // first record, as every file does in a replay.
-            unassignedSince = nil
-            warnedAboutAssignment = false
+            assignmentWait.assigned()
             for tp in tps {
                 let p = partitionIndex(tp)
                 assigned.insert(p)
@@ -205,7 +204,7 @@ public final class LiveJob: @unchecked Sendable {
                 queues[p].removeAll()
                 paused.remove(p)
             }
-            if assigned.isEmpty { unassignedSince = Date() }
+            if assigned.isEmpty { assignmentWait.revokedAll(at: Date()) }
         case .error(let error):
             logger.warning("\(error.description)")
         }
@@ -327,8 +326,9 @@ public final class LiveJob: @unchecked Sendable {
     /// since the consumer would otherwise carry on from the first record left without a word.
     private func warnIfRecordsAreGone(_ tp: TopicPartition, first: Int64) {
         guard first > 0 else { return }
-        let start = startOffset(of: tp) ?? (try? consumer.committed([tp])[tp]) ?? nil
-        let next = start.map { $0 < 0 ? 0 : $0 } ?? 0
+        let committed = (try? consumer.committed([tp]))?[tp]
+        // Negative offsets stand for "the beginning" or "none committed".
+        let next = max(0, startOffset(of: tp) ?? committed ?? 0)
         guard next < first else { return }
         logger.error("\(tp) holds records from offset \(first) on: \(first - next) records before it were deleted (retention) before this run read them, and are lost to it")
     }
@@ -352,25 +352,20 @@ public final class LiveJob: @unchecked Sendable {
         }
     }
 
-    /// Waiting for partitions is normal while the group rebalances, or while a member killed just
-    /// before holds them until its session times out. A bounded run gives up after
-    /// `assignmentTimeout`; an unbounded one says once that it is still waiting.
-    private func checkAssignmentWait(since started: Date) throws {
-        let waited = Date().timeIntervalSince(started)
+    @exclusivity(unchecked) private var assignmentWait = AssignmentWait(limit: nil, since: Date())
+
+    private func checkAssignmentWait() throws {
         let topics = options.pipeline.topics
-        let situation = "no partitions of \(topics.clickstream), \(topics.orders) assigned after \(Int(waited)) s"
-        if options.stopAtEnd, waited > options.effectiveAssignmentTimeout {
-            throw KafkaError(code: .noAssignment, message: "\(situation): do the topics exist, are the brokers reachable, and do other members of group \(options.group) hold every partition?")
-        }
-        if !warnedAboutAssignment, waited > 30 {
-            warnedAboutAssignment = true
-            logger.warning("\(situation); still waiting (a member that stopped without leaving the group holds its partitions until its session times out; --instance-id avoids that wait on restarts)")
+        let situation = { (seconds: Int) in "no partitions of \(topics.clickstream), \(topics.orders) assigned after \(seconds) s" }
+        switch assignmentWait.check(at: Date()) {
+        case .none:
+            break
+        case .warn(let seconds):
+            logger.warning("\(situation(seconds)); still waiting (a member that stopped without leaving the group holds its partitions until its session times out; --instance-id avoids that wait on restarts)")
+        case .giveUp(let seconds):
+            throw KafkaError(code: .noAssignment, message: "\(situation(seconds)): do the topics exist, are the brokers reachable, and do other members of group \(options.group) hold every partition?")
         }
     }
-
-    /// Since when the group has assigned this run no partition; nil while it has some.
-    private var unassignedSince: Date?
-    private var warnedAboutAssignment = false
 
     /// Waits until this instance holds the lease of the group's checkpoints: while another
     /// instance holds it, this one stands by (until state is sharded across instances, one
@@ -385,9 +380,9 @@ public final class LiveJob: @unchecked Sendable {
             }
             if !announced {
                 announced = true
-                let holder = (try? checkpointer.lease.holder()).flatMap { $0 } ?? "Redis unreachable"
-                logger.notice("standing by: another instance (\(holder)) runs group \(options.group); this one takes over when that one stops")
-                monitor?.standingBy(holder)
+                let holder = (try? checkpointer.lease.holder()) ?? nil
+                logger.notice("standing by: another instance (\(holder ?? "unknown: Redis unreachable")) runs group \(options.group); this one takes over when that one stops")
+                monitor?.standingBy(holder ?? "unknown")
             }
             Thread.sleep(forTimeInterval: 0.5)
         }
