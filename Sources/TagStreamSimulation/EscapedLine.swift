@@ -1,15 +1,21 @@
 /// Rewrites a JSON line with the escapes some producers write: `\uXXXX` for every non-ASCII
-/// character (`有机` becomes `\u6709\u673a`), `\/` for `/`, and now and then an ASCII letter
-/// of a key or value as `\u00XX`. The strings a reader unescapes stay the same.
+/// character (`有机` becomes `\u6709\u673a`), `\/` for `/`, and ASCII letters of keys and
+/// values as `\u00XX`. The strings a reader unescapes stay the same.
 enum EscapedLine {
     /// Chance that a string (key or value) gets one ASCII letter escaped.
     private static let letterChance = 0.15
+    /// Strings every line of the simulator starts with, all with letters: the keys and values of
+    /// `event_id`, `type` and `user_id`, and the key `ts`. One of them always gets a letter
+    /// escaped, so every rewritten line holds an escape.
+    private static let leadingStrings = 7
 
     static func rewrite(_ line: [UInt8], random: inout RandomSource) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(line.count * 2)
         var inString = false
         var escapeNextLetter = false
+        var strings = 0
+        let certainString = random.below(leadingStrings)
         var i = 0
         while i < line.count {
             let byte = line[i]
@@ -17,7 +23,8 @@ enum EscapedLine {
                 out.append(byte)
                 if byte == UInt8(ascii: "\"") {
                     inString = true
-                    escapeNextLetter = random.chance(letterChance)
+                    escapeNextLetter = random.chance(letterChance) || strings == certainString
+                    strings += 1
                 }
                 i += 1
                 continue
