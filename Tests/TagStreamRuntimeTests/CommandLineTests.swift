@@ -10,7 +10,7 @@ import TagStreamCore
         let files = try Fixtures.generateEvents([
             "--users", "300", "--days", "60", "--seed", "5", "--partitions", "2", "--ts-format", "mixed",
             "--disorder-ms", "120000", "--dup-rate", "0.01", "--bad-rate", "0.01", "--late-rate", "0.005",
-            "--unknown-type-rate", "0.005",
+            "--unknown-type-rate", "0.005", "--escape-rate", "0.01", "--noise-rate", "0.01",
         ], into: input)
         let out = try Fixtures.temporaryDirectory("cli-out")
         let result = try Fixtures.run(Fixtures.tagstreamBinary, ["replay", "--pipeline", Fixtures.referencePipeline, "--out", out.path] + files)
