@@ -3,6 +3,8 @@
 /// lateness), a re-sent line a duplicate only when its first copy was accepted.
 struct ArrivalQueue {
     private var waiting: [ScheduledLine] = []
+    /// Whether `waiting` is in arrival order already (as clean traffic is), so needs no sort.
+    private var inArrivalOrder = true
     private var nextSequence = 0
     /// Per file: the largest `ts` accepted, and the largest `ts` of any event written.
     private var maxAccepted: [Int64]
@@ -27,6 +29,7 @@ struct ArrivalQueue {
     ) -> Int {
         let sequence = nextSequence
         nextSequence += 1
+        if let last = waiting.last, arrival < last.arrival { inArrivalOrder = false }
         waiting.append(ScheduledLine(arrival: arrival, sequence: sequence, destination: destination, ts: ts,
                                      role: role, styling: styling, bytes: bytes))
         return sequence
@@ -36,19 +39,29 @@ struct ArrivalQueue {
     /// not yet behind its watermark waits for the next release, unless this is the last one
     /// (`until == .max`).
     mutating func release(before until: Int64, to files: inout [JSONLinesFile]) throws(SimulationError) {
-        let firstDue = waiting.partition { $0.arrival < until }
-        var due = Array(waiting[firstDue...])
-        waiting.removeSubrange(firstDue...)
-        due.sort { ($0.arrival, $0.sequence) < ($1.arrival, $1.sequence) }
-        for var line in due {
+        if !inArrivalOrder {
+            waiting.sort { ($0.arrival, $0.sequence) < ($1.arrival, $1.sequence) }
+        }
+        var held: [ScheduledLine] = []
+        var due = 0
+        while due < waiting.count, waiting[due].arrival < until {
+            var line = waiting[due]
+            due += 1
             if case .heldBack = line.role, until != .max, !isBehindWatermark(line) {
                 line.arrival += ((until - line.arrival) / Self.holdRetry + 1) * Self.holdRetry
-                waiting.append(line)
+                held.append(line)
                 continue
             }
             count(line)
             try files[line.destination].append(line.bytes)
         }
+        if due == waiting.count {
+            waiting.removeAll(keepingCapacity: true)  // a day's lines: the next day needs as many
+        } else {
+            waiting.removeSubrange(..<due)
+        }
+        inArrivalOrder = held.isEmpty
+        waiting += held
     }
 
     private func isBehindWatermark(_ line: ScheduledLine) -> Bool {
@@ -79,10 +92,12 @@ struct ArrivalQueue {
             if lateOriginals.remove(original) != nil { counts.late += 1 } else { counts.duplicates += 1 }
         case .unknownType:
             counts.unknownTypes += 1
-        case .deadLetter(let reason):
-            counts.deadLetters[reason, default: 0] += 1
-        case .blank:
-            counts.blankLines += 1
+        case .bad(let kind):
+            if let reason = BadLines.catalogue[kind].reason {
+                counts.deadLetters[reason, default: 0] += 1
+            } else {
+                counts.blankLines += 1
+            }
         }
         if line.isWellFormedEvent {
             if line.ts < maxWritten[line.destination] { counts.outOfOrder += 1 }

@@ -113,13 +113,12 @@ struct FaultInjector {
         guard !events.isEmpty else { return }
         for _ in 0..<count {
             let near = events[chance.below(events.count)]
-            let kind = BadLines.catalogue[badLines % BadLines.catalogue.count]
+            let kind = badLines % BadLines.catalogue.count
             badLines += 1
             let context = BadLines.Context(eventID: "bad-\(badLines)", userID: near.userID, ts: near.ts,
                                            variant: chance.below(1_000_000))
             queue.schedule(arrival: near.ts, destination: layout.destination(of: near.stream, userID: near.userID),
-                           ts: near.ts, role: kind.reason.map { .deadLetter(reason: $0) } ?? .blank,
-                           bytes: .raw(kind.make(context)))
+                           ts: near.ts, role: .bad(kind: kind), bytes: .raw(BadLines.catalogue[kind].make(context)))
         }
     }
 

@@ -10,9 +10,8 @@ struct ScheduledLine {
         case resent(original: Int)
         /// A well-formed event of a type the engine does not know.
         case unknownType
-        /// A malformed line and the reason the engine gives it.
-        case deadLetter(reason: String)
-        case blank
+        /// A malformed or blank line of ``BadLines/catalogue`` entry `kind`.
+        case bad(kind: Int)
     }
 
     /// How the line's bytes differ from the simulator's.
@@ -44,7 +43,7 @@ struct ScheduledLine {
     var isWellFormedEvent: Bool {
         switch role {
         case .event, .heldBack, .resent, .unknownType: true
-        case .deadLetter, .blank: false
+        case .bad: false
         }
     }
 }
