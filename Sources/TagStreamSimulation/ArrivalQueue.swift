@@ -72,17 +72,11 @@ struct ArrivalQueue {
     private mutating func count(_ line: ScheduledLine) {
         counts.lines += 1
         switch line.role {
-        case .event(let resent):
+        case .event, .heldBack:
             if isBehindWatermark(line) {
                 counts.late += 1
-                if resent { lateOriginals.insert(line.sequence) }
-            } else {
-                maxAccepted[line.destination] = max(maxAccepted[line.destination], line.ts)
-            }
-        case .heldBack:
-            if isBehindWatermark(line) {
-                counts.late += 1
-                counts.heldBack += 1
+                if case .heldBack = line.role { counts.heldBack += 1 }
+                if case .event(resent: true) = line.role { lateOriginals.insert(line.sequence) }
             } else {
                 maxAccepted[line.destination] = max(maxAccepted[line.destination], line.ts)
             }
