@@ -82,7 +82,7 @@ let package = Package(
             path: "benchmarks/Checkpoints"
         ),
         .testTarget(name: "TagStreamCoreTests", dependencies: ["TagStreamCore", "TagStreamRuntime"]),
-        .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation"]),
+        .testTarget(name: "TagStreamSimulationTests", dependencies: ["TagStreamSimulation", "TagStreamCore", "TagStreamRuntime"]),
         .testTarget(name: "KafkaTests", dependencies: ["Kafka"]),
         .target(name: "TestServers", path: "Tests/TestServers"),
         .testTarget(name: "RedisTests", dependencies: ["Redis", "TestServers"]),

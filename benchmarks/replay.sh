@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Replay throughput and memory of the reference pipeline (issue: the engine).
-# Usage: benchmarks/replay.sh [USERS] [DAYS]   (default 100000 users, 60 days ≈ 5.5 M events)
+# Usage: benchmarks/replay.sh [USERS] [DAYS]   (default 100000 users, 60 days ≈ 8.7 M events)
 # Needs: python3, /usr/bin/time, taskset; perf for the time split (optional).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -8,13 +8,13 @@ users=${1:-100000}
 days=${2:-60}
 data=${BENCH_DATA:-/tmp/tagstream-bench}
 mkdir -p "$data"
-file="$data/events-$users-$days.jsonl"
-if [ ! -s "$file" ]; then
-  echo "generating $file with gen_events.py ..."
-  python3 ../shared/tools/gen_events.py --users "$users" --days "$days" --merged "$file"
-fi
 swift build -c release --product tagstream >/dev/null
 bin=.build/release/tagstream
+file="$data/generated-$users-$days.jsonl"
+if [ ! -s "$file" ]; then
+  echo "generating $file with tagstream generate ..."
+  "$bin" generate --users "$users" --days "$days" --merged "$file" >/dev/null
+fi
 lines=$(wc -l < "$file")
 
 measure() {  # $1 = input file; prints "seconds peak_kb"

@@ -1,5 +1,15 @@
 import Foundation
 
+/// What ``writeEventFiles(config:faults:layout:progress:)`` wrote.
+public struct GeneratedEventFiles: Sendable {
+    /// The simulation's totals (the events before faults were mixed in).
+    public var stats: SimulationStats
+    /// The faults and formatting mixed in, counted as a replay will count them.
+    public var faults: FaultCounts
+    /// The files written, in ``EventFileLayout/files`` order.
+    public var files: [URL]
+}
+
 /// Runs a whole simulation into `directory/clickstream.jsonl` and `directory/orders.jsonl`
 /// (one event per line, each file in `ts` order) and returns the run's totals.
 ///
@@ -12,68 +22,43 @@ public func writeEventFiles(
     to directory: URL,
     progress: ((Int, Int) -> Void)? = nil
 ) throws(SimulationError) -> SimulationStats {
-    var simulator = try EventSimulator(config: config)
-    do {
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-    } catch {
-        throw SimulationError(code: .fileOutput, message: "cannot create directory \(directory.path): \(error)")
-    }
-    var clickstream = try JSONLinesFile(url: directory.appendingPathComponent("clickstream.jsonl"))
-    var orders = try JSONLinesFile(url: directory.appendingPathComponent("orders.jsonl"))
-    defer {
-        clickstream.close()
-        orders.close()
-    }
-    while let events = simulator.nextDay() {
-        for event in events {
-            switch event.stream {
-            case .clickstream: try clickstream.append(line: event.json)
-            case .orders: try orders.append(line: event.json)
-            }
-        }
-        progress?(simulator.nextDayIndex, config.days)
-    }
-    try clickstream.flush()
-    try orders.flush()
-    return simulator.stats
+    try writeEventFiles(config: config, layout: .streams(directory: directory, partitions: 1), progress: progress).stats
 }
 
-/// A JSONL output file written through a large buffer, so each line costs a memory copy
-/// rather than a system call.
-private struct JSONLinesFile {
-    private let url: URL
-    private let handle: FileHandle
-    private var buffer: [UInt8] = []
-    private static let flushThreshold = 1 << 20
-
-    init(url: URL) throws(SimulationError) {
-        self.url = url
-        guard FileManager.default.createFile(atPath: url.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: url.path)
-        else {
-            throw SimulationError(code: .fileOutput, message: "cannot create file \(url.path)")
-        }
-        self.handle = handle
-        buffer.reserveCapacity(Self.flushThreshold + 4096)
-    }
-
-    mutating func append(line: String) throws(SimulationError) {
-        buffer.append(contentsOf: line.utf8)
-        buffer.append(UInt8(ascii: "\n"))
-        if buffer.count >= Self.flushThreshold { try flush() }
-    }
-
-    mutating func flush() throws(SimulationError) {
-        guard !buffer.isEmpty else { return }
+/// Runs a whole simulation into the files of `layout`, with `faults` mixed in, each file in
+/// arrival order; deterministic for the configuration, faults and layout.
+///
+/// Directories are created if needed and existing files are replaced. `progress`, if given,
+/// is called after each day with the number of days written so far and the total.
+@discardableResult
+public func writeEventFiles(
+    config: SimulationConfig,
+    faults: FaultMix = .none,
+    layout: EventFileLayout,
+    progress: ((Int, Int) -> Void)? = nil
+) throws(SimulationError) -> GeneratedEventFiles {
+    try faults.validate()
+    try layout.validate()
+    var simulator = try EventSimulator(config: config)
+    let urls = layout.files
+    for directory in Set(urls.map { $0.deletingLastPathComponent() }) {
         do {
-            try handle.write(contentsOf: buffer)
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         } catch {
-            throw SimulationError(code: .fileOutput, message: "cannot write \(url.path): \(error)")
+            throw SimulationError(code: .fileOutput, message: "cannot create directory \(directory.path): \(error)")
         }
-        buffer.removeAll(keepingCapacity: true)
     }
+    var files: [JSONLinesFile] = []
+    defer { files.forEach { $0.close() } }
+    for url in urls { files.append(try JSONLinesFile(url: url)) }
 
-    func close() {
-        try? handle.close()
+    var injector = FaultInjector(faults: faults, layout: layout, seed: config.seed)
+    while let events = simulator.nextDay() {
+        injector.add(day: events)
+        try injector.release(before: simulator.nextDayStart, to: &files)
+        progress?(simulator.nextDayIndex, config.days)
     }
+    try injector.release(before: .max, to: &files)
+    for index in files.indices { try files[index].flush() }
+    return GeneratedEventFiles(stats: simulator.stats, faults: injector.queue.counts, files: urls)
 }

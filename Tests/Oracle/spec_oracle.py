@@ -46,6 +46,9 @@ STRING_FIELDS = ("community_id", "leader_id", "session_id", "sku", "category", "
                  "referrer_id", "order_id", "coupon_id")
 NUMBER_FIELDS = ("price", "amount", "discount")
 QUALITY_WORDS = ("organic", "imported", "有机", "进口")
+# SPEC leaves the range of amounts open; the engine keeps money exact in millionths in 64 bits
+# and dead-letters an order amount beyond that (reason amount_out_of_range).
+LARGEST_AMOUNT = Decimal(2**63 - 1) / 1_000_000
 
 # Exact money: additions of decimals never round.
 decimal.getcontext().prec = decimal.MAX_PREC
@@ -192,6 +195,8 @@ def decode(raw):
     if obj["type"] in ORDER_TYPES:
         if obj.get("amount") is None:
             raise DeadLetter("missing_amount")
+        if abs(obj["amount"]) > LARGEST_AMOUNT:
+            raise DeadLetter("amount_out_of_range")
         if obj["amount"] < 0:
             raise DeadLetter("negative_amount")
         if not obj.get("order_id"):

@@ -10,6 +10,7 @@ import TestServers
         try Fixtures.generateEvents([
             "--users", "300", "--days", "90", "--seed", "3", "--partitions", "2", "--disorder-ms", "120000",
             "--dup-rate", "0.01", "--bad-rate", "0.005", "--late-rate", "0.005", "--unknown-type-rate", "0.005",
+            "--escape-rate", "0.01", "--noise-rate", "0.01",
         ], into: try Fixtures.temporaryDirectory(name))
     }
 

@@ -10,7 +10,7 @@ import TagStreamCore
         let files = try Fixtures.generateEvents([
             "--users", "300", "--days", "60", "--seed", "5", "--partitions", "2", "--ts-format", "mixed",
             "--disorder-ms", "120000", "--dup-rate", "0.01", "--bad-rate", "0.01", "--late-rate", "0.005",
-            "--unknown-type-rate", "0.005",
+            "--unknown-type-rate", "0.005", "--escape-rate", "0.01", "--noise-rate", "0.01",
         ], into: input)
         let out = try Fixtures.temporaryDirectory("cli-out")
         let result = try Fixtures.run(Fixtures.tagstreamBinary, ["replay", "--pipeline", Fixtures.referencePipeline, "--out", out.path] + files)
@@ -37,6 +37,24 @@ import TagStreamCore
         #expect(first["raw"] is String || first["raw_base64"] is String)
         let late = try String(contentsOf: out.appendingPathComponent("late.jsonl"), encoding: .utf8).split(separator: "\n")
         #expect(late.count == summary["late"] as? Int)
+    }
+
+    @Test func generatePrintsTheFaultsAsTheReplayThenCountsThem() throws {
+        let input = try Fixtures.temporaryDirectory("cli-generate")
+        let generated = try Fixtures.run(Fixtures.tagstreamBinary, [
+            "generate", "--users", "200", "--days", "30", "--seed", "4", "--partitions", "3", "--disorder-ms", "600000",
+            "--dup-rate", "0.01", "--bad-rate", "0.01", "--late-rate", "0.005", "--unknown-type-rate", "0.005", "--out", input.path,
+        ])
+        #expect(generated.status == 0, "stderr: \(generated.stderr)")
+        let files = try Fixtures.jsonLinesFiles(in: input)
+        #expect(files.map { URL(fileURLWithPath: $0).lastPathComponent }.sorted()
+            == ["clickstream-0.jsonl", "clickstream-1.jsonl", "clickstream-2.jsonl", "orders-0.jsonl", "orders-1.jsonl", "orders-2.jsonl"])
+        let summary = try Fixtures.replay(files, into: try Fixtures.temporaryDirectory("cli-generate-out"))
+        let reasons = summary.deadLetterReasons.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        #expect(summary.deadLetter > 0 && summary.duplicate > 0 && summary.late > 0 && summary.ignored > 0)
+        #expect(generated.stdout.contains("dead letters \(summary.deadLetter): \(reasons)\n"), "\(generated.stdout)")
+        #expect(generated.stdout.contains("duplicates \(summary.duplicate), late \(summary.late) (held back "), "\(generated.stdout)")
+        #expect(generated.stdout.contains("unknown types \(summary.ignored), blank lines \(summary.blankLines)\n"), "\(generated.stdout)")
     }
 
     @Test func validateReportsMistakesAndExitsOne() throws {
@@ -66,6 +84,10 @@ import TagStreamCore
         (["replay", "--pipeline", "p.yaml", "--out", "/tmp/x", "--until", "soon", "f.jsonl"], "--until"),
         (["replay", "--pipeline", Fixtures.referencePipeline, "--out", "/tmp/x", "/nonexistent.jsonl"], "no such file"),
         (["frobnicate"], "Usage"),
+        (["generate", "--out", "/tmp/x", "--merged", "/tmp/x.jsonl"], "one of --out DIR or --merged FILE"),
+        (["generate", "--merged", "/tmp/x.jsonl", "--partitions", "2"], "--partitions applies to --out"),
+        (["generate", "--out", "/tmp/x", "--dup-rate", "0.6", "--late-rate", "0.6"], "must add up to at most 1"),
+        (["generate", "--out", "/tmp/x", "--ts-format", "iso"], "--ts-format"),
     ])
     func misuseGivesAClearErrorAndTheUsage(arguments: [String], mention: String) throws {
         let result = try Fixtures.run(Fixtures.tagstreamBinary, arguments)

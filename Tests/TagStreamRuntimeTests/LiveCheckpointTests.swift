@@ -43,7 +43,7 @@ import Testing
         var logText: String { (try? String(contentsOf: log, encoding: .utf8)) ?? "" }
     }
 
-    /// A cluster with every topic, inputs produced from `gen_events.py` files (zstd, so that the
+    /// A cluster with every topic, inputs produced from `tagstream generate` files (zstd, so that the
     /// embedded brokers, which keep about 5 MB per partition, keep them all).
     static func cluster(with files: [String], partitions: Int) throws -> (EmbeddedKafkaCluster, Topics) {
         let cluster = try EmbeddedKafkaCluster(brokers: 3)
@@ -93,7 +93,7 @@ import Testing
         let input = try Fixtures.temporaryDirectory("crash-in")
         let files = try Fixtures.generateEvents([
             "--users", "12500", "--days", "60", "--seed", "21", "--partitions", "16",
-            "--dup-rate", "0.002", "--bad-rate", "0.001", "--disorder-ms", "60000",
+            "--dup-rate", "0.002", "--bad-rate", "0.001", "--disorder-ms", "60000", "--escape-rate", "0.01", "--noise-rate", "0.01",
         ], into: input)
         let replayed = try Fixtures.temporaryDirectory("crash-replay")
         let summary = try Fixtures.replay(files, into: replayed)
@@ -242,7 +242,7 @@ import Testing
 @Suite(.serialized) struct LiveCheckpointFaultTests {
     static func smallEvents(_ name: String, users: Int = 600) throws -> (files: [String], replayed: URL) {
         let files = try Fixtures.generateEvents(["--users", "\(users)", "--days", "60", "--seed", "5", "--partitions", "4",
-                                                 "--dup-rate", "0.002", "--bad-rate", "0.002"],
+                                                 "--dup-rate", "0.002", "--bad-rate", "0.002", "--escape-rate", "0.01", "--noise-rate", "0.01"],
                                                 into: try Fixtures.temporaryDirectory("\(name)-in"))
         let replayed = try Fixtures.temporaryDirectory("\(name)-replay")
         try Fixtures.replay(files, into: replayed)

@@ -58,6 +58,7 @@ import TagStreamCore
         let files = try Fixtures.generateEvents([
             "--users", "200", "--days", "60", "--seed", "9", "--partitions", "4", "--ts-format", "mixed",
             "--disorder-ms", "120000", "--dup-rate", "0.01", "--bad-rate", "0.005", "--unknown-type-rate", "0.005",
+            "--escape-rate", "0.01", "--noise-rate", "0.01",
         ], into: input)
         let replayed = try Fixtures.temporaryDirectory("live-replay")
         let summary = try Fixtures.replay(files, into: replayed)

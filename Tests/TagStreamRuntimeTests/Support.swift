@@ -13,7 +13,6 @@ enum Fixtures {
         let text = try String(contentsOfFile: referencePipeline, encoding: .utf8)
         return try PipelineLoader.parse(yaml: text.replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(name)"), file: name)
     }
-    static let genEvents = shared.appendingPathComponent("tools/gen_events.py").path
     static let oracle = packageRoot.appendingPathComponent("Tests/Oracle/spec_oracle.py").path
 
     /// A fresh empty directory in this test run's scratch directory.
@@ -48,11 +47,16 @@ enum Fixtures {
         return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
     }
 
-    /// Writes a `gen_events.py` data set (deterministic for its arguments) and returns its files.
+    /// Writes a `tagstream generate` data set (deterministic for its arguments) and returns its files.
     static func generateEvents(_ arguments: [String], into directory: URL) throws -> [String] {
-        let result = try run("/usr/bin/env", ["python3", genEvents] + arguments + ["--out", directory.path])
-        guard result.status == 0 else { throw TestFailure("gen_events.py failed: \(result.stderr)") }
-        return try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".jsonl") }.sorted()
+        let result = try run(tagstreamBinary, ["generate"] + arguments + ["--out", directory.path])
+        guard result.status == 0 else { throw TestFailure("tagstream generate \(arguments) failed: \(result.stderr)") }
+        return try jsonLinesFiles(in: directory)
+    }
+
+    /// The `.jsonl` files of `directory`, by name.
+    static func jsonLinesFiles(in directory: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory.path).filter { $0.hasSuffix(".jsonl") }.sorted()
             .map { directory.appendingPathComponent($0).path }
     }
 
