@@ -5,7 +5,6 @@ import TagStreamRuntime
 /// Paths and helpers shared by the runtime tests.
 enum Fixtures {
     static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-    static let shared = packageRoot.deletingLastPathComponent().appendingPathComponent("shared")
     static let referencePipeline = packageRoot.appendingPathComponent("pipelines/community-grocery.yaml").path
 
     /// The reference pipeline under another name (live tests use it for their consumer group).
