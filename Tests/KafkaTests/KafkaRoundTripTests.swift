@@ -34,7 +34,8 @@ import Testing
         var lastByKey: [String: Int] = [:]
         for record in records {
             let key = String(decoding: record.key ?? [], as: UTF8.self)
-            let n = Int(String(decoding: record.value, as: UTF8.self).dropFirst(5).dropLast())!
+            let value = String(decoding: record.value, as: UTF8.self)
+            let n = try #require(Int(value.dropFirst(5).dropLast()), "record value \(value) is not {\"n\":<integer>}")
             #expect(n > lastByKey[key, default: -1], "records of \(key) out of order")
             lastByKey[key] = n
         }

@@ -51,8 +51,8 @@ import Testing
         for (got, want) in zip(seen, c.expected) { #expect(Value.compare(got, want) == 0, "got \(got), want \(want)") }
     }
 
-    @Test func lastOverAWindowIsGoneWhenItsOccurrenceLeaves() {
-        var column = Self.column(Self.cases.first { $0.kind == .last }!)
+    @Test func lastOverAWindowIsGoneWhenItsOccurrenceLeaves() throws {
+        var column = Self.column(try #require(Self.cases.first { $0.kind == .last }, "no case of a `last` aggregate"))
         let t = Self.t0 + 2 * day + Self.w
         #expect(column.nextExpiry(0, after: t - 1) == t)
         #expect(!column.value(0, at: t - 1).isNone)

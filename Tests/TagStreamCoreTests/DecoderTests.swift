@@ -300,8 +300,8 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
     /// engine decides (a dead letter is the natural choice), the record must end in one
     /// counted outcome and the run must finish: a user can send such a line.
     @Test(arguments: ["9223372036854775807", "9223372036854000000", "-9223372036854775807", "-9223372036000000000"])
-    func extremeIntegerTimestampEndsInACountedOutcomeWithoutCrashing(ts: String) {
-        var processor = Processor(pipeline: .reference, partitions: 1)
+    func extremeIntegerTimestampEndsInACountedOutcomeWithoutCrashing(ts: String) throws {
+        var processor = try Processor(pipeline: .reference, partitions: 1)
         let outcome = process(&processor,
             #"{"event_id":"a","type":"order_paid","user_id":"u","ts":\#(ts),"order_id":"o","amount":1}"#)
         processor.finish()
@@ -333,8 +333,8 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
         #expect(deadLetterCode(decode(line)) == code)
     }
 
-    @Test func orderOfChecksIsDeadLetterIgnoredDuplicateLateAccepted() {
-        var processor = Processor(pipeline: .reference, partitions: 1)
+    @Test func orderOfChecksIsDeadLetterIgnoredDuplicateLateAccepted() throws {
+        var processor = try Processor(pipeline: .reference, partitions: 1)
         let t = jan1 + hour
         #expect(process(&processor, #"{"event_id":"a","type":"view","user_id":"u1","ts":\#(t)}"#) == .accepted)
         #expect(process(&processor, #"{"event_id":"b","type":"view","user_id":"u1","ts":\#(t + hour)}"#) == .accepted)
@@ -359,22 +359,22 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
     }
 
     @Test(arguments: ["", " ", "\t", "\r", "  \t \r"])
-    func blankLinesAreSkippedAndNotCounted(line: String) {
-        var processor = Processor(pipeline: .reference, partitions: 1)
+    func blankLinesAreSkippedAndNotCounted(line: String) throws {
+        var processor = try Processor(pipeline: .reference, partitions: 1)
         #expect(process(&processor, line) == .blank)
         #expect(processor.counts.total == 0)
         #expect(processor.counts.deadLetter == 0)
     }
 
-    @Test func escapedEventIdIsTheSameIdForDuplicates() {
-        var processor = Processor(pipeline: .reference, partitions: 1)
+    @Test func escapedEventIdIsTheSameIdForDuplicates() throws {
+        var processor = try Processor(pipeline: .reference, partitions: 1)
         #expect(process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
         #expect(process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
     }
 
     /// A repeated key's last value is the id, escaped or not, for the duplicate rule too.
-    @Test func lastOfRepeatedEventIdKeysIsTheIdForDuplicates() {
-        var processor = Processor(pipeline: .reference, partitions: 1)
+    @Test func lastOfRepeatedEventIdKeysIsTheIdForDuplicates() throws {
+        var processor = try Processor(pipeline: .reference, partitions: 1)
         #expect(process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
         #expect(process(&processor, #"{"event_id":"x","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"e\u0031"}"#) == .duplicate)
         #expect(process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"y"}"#) == .accepted)
@@ -403,8 +403,8 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
 
     /// A lone surrogate escape spells no character: two such ids would otherwise be one.
     @Test(arguments: [#""x\ud800""#, #""x\udc00""#, #""x\ud800\u0041""#, #""x\ud800\ud800""#])
-    func loneSurrogateEscapeIsADeadLetter(id: String) {
-        var processor = Processor(pipeline: .reference, partitions: 1)
+    func loneSurrogateEscapeIsADeadLetter(id: String) throws {
+        var processor = try Processor(pipeline: .reference, partitions: 1)
         let line = #"{"event_id":\#(id),"type":"view","user_id":"u1","ts":\#(jan1)}"#
         guard case .deadLetter(let reason) = process(&processor, line) else {
             Issue.record("accepted an id with a lone surrogate")
@@ -414,14 +414,14 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
         #expect(reason.message.contains("surrogate"))
     }
 
-    @Test func surrogatePairEscapeIsTheCharacterItSpells() {
-        var processor = Processor(pipeline: .reference, partitions: 1)
+    @Test func surrogatePairEscapeIsTheCharacterItSpells() throws {
+        var processor = try Processor(pipeline: .reference, partitions: 1)
         #expect(process(&processor, #"{"event_id":"x\ud83d\ude00","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
         #expect(process(&processor, #"{"event_id":"x😀","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
     }
 
-    @Test func everyNonBlankRecordEndsInExactlyOneCountedOutcome() {
-        var processor = Processor(pipeline: .reference, partitions: 1)
+    @Test func everyNonBlankRecordEndsInExactlyOneCountedOutcome() throws {
+        var processor = try Processor(pipeline: .reference, partitions: 1)
         let lines = [
             view(), "", "{bad", view(), #"{"event_id":"x","type":"wishlist","user_id":"u1","ts":1767225600000}"#,
             #"{"event_id":"old","type":"view","user_id":"u1","ts":1}"#, "   ", paid(#""order_id":"o","amount":-1"#),

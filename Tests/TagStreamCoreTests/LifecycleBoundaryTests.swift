@@ -26,36 +26,36 @@ struct LifecycleBoundary: Sendable, CustomTestStringConvertible {
 @Suite struct LifecycleBoundaryTests {
     let t0 = jan1 + 10 * hour
 
-    @Test func firstNonOrderEventStartsAtProspectWithNullPrevious() {
+    @Test func firstNonOrderEventStartsAtProspectWithNullPrevious() throws {
         var feed = Feed()
         feed.open("u1", at: t0)
         feed.add("view", "u1", at: t0 + minute, fields: #""sku":"s1""#)
-        let run = replay(feed)
+        let run = try replay(feed)
         #expect(run.tags("lifecycle", user: "u1") == ["\(t0) prospect<-null"])
     }
 
-    @Test func prospectBecomesNewAtTheFirstOrder() {
+    @Test func prospectBecomesNewAtTheFirstOrder() throws {
         var feed = Feed()
         feed.open("u1", at: t0)
         feed.order("u1", at: t0 + hour)
-        let run = replay(feed)
+        let run = try replay(feed)
         #expect(run.tags("lifecycle", user: "u1") == ["\(t0) prospect<-null", "\(t0 + hour) new<-prospect"])
     }
 
-    @Test func userWhoseFirstEventIsAnOrderStartsAtNewWithNullPrevious() {
+    @Test func userWhoseFirstEventIsAnOrderStartsAtNewWithNullPrevious() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
-        let run = replay(feed)
+        let run = try replay(feed)
         #expect(run.tags("lifecycle", user: "u1") == ["\(t0) new<-null"])
         let json = run.jsonObjects().first { ($0["group"] as? String) == "lifecycle" }
         #expect(json?["previous"] is NSNull)
         #expect(json?["tag"] as? String == "new")
     }
 
-    @Test func singleOrderWalksTheWholeLadderAtTheExactInstants() {
+    @Test func singleOrderWalksTheWholeLadderAtTheExactInstants() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
-        let run = replay(feed, until: t0 + 400 * day)
+        let run = try replay(feed, until: t0 + 400 * day)
         #expect(run.tags("lifecycle", user: "u1") == [
             "\(t0) new<-null",
             "\(t0 + 30 * day) at_risk<-new",
@@ -65,11 +65,11 @@ struct LifecycleBoundary: Sendable, CustomTestStringConvertible {
     }
 
     @Test(arguments: LifecycleBoundary.all, [-1 as Int64, 0, 1])
-    func transitionHappensExactlyAtItsBoundaryInstant(_ c: LifecycleBoundary, offset: Int64) {
+    func transitionHappensExactlyAtItsBoundaryInstant(_ c: LifecycleBoundary, offset: Int64) throws {
         var feed = Feed()
         for o in c.orders { feed.order("u1", at: t0 + o) }
         let until = t0 + c.boundary + offset
-        let run = replay(feed, until: until)
+        let run = try replay(feed, until: until)
         let changes = run.tags("lifecycle", user: "u1")
         if offset < 0 {
             #expect(!changes.contains { $0.hasSuffix(" \(c.to)<-\(c.from)") })
@@ -80,11 +80,11 @@ struct LifecycleBoundary: Sendable, CustomTestStringConvertible {
     }
 
     @Test(arguments: LifecycleBoundary.all, [-1 as Int64, 0, 1])
-    func eventNearTheBoundaryDoesNotMoveTheTransition(_ c: LifecycleBoundary, offset: Int64) {
+    func eventNearTheBoundaryDoesNotMoveTheTransition(_ c: LifecycleBoundary, offset: Int64) throws {
         var feed = Feed()
         for o in c.orders { feed.order("u1", at: t0 + o) }
         let probe = feed.open("u1", at: t0 + c.boundary + offset)
-        let run = replay(feed, until: t0 + c.boundary + day)
+        let run = try replay(feed, until: t0 + c.boundary + day)
         let records = run.tagRecords("lifecycle", user: "u1")
         let transitions = records.filter { $0.body == .tag(group: "lifecycle", tag: c.to, previous: c.from) }
         #expect(transitions.map(\.ts) == [t0 + c.boundary])
@@ -98,11 +98,11 @@ struct LifecycleBoundary: Sendable, CustomTestStringConvertible {
         (0, ["new<-null@0", "active<-new@30d"]),
         (1, ["new<-null@0", "at_risk<-new@30d", "active<-at_risk@30d+1ms"]),
     ] as [(Int64, [String])])
-    func orderAtTheAtRiskInstantResetsBeforeTimeAloneCanMoveTheUser(offset: Int64, expected: [String]) {
+    func orderAtTheAtRiskInstantResetsBeforeTimeAloneCanMoveTheUser(offset: Int64, expected: [String]) throws {
         var feed = Feed()
         feed.order("u1", at: t0)
         feed.order("u1", at: t0 + 30 * day + offset)
-        let run = replay(feed, until: t0 + 31 * day)
+        let run = try replay(feed, until: t0 + 31 * day)
         let relative = run.tagRecords("lifecycle", user: "u1").map { record -> String in
             guard case let .tag(_, tag, previous) = record.body else { return "?" }
             let d = record.ts - t0
@@ -112,11 +112,11 @@ struct LifecycleBoundary: Sendable, CustomTestStringConvertible {
         #expect(relative == expected)
     }
 
-    @Test func orderWhileSleepingResetsToActive() {
+    @Test func orderWhileSleepingResetsToActive() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
         feed.order("u1", at: t0 + 100 * day)
-        let run = replay(feed, until: t0 + 131 * day)
+        let run = try replay(feed, until: t0 + 131 * day)
         #expect(run.tags("lifecycle", user: "u1") == [
             "\(t0) new<-null",
             "\(t0 + 30 * day) at_risk<-new",
@@ -126,56 +126,56 @@ struct LifecycleBoundary: Sendable, CustomTestStringConvertible {
         ])
     }
 
-    @Test func churnedUserWhoOrdersAgainIsActive() {
+    @Test func churnedUserWhoOrdersAgainIsActive() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
         feed.order("u1", at: t0 + 200 * day)
-        let run = replay(feed, until: t0 + 201 * day)
+        let run = try replay(feed, until: t0 + 201 * day)
         #expect(run.tags("lifecycle", user: "u1").suffix(2) == [
             "\(t0 + 180 * day) churned<-sleeping",
             "\(t0 + 200 * day) active<-churned",
         ])
     }
 
-    @Test func secondOrderWithinThirtyDaysKeepsNewUntilFirstPaidPlusThirtyDays() {
+    @Test func secondOrderWithinThirtyDaysKeepsNewUntilFirstPaidPlusThirtyDays() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
         feed.order("u1", at: t0 + 29 * day)
-        let run = replay(feed, until: t0 + 59 * day - 1)
+        let run = try replay(feed, until: t0 + 59 * day - 1)
         #expect(run.tags("lifecycle", user: "u1") == ["\(t0) new<-null", "\(t0 + 30 * day) active<-new"])
     }
 
-    @Test func refundDoesNotResetTheSilence() {
+    @Test func refundDoesNotResetTheSilence() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
         feed.refund("u1", at: t0 + 20 * day, amount: "5")
-        let run = replay(feed, until: t0 + 30 * day)
+        let run = try replay(feed, until: t0 + 30 * day)
         #expect(run.tags("lifecycle", user: "u1") == ["\(t0) new<-null", "\(t0 + 30 * day) at_risk<-new"])
     }
 
-    @Test func clickstreamBetweenBoundariesChangesNothing() {
+    @Test func clickstreamBetweenBoundariesChangesNothing() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
         feed.open("u1", at: t0 + 5 * day)
         feed.search("u1", at: t0 + 6 * day, query: "milk")
-        let run = replay(feed, until: t0 + 29 * day)
+        let run = try replay(feed, until: t0 + 29 * day)
         #expect(run.tags("lifecycle", user: "u1") == ["\(t0) new<-null"])
     }
 
-    @Test func twoOrdersAtOneInstantEmitOneChange() {
+    @Test func twoOrdersAtOneInstantEmitOneChange() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
         feed.order("u1", at: t0)
-        let run = replay(feed)
+        let run = try replay(feed)
         #expect(run.tags("lifecycle", user: "u1") == ["\(t0) new<-null"])
     }
 
-    @Test func timersDueAtOneInstantFireInUserIdOrder() {
+    @Test func timersDueAtOneInstantFireInUserIdOrder() throws {
         var feed = Feed()
         feed.order("b", at: t0)
         feed.order("a", at: t0)
         feed.order("c", at: t0)
-        let run = replay(feed, until: t0 + 30 * day)
+        let run = try replay(feed, until: t0 + 30 * day)
         let atRisk = run.records.filter { $0.ts == t0 + 30 * day }.compactMap(run.userName)
         #expect(atRisk == ["a", "b", "c"])
     }

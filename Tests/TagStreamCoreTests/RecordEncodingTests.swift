@@ -15,9 +15,9 @@ import Testing
         return feed
     }
 
-    @Test func sameInputGivesTheSameIdsAndEveryRecordHasItsOwn() {
-        let first = replay(sampleFeed(), until: t0 + 100 * day).jsonObjects()
-        let second = replay(sampleFeed(), until: t0 + 100 * day).jsonObjects()
+    @Test func sameInputGivesTheSameIdsAndEveryRecordHasItsOwn() throws {
+        let first = try replay(sampleFeed(), until: t0 + 100 * day).jsonObjects()
+        let second = try replay(sampleFeed(), until: t0 + 100 * day).jsonObjects()
         let ids = first.compactMap { $0["id"] as? String }
         #expect(ids.count == first.count)
         #expect(ids == second.compactMap { $0["id"] as? String })
@@ -25,8 +25,8 @@ import Testing
         #expect(ids.allSatisfy { $0.count == 16 && $0.allSatisfy(\.isHexDigit) })
     }
 
-    @Test func everyRecordHasKindIdAndIntegerTs() {
-        let objects = replay(sampleFeed(), until: t0 + 100 * day).jsonObjects()
+    @Test func everyRecordHasKindIdAndIntegerTs() throws {
+        let objects = try replay(sampleFeed(), until: t0 + 100 * day).jsonObjects()
         #expect(!objects.isEmpty)
         for object in objects {
             #expect(["tag", "alert", "coupon", "community_stats"].contains(object["kind"] as? String ?? ""))
@@ -36,28 +36,28 @@ import Testing
         }
     }
 
-    @Test func unknownCommunityIsNull() {
+    @Test func unknownCommunityIsNull() throws {
         var feed = Feed()
         feed.order("u1", at: t0)
-        let objects = replay(feed).jsonObjects()
+        let objects = try replay(feed).jsonObjects()
         #expect(!objects.isEmpty)
         #expect(objects.allSatisfy { $0["community_id"] is NSNull })
     }
 
-    @Test func tagRecordNamesTheCurrentCommunity() {
+    @Test func tagRecordNamesTheCurrentCommunity() throws {
         var feed = Feed()
         feed.order("u1", at: t0, community: "c1")
         feed.open("u1", at: t0 + day, community: "c2")
-        let run = replay(feed, until: t0 + 30 * day)
+        let run = try replay(feed, until: t0 + 30 * day)
         let atRisk = run.jsonObjects().first { $0["tag"] as? String == "at_risk" }
         #expect(atRisk?["community_id"] as? String == "c2")
     }
 
     @Test(arguments: [#"a\"b"#, #"back\\slash"#, #"line\nbreak\ttab"#, #"ctl\u0001"#, "用户🥬", #"\u2028sep"#])
-    func userIdsAreEscapedSoTheLineParsesBackToTheSameString(jsonUser: String) {
+    func userIdsAreEscapedSoTheLineParsesBackToTheSameString(jsonUser: String) throws {
         var feed = Feed()
         feed.order(jsonUser, at: t0)
-        let run = replay(feed)
+        let run = try replay(feed)
         let expected = (try? JSONSerialization.jsonObject(with: Data("\"\(jsonUser)\"".utf8), options: .fragmentsAllowed)) as? String
         let lines = run.jsonLines()
         #expect(!lines.isEmpty)
@@ -65,11 +65,11 @@ import Testing
         #expect(run.jsonObjects().allSatisfy { $0["user_id"] as? String == expected })
     }
 
-    @Test func moneyIsWrittenWithNoMoreDecimalsThanTheInput() {
+    @Test func moneyIsWrittenWithNoMoreDecimalsThanTheInput() throws {
         var feed = Feed()
         feed.order("u1", at: t0, amount: "12.50", items: [item(sku: "a", qty: "2.250")], community: "c1")
         feed.order("u2", at: t0, amount: "0.10", community: "c1")
-        let run = replay(feed, until: jan1 + day)
+        let run = try replay(feed, until: jan1 + day)
         let line = run.jsonLines().first { $0.contains(#""kind":"community_stats""#) }
         #expect(line?.contains(#""gmv_30d":12.6,"#) == true)
         #expect(line?.contains(#"{"sku":"a","qty":2.25}"#) == true)

@@ -16,17 +16,28 @@ extension Pipeline {
     static let referencePath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("pipelines/community-grocery.yaml").path
 
-    static var reference: Pipeline { reference(editing: { $0 }) }
+    /// The reference pipeline, loaded once; every test that uses it fails with the reason when it does not load.
+    static var reference: Pipeline {
+        get throws { try loadedReference.get() }
+    }
+
+    private static let loadedReference = Result { try reference(editing: { $0 }) }
 
     /// The reference pipeline with its text edited first (e.g. another threshold).
-    static func reference(editing edit: (String) -> String) -> Pipeline {
-        let text = edit(try! String(contentsOfFile: referencePath, encoding: .utf8))
+    static func reference(editing edit: (String) -> String) throws -> Pipeline {
+        let text = edit(try String(contentsOfFile: referencePath, encoding: .utf8))
         do {
             return try PipelineLoader.parse(yaml: text, file: "community-grocery.yaml")
         } catch {
-            fatalError("the edited reference pipeline does not load: \(error)")
+            throw TestFailure("the edited reference pipeline does not load: \(error)")
         }
     }
+}
+
+/// A test's precondition that does not hold, with what was expected.
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }
 
 /// Input lines for one test. Event ids are sequential (`e00001`, …), so events written at
@@ -129,9 +140,10 @@ func process(_ processor: inout Processor, bytes: [UInt8], partition: Int = 0) -
     bytes.withUnsafeBufferPointer { processor.process($0, partition: partition) }
 }
 
-/// Replays a feed as one partition, in `ts` order (stable), then finishes the run.
-func replay(_ feed: Feed, pipeline: Pipeline = .reference, until: Int64? = nil) -> Replay {
-    var processor = Processor(pipeline: pipeline, partitions: 1, until: until)
+/// Replays a feed as one partition, in `ts` order (stable), then finishes the run; with the
+/// reference pipeline unless another is given.
+func replay(_ feed: Feed, pipeline: Pipeline? = nil, until: Int64? = nil) throws -> Replay {
+    var processor = try Processor(pipeline: pipeline ?? .reference, partitions: 1, until: until)
     let ordered = feed.lines.enumerated().sorted { a, b in
         a.element.ts != b.element.ts ? a.element.ts < b.element.ts : a.offset < b.offset
     }

@@ -190,7 +190,9 @@ enum HTTP {
     }
 
     static func get(port: Int, path: String) async throws -> Response {
-        var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)\(path)")!)
+        let address = "http://127.0.0.1:\(port)\(path)"
+        guard let url = URL(string: address) else { throw TestFailure("not a URL: \(address)") }
+        var request = URLRequest(url: url)
         request.timeoutInterval = 5
         let (data, response) = try await URLSession.shared.data(for: request)
         return Response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))

@@ -26,8 +26,8 @@ import TagStreamSimulation
         #expect(simulator.stats.days == 3)
     }
 
-    @Test func statsCountEveryEmittedEvent() {
-        let run = SimulationRun.shared
+    @Test func statsCountEveryEmittedEvent() throws {
+        let run = try SimulationRun.shared
         #expect(run.stats.events == run.lines.count)
         var byType: [String: Int] = [:]
         for line in run.lines { byType[line.type, default: 0] += 1 }

@@ -23,7 +23,7 @@ import TagStreamSimulation
         var simulator = try EventSimulator(config: config)
         var expected: [EventStream: String] = [.clickstream: "", .orders: ""]
         while let events = simulator.nextDay() {
-            for event in events { expected[event.stream]! += event.json + "\n" }
+            for event in events { expected[event.stream, default: ""] += event.json + "\n" }
         }
         let clickstream = try String(contentsOf: directory.appendingPathComponent("clickstream.jsonl"), encoding: .utf8)
         let orders = try String(contentsOf: directory.appendingPathComponent("orders.jsonl"), encoding: .utf8)

@@ -9,8 +9,8 @@ import TagStreamSimulation
     static let orderTypes: Set = ["order_paid", "order_refunded"]
     static let skuTypes: Set = ["view", "click", "add_to_cart", "remove_from_cart"]
 
-    @Test func everyLineIsAJSONObjectWithTheRequiredFields() {
-        let run = SimulationRun.shared
+    @Test func everyLineIsAJSONObjectWithTheRequiredFields() throws {
+        let run = try SimulationRun.shared
         #expect(run.lines.count > 10_000)
         var violations = Violations()
         for line in run.lines {
@@ -33,17 +33,17 @@ import TagStreamSimulation
         #expect(violations.isEmpty, "\(violations)")
     }
 
-    @Test func eachTypeGoesToItsStream() {
+    @Test func eachTypeGoesToItsStream() throws {
         var violations = Violations()
-        for line in SimulationRun.shared.lines {
+        for line in try SimulationRun.shared.lines {
             let expected: EventStream = Self.orderTypes.contains(line.type) ? .orders : .clickstream
             violations.check(line.event.stream == expected, "stream", in: line)
         }
         #expect(violations.isEmpty, "\(violations)")
     }
 
-    @Test func ordersCarryAnOrderIDAndANonNegativeAmount() {
-        let orders = SimulationRun.shared.lines.filter { Self.orderTypes.contains($0.type) }
+    @Test func ordersCarryAnOrderIDAndANonNegativeAmount() throws {
+        let orders = try SimulationRun.shared.lines.filter { Self.orderTypes.contains($0.type) }
         #expect(!orders.isEmpty)
         var violations = Violations()
         for line in orders {
@@ -53,8 +53,8 @@ import TagStreamSimulation
         #expect(violations.isEmpty, "\(violations)")
     }
 
-    @Test func productEventsCarrySkuCategoryAndPrice() {
-        let run = SimulationRun.shared
+    @Test func productEventsCarrySkuCategoryAndPrice() throws {
+        let run = try SimulationRun.shared
         var violations = Violations()
         for line in run.lines where Self.skuTypes.contains(line.type) {
             violations.check(line.object["sku"] is String, "sku", in: line)
@@ -70,8 +70,8 @@ import TagStreamSimulation
         #expect(violations.isEmpty, "\(violations)")
     }
 
-    @Test func eventsOfEachDayAreInTimestampOrderWithinThatDay() {
-        let run = SimulationRun.shared
+    @Test func eventsOfEachDayAreInTimestampOrderWithinThatDay() throws {
+        let run = try SimulationRun.shared
         #expect(run.days.count == run.config.days)
         var unordered = 0
         var outsideTheDay = 0
@@ -84,14 +84,15 @@ import TagStreamSimulation
         #expect(outsideTheDay == 0)
     }
 
-    @Test func eventIDsAreUnique() {
-        let ids = SimulationRun.shared.lines.compactMap { $0.object["event_id"] as? String }
-        #expect(ids.count == SimulationRun.shared.lines.count)
+    @Test func eventIDsAreUnique() throws {
+        let lines = try SimulationRun.shared.lines
+        let ids = lines.compactMap { $0.object["event_id"] as? String }
+        #expect(ids.count == lines.count)
         #expect(Set(ids).count == ids.count)
     }
 
-    @Test func orderIDsOfPaidOrdersAreUnique() {
-        let ids = SimulationRun.shared.lines(ofType: "order_paid").compactMap { $0.object["order_id"] as? String }
+    @Test func orderIDsOfPaidOrdersAreUnique() throws {
+        let ids = try SimulationRun.shared.lines(ofType: "order_paid").compactMap { $0.object["order_id"] as? String }
         #expect(Set(ids).count == ids.count)
     }
 }

@@ -3,8 +3,8 @@ import Testing
 import TagStreamSimulation
 
 @Suite struct OrderTests {
-    @Test func orderAmountEqualsItemsMinusDiscountExactlyInCents() {
-        let orders = SimulationRun.shared.lines(ofType: "order_paid")
+    @Test func orderAmountEqualsItemsMinusDiscountExactlyInCents() throws {
+        let orders = try SimulationRun.shared.lines(ofType: "order_paid")
         #expect(orders.count > 500)
         var violations = Violations()
         for line in orders {
@@ -27,8 +27,8 @@ import TagStreamSimulation
         #expect(violations.isEmpty, "\(violations)")
     }
 
-    @Test func couponOrdersNameTheirCouponAndGetADiscount() {
-        let orders = SimulationRun.shared.lines(ofType: "order_paid")
+    @Test func couponOrdersNameTheirCouponAndGetADiscount() throws {
+        let orders = try SimulationRun.shared.lines(ofType: "order_paid")
         let couponOrders = orders.filter { ($0.object["coupon_id"] as? String)?.isEmpty == false }
         #expect(couponOrders.count > orders.count / 20)
         #expect(couponOrders.allSatisfy { (cents($0.object["discount"]) ?? 0) > 0 })
@@ -36,8 +36,8 @@ import TagStreamSimulation
         #expect(orders.contains { $0.object["coupon_id"] == nil })
     }
 
-    @Test func refundsReferenceAnEarlierPaidOrderOfTheSameUser() {
-        let run = SimulationRun.shared
+    @Test func refundsReferenceAnEarlierPaidOrderOfTheSameUser() throws {
+        let run = try SimulationRun.shared
         var paid: [String: (user: String, ts: Int64, amount: Int)] = [:]
         var refunds = 0
         var violations = Violations()
@@ -67,8 +67,8 @@ import TagStreamSimulation
         #expect(violations.isEmpty, "\(violations)")
     }
 
-    @Test func aboutThreePercentOfOrdersAreRefunded() {
-        let stats = SimulationRun.shared.stats
+    @Test func aboutThreePercentOfOrdersAreRefunded() throws {
+        let stats = try SimulationRun.shared.stats
         let share = Double(stats.refunds) / Double(stats.orders)
         #expect(share > 0.015 && share < 0.045, "refund share \(share)")
     }

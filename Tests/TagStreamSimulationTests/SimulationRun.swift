@@ -20,8 +20,13 @@ final class SimulationRun: @unchecked Sendable {
     let stats: SimulationStats
 
     /// A realistic mix needs months and a few hundred users; this takes about a second to
-    /// simulate and parse in a debug build.
-    static let shared = try! SimulationRun(config: SimulationConfig(users: 200, days: 240, seed: 1))
+    /// simulate and parse in a debug build. Built once; every test that reads it fails with the
+    /// reason when it cannot be built.
+    static var shared: SimulationRun {
+        get throws { try built.get() }
+    }
+
+    private static let built = Result { try SimulationRun(config: SimulationConfig(users: 200, days: 240, seed: 1)) }
 
     init(config: SimulationConfig) throws {
         self.config = config
