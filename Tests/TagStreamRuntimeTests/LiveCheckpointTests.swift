@@ -81,7 +81,7 @@ import Testing
             let expected = try LiveRunTests.replayRecords(replayed.appendingPathComponent(file))
             let actual = try readAll(topic, brokers: cluster.bootstrapServers)
             let count = actual.values.map(\.count).reduce(0, +)
-            let ids = actual.values.joined().map { $0.dropFirst($0.range(of: "\"id\":")!.upperBound.utf16Offset(in: $0)).prefix(18) }
+            let ids = try actual.values.joined().map { try LiveCheckpointFaultTests.rawField("id", in: $0[...]) }
             #expect(count == expected.count, "\(topic): \(count) records, replay has \(expected.count)")
             #expect(Set(ids).count == ids.count, "\(topic): \(ids.count - Set(ids).count) duplicate ids")
             let differing = Set(actual.keys).union(expected.byKey.keys).filter { actual[$0] != expected.byKey[$0] }.sorted()
@@ -259,12 +259,14 @@ import Testing
     static func expectProfilesMatch(_ replayed: URL, redis: RedisServer) throws {
         var expected: [String: [String: String]] = [:]
         for line in try String(contentsOf: replayed.appendingPathComponent("tags.jsonl"), encoding: .utf8).split(separator: "\n") {
-            let record = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
-            let user = record["user_id"] as! String
+            let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not an object: \(line)")
+            let user = try #require(record["user_id"] as? String, "no user_id: \(line)")
+            let group = try #require(record["group"] as? String, "no group: \(line)")
+            let ts = try #require(record["ts"] as? Int, "no ts: \(line)")
             var profile = expected[user, default: [:]]
-            profile[record["group"] as! String] = record["tag"] as? String
+            profile[group] = record["tag"] as? String
             profile["community_id"] = record["community_id"] as? String
-            profile["updated_at"] = EventTime.format(Int64(record["ts"] as! Int))
+            profile["updated_at"] = EventTime.format(Int64(ts))
             expected[user] = profile
         }
         let client = RedisClient(url: try RedisURL(redis.url))
@@ -274,30 +276,30 @@ import Testing
         for (user, reply) in zip(users, replies) {
             let fields = try reply.array().map { try $0.text() ?? "" }
             let profile = Dictionary(uniqueKeysWithValues: stride(from: 0, to: fields.count, by: 2).map { (fields[$0], fields[$0 + 1]) })
-            if profile != expected[user] { differing.append("\(user): \(profile) != \(expected[user]!)") }
+            if profile != expected[user] { differing.append("\(user): \(profile) != \(expected[user] ?? [:])") }
         }
         #expect(!users.isEmpty && differing.isEmpty, "\(differing.count) of \(users.count) profiles differ, e.g. \(differing.first ?? "")")
 
         // Each community's hash holds its latest stats record's figures, as written in the record.
         var latestStats: [String: String] = [:]
         for line in try String(contentsOf: replayed.appendingPathComponent("community_stats.jsonl"), encoding: .utf8).split(separator: "\n") {
-            latestStats[Self.rawField("community_id", in: line).trimmingCharacters(in: ["\""])] = String(line)
+            latestStats[try Self.rawField("community_id", in: line).trimmingCharacters(in: ["\""])] = String(line)
         }
         #expect(!latestStats.isEmpty)
         for (community, line) in latestStats {
             let fields = try client.command(["HGETALL", "tagstream:community:\(community)"]).array().compactMap { try $0.text() }
             let profile = Dictionary(uniqueKeysWithValues: stride(from: 0, to: fields.count, by: 2).map { (fields[$0], fields[$0 + 1]) })
             for field in ["customers", "active_30d", "gmv_30d", "orders_7d", "sleeping_ratio", "top_skus_7d"] {
-                #expect(profile[field] == Self.rawField(field, in: line[...]), "\(community) \(field)")
+                #expect(try profile[field] == Self.rawField(field, in: line[...]), "\(community) \(field)")
             }
         }
     }
 
     /// The JSON text of a field's value in a record line (scalars and the flat `top_skus_7d` array).
-    static func rawField(_ name: String, in line: Substring) -> String {
-        let start = line.range(of: "\"\(name)\":")!.upperBound
+    static func rawField(_ name: String, in line: Substring) throws -> String {
+        let start = try #require(line.range(of: "\"\(name)\":"), "no \(name) in \(line)").upperBound
         let rest = line[start...]
-        if rest.first == "[" { return String(rest[...rest.firstIndex(of: "]")!]) }
+        if rest.first == "[" { return String(rest[...(try #require(rest.firstIndex(of: "]"), "unclosed \(name) in \(line)"))]) }
         return String(rest.prefix { $0 != "," && $0 != "}" })
     }
 

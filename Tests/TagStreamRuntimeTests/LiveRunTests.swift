@@ -13,7 +13,7 @@ import TagStreamCore
             let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
             let parts = name.split(separator: "-")
             let topic = parts[0] == "orders" ? topics.orders : topics.clickstream
-            let partition = Int32(parts[1])!
+            guard parts.count == 2, let partition = Int32(parts[1]) else { throw TestFailure("\(file) is not named <stream>-<partition>.jsonl") }
             for line in try Data(contentsOf: URL(fileURLWithPath: file)).split(separator: 0x0A) {
                 let text = String(decoding: line, as: UTF8.self)
                 let key = text.range(of: #""user_id":"[^"]*""#, options: .regularExpression).map { Array(text[$0].utf8) }
@@ -45,7 +45,7 @@ import TagStreamCore
         var byKey: [String: [String]] = [:]
         var count = 0
         for line in try String(contentsOf: file, encoding: .utf8).split(separator: "\n") {
-            let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as! [String: Any]
+            let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not an object: \(line)")
             let key = (object["user_id"] as? String) ?? (object["community_id"] as? String) ?? ""
             byKey[key, default: []].append(String(line))
             count += 1

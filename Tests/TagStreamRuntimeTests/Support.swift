@@ -120,7 +120,7 @@ enum RecordSet {
     static func canonical(_ value: Any) -> String {
         switch value {
         case let object as [String: Any]:
-            return "{" + object.keys.sorted().map { "\($0):\(canonical(object[$0]!))" }.joined(separator: ",") + "}"
+            return "{" + object.sorted { $0.key < $1.key }.map { "\($0.key):\(canonical($0.value))" }.joined(separator: ",") + "}"
         case let array as [Any]:
             return "[" + array.map(canonical).joined(separator: ",") + "]"
         case let number as NSNumber:  // booleans too: both sides are parsed alike
