@@ -12,6 +12,7 @@ struct TagStream: AsyncParsableCommand {
         subcommands: [Replay.self, Run.self, Demo.self, Generate.self, Validate.self, Cluster.self, Checkpoints.self])
 
     static func main() async {
+        lineBufferStandardOutput()
         keepLargeAllocationsMapped()
         await main(nil)
     }
