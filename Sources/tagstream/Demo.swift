@@ -19,8 +19,8 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Users in the synthetic community platform.")
     var users = 3_000
 
-    @Option(help: "The pipeline file.")
-    var pipeline = "pipelines/community-grocery.yaml"
+    @Option(help: pipelineOptionHelp)
+    var pipeline: String?
 
     @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
     var httpPort: Int?

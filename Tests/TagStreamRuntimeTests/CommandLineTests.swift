@@ -62,7 +62,8 @@ import TagStreamCore
     }
 
     @Test(arguments: [
-        (["replay", "--out", "/tmp/x", "f.jsonl"], "--pipeline"),
+        (["replay", "--out", "/tmp/x"], "<files>"),
+        (["replay", "--pipeline", "/nonexistent.yaml", "--out", "/tmp/x", "f.jsonl"], "/nonexistent.yaml:1:1: cannot read the file"),
         (["replay", "--pipeline", "p.yaml", "--out", "/tmp/x", "--until", "soon", "f.jsonl"], "--until"),
         (["replay", "--pipeline", Fixtures.referencePipeline, "--out", "/tmp/x", "/nonexistent.jsonl"], "no such file"),
         (["frobnicate"], "Usage"),
