@@ -29,9 +29,8 @@ struct Cluster: ParsableCommand {
 
     func validate() throws {
         guard (1...16).contains(brokers) else { throw ValidationError("--brokers must be from 1 to 16.") }
-        for (name, count) in [("--input-partitions", inputPartitions), ("--output-partitions", outputPartitions)] where !(1...4096).contains(count) {
-            throw ValidationError("\(name) must be from 1 to 4096.")
-        }
+        try validatePartitions(inputPartitions, option: "--input-partitions")
+        try validatePartitions(outputPartitions, option: "--output-partitions")
     }
 
     func run() throws {
@@ -79,6 +78,11 @@ func retentionLine(inputPartitions: Int, more: String) -> String {
         + "about \(approximately(perPartition)) records of \(typicalEventBytes) B, and drops older ones without an error: "
         + "each input topic holds about \(approximately(inputRecordsHeld(partitions: inputPartitions))) such records. "
         + "To hold more: \(more), or producers that compress (kcat -z lz4), since the limit counts compressed bytes"
+}
+
+/// Throws unless `count`, given as `option`, is a partition count the embedded cluster takes.
+func validatePartitions(_ count: Int, option: String) throws {
+    guard (1...4096).contains(count) else { throw ValidationError("\(option) must be from 1 to 4096.") }
 }
 
 /// What one partition keeps, for help texts.

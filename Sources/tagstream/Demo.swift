@@ -31,7 +31,7 @@ struct Demo: AsyncParsableCommand {
     func validate() throws {
         guard secondsPerDay > 0 else { throw ValidationError("--seconds-per-day must be positive.") }
         guard users > 0 else { throw ValidationError("--users must be positive.") }
-        guard (1...4096).contains(partitions) else { throw ValidationError("--partitions must be from 1 to 4096.") }
+        try validatePartitions(partitions, option: "--partitions")
         if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
     }
 
