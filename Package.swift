@@ -46,7 +46,9 @@ let package = Package(
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            // A symbolic link to pipelines/community-grocery.yaml: the reference pipeline is built in.
+            resources: [.embedInCode("PipelineFile/community-grocery.yaml")]
         ),
         .executableTarget(
             name: "tagstream",

@@ -4,7 +4,27 @@ import Logging
 /// librdkafka's mock cluster: brokers that speak the real Kafka protocol on loopback, with fault
 /// injection. For development (`tagstream cluster`), the demo and tests. Its methods may be called
 /// from any thread: librdkafka hands each mock operation to the cluster's own thread.
+///
+/// The brokers keep records in memory, and only the newest of each partition (see
+/// `retainedBytesPerPartition`): a topic holds more with more partitions.
 public final class EmbeddedKafkaCluster: @unchecked Sendable {
+    /// Each partition keeps its newest 5 MiB of record batches, counted as the producers sent them
+    /// (compressed, when they compress); older batches are dropped without an error, as retention
+    /// would drop them, and the partition's low watermark moves up. librdkafka fixes this limit in
+    /// `rdkafka_mock.c`, with a second one of 100,000 batches that only batches of under about
+    /// 50 bytes reach; no property or API changes either.
+    public static let retainedBytesPerPartition = 5 * 1024 * 1024
+
+    /// About how many records of `valueBytes` (and a short key) a partition keeps, uncompressed and
+    /// batched: each record costs its value plus its key and headers inside the batch.
+    public static func retainedRecordsPerPartition(valueBytes: Int) -> Int {
+        retainedBytesPerPartition / (valueBytes + recordOverheadBytes)
+    }
+
+    /// A record's bytes in a batch besides its value: a key of about 8 bytes, the record's header,
+    /// and its share of the batch's header when batches hold many records.
+    private static let recordOverheadBytes = 40
+
     private let handle: RDKafkaHandle
     private let cluster: OpaquePointer
     /// `HOST:PORT,…` for any Kafka client.

@@ -19,8 +19,11 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Users in the synthetic community platform.")
     var users = 3_000
 
-    @Option(help: "The pipeline file.")
-    var pipeline = "pipelines/community-grocery.yaml"
+    @Option(help: pipelineOptionHelp)
+    var pipeline: String?
+
+    @Option(help: "Partitions of every topic; each keeps its newest \(partitionRetention).")
+    var partitions = 16
 
     @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
     var httpPort: Int?
@@ -28,6 +31,7 @@ struct Demo: AsyncParsableCommand {
     func validate() throws {
         guard secondsPerDay > 0 else { throw ValidationError("--seconds-per-day must be positive.") }
         guard users > 0 else { throw ValidationError("--users must be positive.") }
+        try validatePartitions(partitions, option: "--partitions")
         if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
     }
 
@@ -41,10 +45,11 @@ struct Demo: AsyncParsableCommand {
         let cluster = try EmbeddedKafkaCluster(brokers: 3)
         let topics = compiled.topics
         for topic in topics.all {
-            try cluster.createTopic(topic, partitions: 4, replicationFactor: 3)
+            try cluster.createTopic(topic, partitions: partitions, replicationFactor: 3)
         }
         print("bootstrap: \(cluster.bootstrapServers)")
         print("watch with: kcat -b \(cluster.bootstrapServers) -C -t \(topics.tags) -o end")
+        print(retentionLine(inputPartitions: partitions, more: "more --partitions"))
 
         let view = DemoView()
         let job = try LiveJob(options: LiveOptions(pipeline: compiled, brokers: cluster.bootstrapServers, group: "tagstream-demo"))

@@ -13,8 +13,8 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Kafka brokers, HOST:PORT[,…].")
     var brokers: String
 
-    @Option(help: "The pipeline file.")
-    var pipeline: String
+    @Option(help: pipelineOptionHelp)
+    var pipeline: String?
 
     @Option(help: "Consumer group (default: tagstream-<pipeline name>).")
     var group: String?

@@ -12,6 +12,7 @@ struct TagStream: AsyncParsableCommand {
         subcommands: [Replay.self, Run.self, Demo.self, Generate.self, Validate.self, Cluster.self, Checkpoints.self])
 
     static func main() async {
+        lineBufferStandardOutput()
         keepLargeAllocationsMapped()
         await main(nil)
     }
@@ -36,10 +37,15 @@ extension TimeSpan: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
 }
 
-/// Loads a pipeline file, turning its mistakes into a clean exit with `file:line:column` lines.
-func loadPipeline(_ path: String) throws -> Pipeline {
+/// Help for the `--pipeline` options that default to the built-in pipeline.
+let pipelineOptionHelp = ArgumentHelp(
+    "The pipeline file (default: the reference pipeline built into tagstream from \(BuiltInPipeline.file)).")
+
+/// Loads a pipeline file, or the built-in pipeline when `path` is nil, turning its mistakes into a
+/// clean exit with `file:line:column` lines.
+func loadPipeline(_ path: String?) throws -> Pipeline {
     do {
-        return try PipelineLoader.load(path: path)
+        return try path.map { try PipelineLoader.load(path: $0) } ?? BuiltInPipeline.load()
     } catch let error as PipelineError {
         FileHandle.standardError.write(Data((error.description + "\n").utf8))
         throw ExitCode(1)
@@ -50,8 +56,8 @@ struct Replay: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Replay event files through a pipeline (a backtest); each file is one partition.")
 
-    @Option(help: "The pipeline file.")
-    var pipeline: String
+    @Option(help: pipelineOptionHelp)
+    var pipeline: String?
 
     @Option(help: "The output directory.")
     var out: String

@@ -6,10 +6,10 @@
 // The embedded brokers (librdkafka's mock cluster) find a fetch's batch by walking the partition's
 // list of batches from the oldest, and keep about 5 MB per partition. So the benchmark avoids what
 // makes that walk long, which a real broker (with an offset index) would not care about: every
-// topic has 4 partitions, as `tagstream cluster` and `demo` create them (with 16, each partition
-// stays under 5 MB for minutes and the walk grows all the while), and the producer of the input,
-// standing for the upstream apps, batches as librdkafka does by default (linger.ms=5, a wait that
-// counts in the latency; with 1 ms its batches hold about one record). With both the other way,
+// topic has 4 partitions (with 16, each partition stays under 5 MB for minutes and the walk grows
+// all the while), and the producer of the input, standing for the upstream apps, batches as
+// librdkafka does by default (linger.ms=5, a wait that counts in the latency; with 1 ms its
+// batches hold about one record). With both the other way,
 // the walk took 46-50 % of the machine's CPU and the latency climbed through the run.
 // Usage: swift run -c release kafka-latency [EVENTS_PER_SECOND] [SECONDS] [raw] [key=value …]
 // (default 20000, 30; `raw`: no engine, the reader consumes the input topic itself, which gives
