@@ -42,26 +42,26 @@ struct ArrivalQueue {
         if !inArrivalOrder {
             waiting.sort { ($0.arrival, $0.sequence) < ($1.arrival, $1.sequence) }
         }
+        // Taken out of `self` while counting, so each line is read in place, not copied.
+        var lines: [ScheduledLine] = []
+        swap(&lines, &waiting)
         var held: [ScheduledLine] = []
         var due = 0
-        while due < waiting.count, waiting[due].arrival < until {
-            var line = waiting[due]
-            due += 1
-            if case .heldBack = line.role, until != .max, !isBehindWatermark(line) {
+        while due < lines.count, lines[due].arrival < until {
+            defer { due += 1 }
+            if case .heldBack = lines[due].role, until != .max, !isBehindWatermark(lines[due]) {
+                var line = lines[due]
                 line.arrival += ((until - line.arrival) / Self.holdRetry + 1) * Self.holdRetry
                 held.append(line)
                 continue
             }
-            count(line)
-            try files[line.destination].append(line.bytes)
+            count(lines[due])
+            try files[lines[due].destination].append(lines[due].bytes)
         }
-        if due == waiting.count {
-            waiting.removeAll(keepingCapacity: true)  // a day's lines: the next day needs as many
-        } else {
-            waiting.removeSubrange(..<due)
-        }
+        lines.removeSubrange(..<due)  // keeps the capacity: the next day needs as many
         inArrivalOrder = held.isEmpty
-        waiting += held
+        lines += held
+        swap(&lines, &waiting)
     }
 
     private func isBehindWatermark(_ line: ScheduledLine) -> Bool {
