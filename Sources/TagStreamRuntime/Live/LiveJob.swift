@@ -25,8 +25,9 @@ public struct LiveOptions: Sendable {
     public var commitInterval: TimeInterval = 5
     /// How long a bounded run (`stopAtEnd`) waits for the group to assign it partitions before it
     /// gives up; an unbounded run waits as long as it takes (`/health` says so meanwhile).
-    /// Default: twice the session timeout plus 30 s (2 minutes), since members killed just before
-    /// hold their partitions until their sessions time out (45 s by default) one after another.
+    /// Default: six times the session timeout plus 30 s (5 minutes), since members killed just
+    /// before hold their partitions until their sessions time out (45 s by default), and a group
+    /// may drop several of them one after another.
     public var assignmentTimeout: TimeInterval?
     /// Checkpoints in Redis, for restarts that lose nothing and duplicate nothing; nil: none
     /// (offsets are still committed, and a restart begins with empty state).
@@ -40,7 +41,7 @@ public struct LiveOptions: Sendable {
 
     /// `assignmentTimeout`, or its default from the consumer's `session.timeout.ms`.
     var effectiveAssignmentTimeout: TimeInterval {
-        assignmentTimeout ?? 2 * (properties["session.timeout.ms"].flatMap(Double.init) ?? 45_000) / 1000 + 30
+        assignmentTimeout ?? 6 * (properties["session.timeout.ms"].flatMap(Double.init) ?? 45_000) / 1000 + 30
     }
 }
 
