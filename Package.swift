@@ -24,7 +24,7 @@ let package = Package(
             name: "TagStreamCore",
             dependencies: ["CMemoryHints", .product(name: "Collections", package: "swift-collections")]
         ),
-        .target(name: "TagStreamSimulation"),
+        .target(name: "TagStreamSimulation", dependencies: ["TagStreamCore"]),
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .systemLibrary(name: "CMalloc", path: "Sources/CMalloc"),
         .systemLibrary(name: "CMemoryHints", path: "Sources/CMemoryHints"),

@@ -1,3 +1,5 @@
+import TagStreamCore
+
 /// Writes event times as the JSON a producer might send: epoch milliseconds, or RFC 3339
 /// in any of the spellings SPEC §5 allows, always naming the same millisecond.
 struct TimestampText {
@@ -64,16 +66,16 @@ struct TimestampText {
         let day = SimulationConfig.dayMilliseconds
         let days = local >= 0 ? local / day : (local - day + 1) / day
         let withinDay = local - days * day
-        let (year, month, dayOfMonth) = Self.civilDate(daysSinceEpoch: days)
+        let (year, month, dayOfMonth) = EventTime.civil(fromDays: days)
         let millisecond = Int(withinDay % 1000)
         let seconds = Int(withinDay / 1000)
 
         bytes.append(UInt8(ascii: "\""))
-        appendDigits(year, width: 4, to: &bytes)
+        appendDigits(Int(year), width: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
-        appendDigits(month, width: 2, to: &bytes)
+        appendDigits(Int(month), width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
-        appendDigits(dayOfMonth, width: 2, to: &bytes)
+        appendDigits(Int(dayOfMonth), width: 2, to: &bytes)
         bytes.append(random.chance(0.05) ? UInt8(ascii: "t") : UInt8(ascii: "T"))
         appendDigits(seconds / 3600, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: ":"))
@@ -118,20 +120,5 @@ struct TimestampText {
             rest %= divisor
             divisor /= 10
         }
-    }
-
-    /// Year, month and day of the proleptic Gregorian calendar for a count of days since
-    /// 1970-01-01 (Howard Hinnant's `civil_from_days`).
-    static func civilDate(daysSinceEpoch days: Int64) -> (year: Int, month: Int, day: Int) {
-        let z = days + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let dayOfEra = z - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthIndex = (5 * dayOfYear + 2) / 153
-        let day = dayOfYear - (153 * monthIndex + 2) / 5 + 1
-        let month = monthIndex < 10 ? monthIndex + 3 : monthIndex - 9
-        let year = yearOfEra + era * 400 + (month <= 2 ? 1 : 0)
-        return (Int(year), Int(month), Int(day))
     }
 }

@@ -35,7 +35,9 @@ public enum EventTime {
         return era * 146_097 + doe - 719_468
     }
 
-    static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    /// Year, month and day of the proleptic Gregorian calendar for a count of days since
+    /// 1970-01-01 (Howard Hinnant's `civil_from_days`).
+    public static func civil(fromDays z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = z0 + 719_468
         let era = floorDiv(z, 146_097)
         let doe = z - era * 146_097
