@@ -128,6 +128,9 @@ public final class LiveJob: @unchecked Sendable {
         monitor?.started(producer: producer)
         var moreToProcess = false
         while !stopRequested.isSet {
+            // Before this turn produces anything: an instance that was stalled past its lease
+            // finds out here, before it writes records the instance that took over writes too.
+            try checkpointer?.renewLeaseIfDue()
             // Records left from the last turn are processed at once; else wait a little for more.
             let polled = Date()
             var health = LiveMonitor.PollHealth()
@@ -145,7 +148,6 @@ public final class LiveJob: @unchecked Sendable {
                 status(processor.counts, tally)
             }
             if let checkpointer {
-                try checkpointer.renewLeaseIfDue()
                 if checkpointer.isDue { try checkpoint(with: checkpointer) }
             } else if Date().timeIntervalSince(lastCommit) >= options.commitInterval {
                 lastCommit = Date()
