@@ -189,11 +189,13 @@ public final class LiveJob: @unchecked Sendable {
             if next >= endOffsets[p, default: 0] { atEnd.insert(p) }
         case .assigned(let tps):
             // Every assigned partition holds the watermark back from the start, even before its
-            // first record, as every file does in a replay.
+            // first record, as every file does in a replay: its idle timeout counts from the
+            // assignment, not from a restore that may have waited long for it.
             assignmentWait.assigned()
             for tp in tps {
                 let p = partitionIndex(tp)
                 assigned.insert(p)
+                lastRecord[p] = now
                 let held = try consumer.offsets(of: tp)
                 warnIfRecordsAreGone(tp, first: held.lowerBound)
                 if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = held.upperBound }
