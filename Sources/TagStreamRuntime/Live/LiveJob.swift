@@ -118,6 +118,10 @@ public final class LiveJob: @unchecked Sendable {
             try restore(with: checkpointer)
         }
         defer { checkpointer?.releaseLease() }
+        // Every input partition holds the watermark back from the start, also one the group has
+        // not assigned yet (a killed member may hold it until its session times out), as every
+        // file does in a replay: else records would be applied before those of other partitions.
+        for tp in try inputPartitions() { _ = partitionIndex(tp) }
         // Leaves the group on every way out, so that a restart need not wait for the session to time out.
         defer { consumer.close() }
         consumer.startOffset = { [unowned self] tp in startOffset(of: tp) }
@@ -188,14 +192,15 @@ public final class LiveJob: @unchecked Sendable {
             // An end reported before the offset the run began with is not the end yet.
             if next >= endOffsets[p, default: 0] { atEnd.insert(p) }
         case .assigned(let tps):
-            // Every assigned partition holds the watermark back from the start, even before its
-            // first record, as every file does in a replay: its idle timeout counts from the
-            // assignment, not from a restore that may have waited long for it.
+            // Every assigned partition holds the watermark back from its assignment, even before
+            // its first record, as every file does in a replay: its idle timeout counts from the
+            // assignment, not from a start or restore that may have waited long for it.
             assignmentWait.assigned()
             for tp in tps {
                 let p = partitionIndex(tp)
                 assigned.insert(p)
                 lastRecord[p] = now
+                if !processor.sequencer.partitions[p].isActive { processor.setPartition(p, active: true) }
                 let held = try consumer.offsets(of: tp)
                 warnIfRecordsAreGone(tp, first: held.lowerBound)
                 if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = held.upperBound }
@@ -284,7 +289,8 @@ public final class LiveJob: @unchecked Sendable {
         return p
     }
 
-    private var allPartitionsAtEnd: Bool { !assigned.isEmpty && assigned.isSubset(of: atEnd) }
+    /// A bounded run ends once it has every input partition and each is at its end.
+    private var allPartitionsAtEnd: Bool { assigned.count == topicPartitions.count && assigned.isSubset(of: atEnd) }
 
     private func markIdlePartitions() {
         guard !options.stopAtEnd else { return }
@@ -397,7 +403,7 @@ public final class LiveJob: @unchecked Sendable {
     /// Continues from the latest checkpoint: its state, where each input partition begins when it
     /// is assigned, and the suppression of outputs already produced.
     private func restore(with checkpointer: LiveCheckpointer) throws {
-        let inputs = try [options.pipeline.topics.clickstream, options.pipeline.topics.orders].flatMap { try consumer.partitions(of: $0) }
+        let inputs = try inputPartitions()
         guard let (checkpoint, processorSnapshot) = try checkpointer.latest(hasCommittedOffsets: { try !consumer.committed(inputs).values.allSatisfy { $0 < 0 } }) else { return }
         var snapshot = processorSnapshot
         for tp in checkpoint.partitions { _ = partitionIndex(tp) }
@@ -438,6 +444,11 @@ public final class LiveJob: @unchecked Sendable {
             logger.notice("resuming consumption")
             try consumer.resume(affected)
         }
+    }
+
+    /// Every partition of the input topics, from the cluster's metadata.
+    private func inputPartitions() throws -> [TopicPartition] {
+        try [options.pipeline.topics.clickstream, options.pipeline.topics.orders].flatMap { try consumer.partitions(of: $0) }
     }
 
     @exclusivity(unchecked) private var knownOutputPartitions: [TopicPartition] = []
