@@ -112,13 +112,14 @@ import TagStreamCore
         let latencySum = try #require(PrometheusText.value(in: metrics, "tagstream_end_to_end_latency_seconds_sum"))
         #expect(latencySum >= 0 && latencySum < tags * 60)
 
-        // Every input partition has its lag, and all were read to the end.
+        // Every input partition has its lag, and all were read to the end; the event-time lag is
+        // sampled once the empty orders partitions are idle (a second after their assignment).
         let settled = try await HTTP.waitForResponse(port: port, path: "/metrics") { response in
             [topics.clickstream, topics.orders].allSatisfy { topic in
                 (0...1).allSatisfy {
                     PrometheusText.value(in: response.body, "tagstream_consumer_lag_records", labels: #"{topic="\#(topic)",partition="\#($0)"}"#) == 0
                 }
-            }
+            } && (PrometheusText.value(in: response.body, "tagstream_event_time_lag_seconds") ?? 0) > 0
         }.body
         #expect(PrometheusText.value(in: settled, "tagstream_assigned_partitions") == 4)
         #expect(PrometheusText.value(in: settled, "tagstream_producer_queue_records") != nil)
