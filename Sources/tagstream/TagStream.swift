@@ -77,11 +77,15 @@ struct Replay: ParsableCommand {
     @Option(help: "Input records between checkpoints.")
     var checkpointEvery = 1_000_000
 
+    @Option(help: "Threads that share the users (default: the machine's cores; 1 with checkpoints or a pipeline with daily caps). The results do not depend on it.")
+    var workers: Int?
+
     @Argument(help: "Event files (JSONL, plain or gzip), each one partition.")
     var files: [String]
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one event file.") }
+        guard (workers ?? 1) >= 1 else { throw ValidationError("--workers must be at least 1.") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be a positive number of records.") }
         guard checkpointDir == nil || redis == nil else { throw ValidationError("Give --checkpoint-dir or --redis, not both.") }
     }
@@ -90,20 +94,28 @@ struct Replay: ParsableCommand {
         var compiled = try loadPipeline(pipeline)
         if let lateness { compiled.time.lateness = lateness }
         let checkpoints: CheckpointLocation? = try redis.map { .redis(try RedisURL($0)) } ?? checkpointDir.map { .directory($0) }
-        let job: ReplayJob
+        let options = ReplayOptions(
+            pipeline: compiled, inputs: files, outputDirectory: out, until: until?.milliseconds,
+            checkpoints: checkpoints, checkpointEvery: checkpointEvery)
+        let shards = workers ?? (checkpoints == nil && ShardRole.obstacle(in: compiled) == nil ? ProcessInfo.processInfo.activeProcessorCount : 1)
+        let summary: ReplaySummary
         do {
-            job = try ReplayJob(options: ReplayOptions(
-                pipeline: compiled, inputs: files, outputDirectory: out, until: until?.milliseconds,
-                checkpoints: checkpoints, checkpointEvery: checkpointEvery))
+            if shards > 1 {
+                summary = try ShardedReplayJob(options: options, workers: shards).run()
+            } else {
+                let job = try ReplayJob(options: options)
+                if job.resumed { FileHandle.standardError.write(Data("resuming from the checkpoint in \(checkpoints?.description ?? "")\n".utf8)) }
+                summary = try job.run()
+            }
         } catch let error as FileError {
             throw ValidationError(error.description)
         } catch let error as SnapshotError {
             throw ValidationError("cannot resume from \(checkpoints?.description ?? ""): \(error.message)")
         } catch let error as RedisError {
             throw ValidationError(error.description)
+        } catch let error as ShardedReplayError {
+            throw ValidationError(error.description)
         }
-        if job.resumed { FileHandle.standardError.write(Data("resuming from the checkpoint in \(checkpoints?.description ?? "")\n".utf8)) }
-        let summary = try job.run()
         print(summary.text)
         print("Results in \(out)/ (summary.json, \(ReplayOutput.allFiles.joined(separator: ", ")))")
     }

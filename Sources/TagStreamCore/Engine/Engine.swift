@@ -5,6 +5,8 @@ import HeapModule
 /// daily refresh, and appends output records. It does no I/O and reads no clock.
 public struct Engine: Sendable {
     public let pipeline: Pipeline
+    /// Which users and communities this engine holds (see `ShardRole`).
+    public let shard: ShardRole
     let program: Program
     /// Interned strings, shared with the decoder that feeds this engine.
     public var symbols = SymbolTable()
@@ -42,6 +44,15 @@ public struct Engine: Sendable {
     /// communities × alerts.
     var communityArmed: [Bool] = []
     var communitySlots = 0
+    /// Per community: whether an applied event named it. Only those get figures and alerts, so that
+    /// they do not depend on how far ahead records were read.
+    var communitySeen: [Bool] = []
+    /// Sharded: the communities first named since the last refresh, and the occurrences for
+    /// community aggregates, which go to the communities' owners at the next refresh.
+    var communitiesSinceRefresh: [Int32] = []
+    var outgoingOccurrences: [CommunityOccurrence] = []
+    /// Sharded: the refresh that `advance` stopped before, until the shards have met (see `DailyRefresh`).
+    public internal(set) var waitingRefresh: Int64?
 
     var timers = Heap<TimerEntry>()
     /// Delayed campaign triggers, per campaign. All triggers of a campaign wait the same delay
@@ -209,8 +220,9 @@ public struct Engine: Sendable {
         }
     }
 
-    public init(pipeline: Pipeline) {
+    public init(pipeline: Pipeline, shard: ShardRole = .single) {
         self.pipeline = pipeline
+        self.shard = shard
         program = pipeline.program
         layout = Layout(program, pipeline.definition)
         expressions = EngineExpressions(program)
@@ -222,20 +234,25 @@ public struct Engine: Sendable {
 
     // MARK: Time
 
-    /// Fires every timer and daily refresh due at or before `instant`, in order.
+    /// Fires every timer and daily refresh due at or before `instant`, in order. A sharded engine
+    /// stops before a refresh, at `waitingRefresh`, once it has fired the timers due then.
     public mutating func advance(through instant: Int64) {
-        while true {
+        while waitingRefresh == nil {
             let nextTimer = delayedTriggers.reduce(timers.min?.instant ?? .max) { min($0, $1.first?.instant ?? .max) }
             let next = min(nextTimer, nextRefresh)
             guard next <= instant else { break }
             if nextTimer == next { fireTimers(at: next) }
             if nextRefresh == next {
+                if shard.isSharded {
+                    waitingRefresh = next
+                    return
+                }
                 refresh(at: next)
                 nextRefresh += EventTime.day
             }
             clock = next
         }
-        clock = max(clock, instant)
+        if waitingRefresh == nil { clock = max(clock, instant) }
     }
 
     private mutating func fireTimers(at instant: Int64) {
@@ -274,9 +291,11 @@ public struct Engine: Sendable {
 
     // MARK: Events
 
-    /// Applies one event. Events must come in `(ts, event_id)` order.
+    /// Applies one event. Events must come in `(ts, event_id)` order; a sharded engine must have
+    /// been advanced past every refresh before the event.
     public mutating func apply(_ event: Event) {
         advance(through: event.ts - 1)
+        precondition(waitingRefresh == nil, "a sharded engine applies an event past a refresh the shards have not met at")
         if nextRefresh == .max { nextRefresh = EventTime.midnight(atOrAfter: event.ts) }
         let u = event.user
         ensureUser(Int(u))
@@ -286,7 +305,7 @@ public struct Engine: Sendable {
         }
         if event.community >= 0 {
             userCommunity[Int(u)] = event.community
-            ensureCommunity(Int(event.community))
+            see(community: event.community)
         }
         let type = Int(event.type.rawValue)
         var touched: UInt64 = 0
@@ -294,9 +313,11 @@ public struct Engine: Sendable {
         where userAggregates[i].record(event, key: Int(u), symbols: symbols) {
             touched |= 1 << UInt64(i)
         }
-        if event.community >= 0 {
-            for i in SetBits(layout.communityAggregatesByType[type]) {
-                _ = communityAggregates[i].record(event, key: Int(event.community), symbols: symbols)
+        if event.community >= 0, layout.communityAggregatesByType[type] != 0 {
+            if shard.isSharded {
+                outgoingOccurrences.append(CommunityOccurrence(event, symbols: symbols))
+            } else {
+                recordForCommunity(event)
             }
         }
         enter(u, at: event.ts)
@@ -354,19 +375,35 @@ public struct Engine: Sendable {
         lastTrigger.extend(to: n * layout.campaigns, with: .min)
     }
 
-    private mutating func ensureCommunity(_ index: Int) {
+    mutating func ensureCommunity(_ index: Int) {
         guard index >= communitySlots else { return }
         let n = index + 1
         for i in communityAggregates.indices { communityAggregates[i].grow(to: n) }
         communityArmed.extend(to: n * layout.alerts, with: true)
+        communitySeen.extend(to: n, with: false)
         communitySlots = n
+    }
+
+    /// Notes that an applied event named community `c`.
+    mutating func see(community c: Int32) {
+        ensureCommunity(Int(c))
+        guard !communitySeen[Int(c)] else { return }
+        communitySeen[Int(c)] = true
+        if shard.isSharded { communitiesSinceRefresh.append(c) }
+    }
+
+    /// Records an event's occurrence in the aggregates of its community.
+    mutating func recordForCommunity(_ event: Event) {
+        for i in SetBits(layout.communityAggregatesByType[Int(event.type.rawValue)]) {
+            _ = communityAggregates[i].record(event, key: Int(event.community), symbols: symbols)
+        }
     }
 
     // MARK: Rules
 
     /// Evaluates group `g` for the current user: emits a record when its tag changes, starts the
     /// campaigns that tag triggers, and notes when time alone may change it next.
-    private mutating func evaluateGroup(_ g: Int, cause: RecordCause) {
+    mutating func evaluateGroup(_ g: Int, cause: RecordCause) {
         let u = Int(frame.user)
         var tag = -1
         frame.readStatistics = false
@@ -402,7 +439,7 @@ public struct Engine: Sendable {
     }
 
     /// Fires an armed alert whose condition holds; re-arms a fired one once its re-arm condition holds.
-    private mutating func evaluateAlert(_ a: Int, key: Int, cause: RecordCause) {
+    mutating func evaluateAlert(_ a: Int, key: Int, cause: RecordCause) {
         let alert = program.alerts[a]
         let slot = key * layout.alerts + a
         var isArmed = alert.key == .user ? armed[slot] : communityArmed[slot]
@@ -423,7 +460,7 @@ public struct Engine: Sendable {
 
     /// The first instant after now at which time alone may change rule `r` for the current user: a
     /// `since(x) op d` crossing `x + d`, or the oldest occurrence of a windowed aggregate leaving it.
-    private mutating func nextBoundary(rule r: Int) -> Int64 {
+    mutating func nextBoundary(rule r: Int) -> Int64 {
         let t = frame.t
         var next = Int64.max
         for k in layout.sinceAtomRanges[r] {
@@ -487,175 +524,11 @@ public struct Engine: Sendable {
                           body: .coupon(campaign: name, holdout: holdout), evidence: []))
     }
 
-    // MARK: Daily refresh
-
-    private mutating func refresh(at m: Int64) {
-        // Eviction and the community counts below do not depend on the order of users: they walk
-        // the columns in index order, which the memory system streams, instead of name order.
-        for i in SetBits(layout.windowedUserAggregates) {
-            for u in userSeen.indices { userAggregates[i].evict(u, at: m) }
-        }
-        computeStatistics(at: m)
-        let refreshGroups = program.groups.indices.filter { program.groups[$0].points.refresh }
-        let refreshAlerts = program.alerts.indices.filter { program.alerts[$0].key == .user && program.alerts[$0].points.refresh }
-        // One user's rules read and change only that user's state, unless a tag they change starts
-        // a campaign (whose daily caps count across users): then users go in user_id order.
-        // Otherwise they go in index order, which the memory system streams, and their records
-        // are put in user_id order afterwards, and the users seen since are not merged into
-        // `sortedUsers` until a walk in user_id order needs them.
-        if refreshGroups.contains(where: { !layout.campaignsByGroup[$0].isEmpty }) {
-            mergeNewUsers()
-            for u in sortedUsers { refreshUser(u, at: m, groups: refreshGroups, alerts: refreshAlerts) }
-        } else {
-            let firstRecord = output.count
-            for u in userSeen.indices where userSeen[u] {
-                refreshUser(Int32(u), at: m, groups: refreshGroups, alerts: refreshAlerts)
-            }
-            orderRecordsByUser(from: firstRecord)
-        }
-        refreshCommunities(at: m)
-    }
-
-    private mutating func refreshUser(_ u: Int32, at m: Int64, groups: [Int], alerts: [Int]) {
-        frame = Frame(t: m, user: u, community: userCommunity[Int(u)])
-        for g in groups {
-            if m < validUntil[Int(u) * layout.groups + g] { continue }
-            evaluateGroup(g, cause: .refresh)
-        }
-        for a in alerts { evaluateAlert(a, key: Int(u), cause: .refresh) }
-    }
-
-    /// Sorts the records from `first` on by user_id, each user's in the order they were emitted.
-    private mutating func orderRecordsByUser(from first: Int) {
-        guard output.count - first > 1 else { return }
-        let names = symbols.users
-        let records = Array(output[first...])
-        let order = records.indices.sorted { a, b in
-            records[a].user != records[b].user ? names.precedes(records[a].user, records[b].user) : a < b
-        }
-        output.replaceSubrange(first..., with: order.map { records[$0] })
-    }
-
-    /// Nearest-rank percentiles (index ⌈q·n⌉ − 1 of the sorted values) over the users in each statistic's population.
-    private mutating func computeStatistics(at m: Int64) {
-        guard !program.statistics.isEmpty else { return }
-        let sampled = layout.sampledStatistics
-        var samples = [[Value]](repeating: [], count: program.statistics.count)
-        for i in sampled { samples[i].reserveCapacity(userSeen.count) }
-        // Users in index order, which the memory system streams: `Value.precedes` orders every
-        // sample, so the order they are taken in does not matter.
-        for u in userSeen.indices where userSeen[u] {
-            for (j, i) in sampled.enumerated() {
-                let slot = u * sampled.count + j
-                if m >= sampleValidUntil[slot] {
-                    sampleCache[slot] = sample(i, user: u, at: m)
-                    sampleValidUntil[slot] = layout.keepsSamples[j] ? nextBoundary(rule: layout.rules + i) : .min
-                }
-                if !sampleCache[slot].isNone { samples[i].append(sampleCache[slot]) }
-            }
-        }
-        for (i, statistic) in program.statistics.enumerated() {
-            let source = layout.sampleSource[i], n = samples[source].count
-            guard n >= statistic.minimumCount, n > 0 else {
-                statistics[i] = .none
-                continue
-            }
-            let rank = Int(max(1, statistic.quantile.ceilTimes(Int64(n)))) - 1
-            samples[source].select(rank, by: Value.precedes)
-            statistics[i] = samples[source][rank]
-        }
-    }
-
-    /// Statistic `i`'s sample of user `u` at `m`: none outside its population.
-    private mutating func sample(_ i: Int, user u: Int, at m: Int64) -> Value {
-        frame = Frame(t: m, user: Int32(u), community: userCommunity[u])
-        if let population = expressions.statisticPopulations[i], !evaluate(population).isTrue { return .none }
-        return evaluate(expressions.statisticValues[i])
-    }
-
-    private mutating func mergeNewUsers() {
-        guard !usersSinceRefresh.isEmpty else { return }
-        let names = symbols.users
-        func before(_ a: Int32, _ b: Int32) -> Bool { names.precedes(a, b) }
-        usersSinceRefresh.sort(by: before)
-        var merged: [Int32] = []
-        merged.reserveCapacity(sortedUsers.count + usersSinceRefresh.count)
-        var i = 0, j = 0
-        while i < sortedUsers.count || j < usersSinceRefresh.count {
-            if j == usersSinceRefresh.count || (i < sortedUsers.count && before(sortedUsers[i], usersSinceRefresh[j])) {
-                merged.append(sortedUsers[i]); i += 1
-            } else {
-                merged.append(usersSinceRefresh[j]); j += 1
-            }
-        }
-        sortedUsers = merged
-        usersSinceRefresh.removeAll()
-    }
-
-    private mutating func refreshCommunities(at m: Int64) {
-        let hasCommunityAlerts = program.alerts.contains { $0.key == .community }
-        guard program.communityStats != nil || hasCommunityAlerts else { return }
-        ensureCommunity(symbols.communities.count - 1)
-        communityCounts = Array(repeating: Array(repeating: 0, count: communitySlots), count: program.communityCounts.count)
-        if !expressions.communityCountConditions.isEmpty {
-            for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
-                if m >= countsValidUntil[u] {
-                    countsHeld[u] = conditionsHeld(user: u, at: m)
-                    countsValidUntil[u] = layout.keepsCounts ? nextBoundary(rule: layout.countsRule) : .min
-                }
-                let c = Int(userCommunity[u])
-                for i in SetBits(countsHeld[u]) { communityCounts[i][c] += 1 }
-            }
-        }
-        let names = symbols.communities
-        let order = (0..<communitySlots).sorted { names.precedes(Int32($0), Int32($1)) }
-        let communityAlerts = program.alerts.indices.filter { program.alerts[$0].key == .community }
-        for c in order {
-            for i in SetBits(layout.windowedCommunityAggregates) { communityAggregates[i].evict(c, at: m) }
-            frame = Frame(t: m, user: -1, community: Int32(c))
-            if let stats = program.communityStats, expressions.communityStatsCondition.map({ evaluate($0).isTrue }) ?? true {
-                emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh,
-                                  body: .communityStats(figures(stats, community: c)), evidence: []))
-            }
-            for a in communityAlerts { evaluateAlert(a, key: c, cause: .refresh) }
-        }
-    }
-
-    /// Which community counts' conditions user `u` meets at `m` (bit i: count i).
-    private mutating func conditionsHeld(user u: Int, at m: Int64) -> UInt64 {
-        frame = Frame(t: m, user: Int32(u), community: userCommunity[u])
-        var held: UInt64 = 0
-        for (i, condition) in expressions.communityCountConditions.enumerated() where evaluate(condition).isTrue {
-            held |= 1 << UInt64(i)
-        }
-        return held
-    }
-
-    private mutating func figures(_ stats: CompiledCommunityStats, community c: Int) -> CommunityFigures {
-        CommunityFigures(fields: stats.fields.map { name, node in
-            if case .communityAggregate(let i) = node, program.communityAggregates[i].kind == .top {
-                let spec = program.communityAggregates[i]
-                let interner = spec.field == .itemCategory ? symbols.categories : symbols.skus
-                let top = communityAggregates[i].ranking(c, at: frame.t, count: spec.count) { interner.precedes(Int32($0), Int32($1)) }
-                let scale = spec.rankedBy == .itemQuantity || spec.rankedBy == .amount ? Money.scale : 1
-                return (name, .ranking(
-                    subjectKey: spec.field.map { Self.shortName($0) } ?? "value",
-                    totalKey: spec.rankedBy.map { Self.shortName($0) } ?? "total",
-                    top.map { (interner[Int32($0.subject)], Money(units: $0.total * (Money.scale / scale))) }))
-            }
-            return (name, FigureValue(node.evaluate(&self)))
-        })
-    }
-
-    private static func shortName(_ field: EventField) -> String {
-        String(field.rawValue.split(separator: ".").last ?? "")
-    }
-
     // MARK: Records
 
-    private mutating func emit(_ record: OutputRecord) { output.append(record) }
+    mutating func emit(_ record: OutputRecord) { output.append(record) }
 
-    private mutating func evidence(_ values: [(String, Node)]) -> [(String, EvidenceValue)] {
+    mutating func evidence(_ values: [(String, Node)]) -> [(String, EvidenceValue)] {
         values.map { name, node in
             if case .group(let g) = node {
                 let tag = tags[Int(frame.user) * layout.groups + g]
@@ -788,5 +661,36 @@ extension Engine {
         }
         d.communities = communitiesSeen.count
         return d
+    }
+}
+
+extension StateDistribution {
+    /// The distribution over the engines of a sharded run, which hold disjoint users.
+    public init(merging engines: [Engine]) {
+        var communities = Set<String>()
+        for engine in engines {
+            let part = engine.distribution()
+            users += part.users
+            for (group, tags) in part.groups {
+                groups[group, default: [:]].merge(tags, uniquingKeysWith: +)
+            }
+            for u in engine.userSeen.indices where engine.userSeen[u] && engine.userCommunity[u] >= 0 {
+                communities.insert(engine.symbols.communities[engine.userCommunity[u]])
+            }
+        }
+        self.communities = communities.count
+    }
+}
+
+extension OutputRecord {
+    /// Where the record stands among the records of its instant (SPEC §5): events' records by
+    /// event_id, then timers' by user, then the refresh's users' and communities' by id. Shards'
+    /// records merge by `ts`, then this.
+    public func order(symbols: SymbolTable) -> (phase: UInt8, key: String) {
+        switch cause {
+        case .event(let id): (0, id)
+        case .timer: (1, symbols.users[user])
+        case .refresh: user >= 0 ? (2, symbols.users[user]) : (3, symbols.communities[community])
+        }
     }
 }

@@ -121,6 +121,10 @@ extension Engine {
         w.write(communitySlots)
         for column in communityAggregates { column.write(to: &w) }
         w.write(column: communityArmed)
+        w.write(column: communitySeen)
+        w.write(column: communitiesSinceRefresh)
+        w.write(outgoingOccurrences) { w, o in o.write(to: &w) }
+        w.write(optional: waitingRefresh)
         let pending = timers.unordered + delayedTriggers.joined()
         w.write(column: pending.lazy.map { $0.instant })
         w.write(column: pending.lazy.map { Int32($0.code) })
@@ -165,7 +169,14 @@ extension Engine {
         communitySlots = try r.readInt()
         for i in communityAggregates.indices { try communityAggregates[i].read(from: &r, keys: communitySlots) }
         communityArmed = try r.readFlags()
-        guard communityArmed.count == communitySlots * layout.alerts else { throw SnapshotError("snapshot has a malformed community table") }
+        communitySeen = try r.readFlags()
+        communitiesSinceRefresh = try r.readColumn()
+        guard communityArmed.count == communitySlots * layout.alerts, communitySeen.count == communitySlots,
+              communitiesSinceRefresh.allSatisfy({ $0 >= 0 && Int($0) < communitySlots }) else {
+            throw SnapshotError("snapshot has a malformed community table")
+        }
+        outgoingOccurrences = try r.readArray { try CommunityOccurrence(from: &$0) }
+        waitingRefresh = try r.readOptionalInt64()
         let instants = try r.readColumn(Int64.self), codes = try r.readColumn(Int32.self)
         let timerUsers = try r.readColumn(Int32.self), payloads = try r.readColumn(Int64.self)
         guard codes.count == instants.count, timerUsers.count == instants.count, payloads.count == instants.count else {
@@ -204,6 +215,38 @@ extension Engine {
             capCounts[CapKey(campaign: campaign, community: community)] = count
         }
         output = []
+    }
+}
+
+extension CommunityOccurrence {
+    func write(to w: inout SnapshotWriter) {
+        w.write(ts); w.write(eventID); w.write(Int(type.rawValue)); w.write(community)
+        w.write(amount); w.write(hasCoupon)
+        w.write(query != nil)
+        if let query { w.write(query) }
+        w.write(items) { w, item in
+            for name in [item.sku, item.category] {
+                w.write(name != nil)
+                if let name { w.write(name) }
+            }
+            w.write(item.quantity)
+        }
+    }
+
+    init(from r: inout SnapshotReader) throws {
+        ts = try r.readInt64()
+        eventID = try r.readString()
+        guard let type = EventType(rawValue: UInt8(clamping: try r.readInt())) else { throw SnapshotError("snapshot has an unknown event type") }
+        self.type = type
+        community = try r.readString()
+        amount = try r.readMoney()
+        hasCoupon = try r.readBool()
+        query = try r.readBool() ? try r.readString() : nil
+        items = try r.readArray { r in
+            let sku = try r.readBool() ? try r.readString() : nil
+            let category = try r.readBool() ? try r.readString() : nil
+            return Item(sku: sku, category: category, quantity: try r.readMoney())
+        }
     }
 }
 

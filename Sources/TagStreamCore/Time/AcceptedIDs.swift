@@ -5,8 +5,9 @@ import CMemoryHints
 /// a table of a million live ids takes an event for a duplicate about once in 10¹³ lookups.
 /// Fingerprints and times are kept apart: a lookup probes 8-byte fingerprints, eight to a cache
 /// line, and reads a time only when it finds the id.
-struct AcceptedIDs: Sendable {
-    struct Key: Equatable, Sendable {
+public struct AcceptedIDs: Sendable {
+    /// An event id's dedupe key.
+    public struct Key: Equatable, Sendable {
         var fingerprint: UInt64
 
         /// A 64-bit hash of the id's UTF-8 bytes, mixed a word at a time.

@@ -1,5 +1,3 @@
-import HeapModule
-
 /// What the sequencer decided about a well-formed event (SPEC §1, §3).
 public enum Admission: Sendable, Equatable {
     case accepted, duplicate, late
@@ -15,12 +13,6 @@ public struct Sequencer: Sendable {
         public var isActive = true
     }
 
-    struct Pending: Comparable, Sendable {
-        var event: Event
-        static func < (a: Self, b: Self) -> Bool { a.event.precedes(b.event) }
-        static func == (a: Self, b: Self) -> Bool { a.event.ts == b.event.ts && a.event.eventID == b.event.eventID }
-    }
-
     public let lateness: Int64
     public let dedupeHorizon: Int64
     public internal(set) var partitions: [Partition]
@@ -29,9 +21,7 @@ public struct Sequencer: Sendable {
     /// The engine's watermark: the minimum over active partitions, never moving back.
     public internal(set) var watermark: Int64 = .min
     var acceptedIDs = AcceptedIDs()
-    /// The reorder buffer: arrivals in order go to a queue, the others to a heap.
-    var inOrder = EventQueue()
-    var outOfOrder = Heap<Pending>()
+    var buffer = ReorderBuffer()
 
     public init(partitions: Int, lateness: Int64, dedupeHorizon: Int64) {
         self.partitions = Array(repeating: Partition(), count: partitions)
@@ -61,7 +51,7 @@ public struct Sequencer: Sendable {
     }
 
     /// Number of accepted events waiting for the watermark.
-    public var buffered: Int { inOrder.count + outOfOrder.count }
+    public var buffered: Int { buffer.count }
 
     /// Decides whether `event`, read from partition `p`, is a duplicate, late, or accepted (then buffered).
     public mutating func admit(_ event: Event, partition p: Int) -> Admission {
@@ -71,21 +61,32 @@ public struct Sequencer: Sendable {
     /// `admit` with the event id's dedupe key already computed (by the decoder). Takes the event
     /// over, so that buffering it copies nothing.
     mutating func admit(_ event: consuming Event, partition p: Int, key: AcceptedIDs.Key) -> Admission {
+        let admission = classify(ts: event.ts, key: key, partition: p)
+        if admission == .accepted { buffer.insert(event) }
+        return admission
+    }
+
+    /// Decides whether an event at `ts` with dedupe key `key`, read from partition `p`, is a
+    /// duplicate, late or accepted, and moves the watermarks as `admit` does, without buffering it
+    /// (a sharded run buffers events in the shard that holds their user).
+    public mutating func classify(ts: Int64, key: AcceptedIDs.Key, partition p: Int) -> Admission {
         let slot = acceptedIDs.find(key)
         if let prior = acceptedIDs.time(at: slot), prior > maxAccepted - dedupeHorizon { return .duplicate }
-        if event.ts < watermark(ofPartition: p) || event.ts < watermark { return .late }
-        acceptedIDs.set(key, time: event.ts, at: slot)
-        if event.ts > maxAccepted { maxAccepted = event.ts }
-        if event.ts > partitions[p].maxAccepted {
+        if ts < watermark(ofPartition: p) || ts < watermark { return .late }
+        acceptedIDs.set(key, time: ts, at: slot)
+        if ts > maxAccepted { maxAccepted = ts }
+        if ts > partitions[p].maxAccepted {
             // Only a partition at or below the engine's watermark can be the one holding it back.
             let mayHoldWatermark = watermark(ofPartition: p) <= watermark
-            partitions[p].maxAccepted = event.ts
+            partitions[p].maxAccepted = ts
             if mayHoldWatermark { updateWatermark() }
         }
-        if inOrder.precedesLast(event) { outOfOrder.insert(Pending(event: event)) } else { inOrder.append(event) }
         if acceptedIDs.isCrowded { acceptedIDs.makeRoom(droppingAtOrBefore: maxAccepted - dedupeHorizon) }
         return .accepted
     }
+
+    /// Starts loading the dedupe table's slot for `key`, which `classify` reads soon after.
+    public func prefetch(_ key: AcceptedIDs.Key) { acceptedIDs.prefetch(key) }
 
     /// Marks a partition idle or finished (inactive), or active again.
     public mutating func setActive(_ active: Bool, partition p: Int) {
@@ -101,36 +102,19 @@ public struct Sequencer: Sendable {
 
     /// The next buffered event below the watermark, in order.
     public mutating func nextReady() -> Event? {
-        nextBuffered(below: watermark)
+        buffer.next(below: watermark)
     }
 
     /// The next buffered event below `bound` (by default any), for the end of a bounded run.
     public mutating func nextBuffered(below bound: Int64 = .max) -> Event? {
-        if nextIsQueued {
-            guard inOrder.firstTimestamp < bound else { return nil }
-            return inOrder.removeFirst()
-        }
-        guard let ts = outOfOrder.min?.event.ts, ts < bound else { return nil }
-        return outOfOrder.removeMin().event
-    }
-
-    /// Whether the next event in order heads the in-order queue rather than the heap
-    /// (tested without copying events in the common case of an empty heap).
-    private var nextIsQueued: Bool {
-        guard !inOrder.isEmpty else { return false }
-        guard !outOfOrder.isEmpty else { return true }
-        return inOrder.firstPrecedes(outOfOrder.min!.event)
+        buffer.next(below: bound)
     }
 
     /// Every buffered event, in no particular order (for snapshots).
-    var bufferedEvents: [Event] { inOrder.events + outOfOrder.unordered.map(\.event) }
+    var bufferedEvents: [Event] { buffer.events }
 
     /// Replaces the buffer with `events`.
-    mutating func restoreBuffer(_ events: [Event]) {
-        inOrder = EventQueue()
-        for event in events.sorted(by: { $0.precedes($1) }) { inOrder.append(event) }
-        outOfOrder = Heap()
-    }
+    mutating func restoreBuffer(_ events: [Event]) { buffer = ReorderBuffer(events) }
 
     private mutating func updateWatermark() {
         var lowest = Int64.max

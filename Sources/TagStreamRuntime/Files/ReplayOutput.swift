@@ -36,6 +36,14 @@ public final class ReplayOutput {
         }
     }
 
+    /// Appends a record a shard encoded (and counted in a tally of its own) to its kind's file.
+    func writeEncoded(_ line: UnsafeBufferPointer<UInt8>, kind: Int) throws {
+        try writers[kind].writeLine(line)
+    }
+
+    /// Adds the counts of records written by `writeEncoded`.
+    func addTally(_ other: OutputTally) { tally.add(other) }
+
     /// Appends a dead letter: the reason, where the record came from, and its original bytes.
     public func writeDeadLetter(_ raw: UnsafeBufferPointer<UInt8>, reason: DeadLetterReason, file: String, line: Int) throws {
         let record = deadLetter.encode(raw, reason: reason) { w in
@@ -66,6 +74,15 @@ public struct OutputTally: Sendable, Codable, Equatable {
     public var holdouts: [String: Int] = [:]
 
     public init() {}
+
+    /// Adds another tally's counts.
+    public mutating func add(_ other: OutputTally) {
+        byKind.merge(other.byKind, uniquingKeysWith: +)
+        for (group, tags) in other.tagsSet { tagsSet[group, default: [:]].merge(tags, uniquingKeysWith: +) }
+        alerts.merge(other.alerts, uniquingKeysWith: +)
+        coupons.merge(other.coupons, uniquingKeysWith: +)
+        holdouts.merge(other.holdouts, uniquingKeysWith: +)
+    }
 
     public mutating func count(_ record: OutputRecord) {
         byKind[record.kind.name, default: 0] += 1

@@ -1,0 +1,194 @@
+import DequeModule
+import Foundation
+import TagStreamCore
+
+/// An accepted event: the chunk it was read in and its slot among the chunk's events of its shard.
+struct EventRef: Sendable {
+    var chunk: Int
+    var slot: Int32
+}
+
+/// Work for every shard's worker. Each task goes to all workers in the same order, so that they
+/// meet at the same refreshes.
+enum ShardTask: Sendable {
+    /// Decode the chunk's lines routed to this shard.
+    case decode(LineChunk)
+    /// Decode the chunk's lines that another shard found to be this shard's.
+    case decodeElsewhere(LineChunk)
+    /// Buffer the accepted events (per shard), apply those below the watermark, and forget the chunks.
+    case apply(accepted: [[EventRef]], watermark: Int64, doneChunks: [Int])
+    /// Apply everything buffered and fire what is due up to `end`.
+    case finish(end: Int64)
+}
+
+/// Tells the reading thread when every worker has done a task, and collects what each produced.
+final class TaskCompletion: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var remaining: Int
+    private var records: [EncodedRecords?]
+    private var elsewhere = 0
+
+    init(workers: Int) {
+        remaining = workers
+        records = Array(repeating: nil, count: workers)
+    }
+
+    func done(by worker: Int, records produced: EncodedRecords?, elsewhere lines: Int) {
+        condition.lock()
+        records[worker] = produced
+        elsewhere += lines
+        remaining -= 1
+        if remaining == 0 { condition.broadcast() }
+        condition.unlock()
+    }
+
+    /// Waits for every worker; returns the records each produced and how many lines went elsewhere.
+    func wait() -> (records: [EncodedRecords], elsewhere: Int) {
+        condition.lock()
+        while remaining > 0 { condition.wait() }
+        defer { condition.unlock() }
+        return (records.map { $0 ?? EncodedRecords() }, elsewhere)
+    }
+}
+
+/// Where the shards' workers meet at each daily refresh.
+final class ThreadExchange: RefreshExchange, @unchecked Sendable {
+    private let samples: ShardBarrier<StatisticSamples>
+    private let communities: ShardBarrier<CommunityContribution>
+
+    init(shards: Int) {
+        samples = ShardBarrier(shards: shards)
+        communities = ShardBarrier(shards: shards)
+    }
+
+    func share(_ part: StatisticSamples, from shard: Int) -> [StatisticSamples] { samples.share(part, from: shard) }
+    func share(_ part: CommunityContribution, from shard: Int) -> [CommunityContribution] { communities.share(part, from: shard) }
+}
+
+/// Every shard hands in a part and waits until all have; then each gets all parts, in shard order.
+final class ShardBarrier<Part: Sendable>: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var parts: [Part?]
+    private var arrived = 0
+    private var round = 0
+    private var result: [Part] = []
+
+    init(shards: Int) { parts = Array(repeating: nil, count: shards) }
+
+    func share(_ part: Part, from shard: Int) -> [Part] {
+        condition.lock()
+        defer { condition.unlock() }
+        parts[shard] = part
+        arrived += 1
+        if arrived == parts.count {
+            // A worker cannot hand in the next round's part before every worker has read this
+            // round's result: each waits here until all have handed theirs in.
+            result = parts.compactMap { $0 }
+            parts = Array(repeating: nil, count: parts.count)
+            arrived = 0
+            round += 1
+            condition.broadcast()
+        } else {
+            let current = round
+            while round == current { condition.wait() }
+        }
+        return result
+    }
+}
+
+/// One shard's thread: decodes the lines of its users, keeps their decoded events until the
+/// sequencer's verdict, and runs the shard's engine, encoding the records it produces.
+final class ShardWorker: @unchecked Sendable {
+    private let index: Int
+    private var processor: ShardProcessor
+    private let exchange: ThreadExchange
+    private let queue = NSCondition()
+    private var tasks = Deque<(ShardTask, TaskCompletion)>()
+    /// Decoded events of this shard per chunk, by slot.
+    private var events: [Int: [Event]] = [:]
+    private let encoder = RecordEncoder()
+    private var thread: Thread?
+
+    init(pipeline: Pipeline, shard: ShardRole, until: Int64?, exchange: ThreadExchange) {
+        index = shard.index
+        processor = ShardProcessor(pipeline: pipeline, shard: shard, until: until)
+        self.exchange = exchange
+    }
+
+    /// The shard's state, read once the worker has stopped.
+    var state: ShardProcessor { processor }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "shard \(index)"
+        thread.stackSize = 8 << 20
+        self.thread = thread
+        thread.start()
+    }
+
+    func submit(_ task: ShardTask, _ completion: TaskCompletion) {
+        queue.lock()
+        tasks.append((task, completion))
+        queue.signal()
+        queue.unlock()
+    }
+
+    private func run() {
+        while true {
+            queue.lock()
+            while tasks.isEmpty { queue.wait() }
+            let (task, completion) = tasks.removeFirst()
+            queue.unlock()
+            switch task {
+            case .decode(let chunk):
+                completion.done(by: index, records: nil, elsewhere: decode(chunk, elsewhere: false))
+            case .decodeElsewhere(let chunk):
+                completion.done(by: index, records: nil, elsewhere: decode(chunk, elsewhere: true))
+            case let .apply(accepted, watermark, doneChunks):
+                for ref in accepted[index] { processor.accept(events[ref.chunk]![Int(ref.slot)]) }
+                for chunk in doneChunks { events[chunk] = nil }
+                processor.release(below: watermark, exchange: exchange)
+                completion.done(by: index, records: drainRecords(), elsewhere: 0)
+            case .finish(let end):
+                processor.finish(end: end, exchange: exchange)
+                completion.done(by: index, records: drainRecords(), elsewhere: 0)
+                return
+            }
+        }
+    }
+
+    /// Decodes this shard's lines of the chunk and writes their facts; returns how many lines
+    /// turned out to be another shard's.
+    private func decode(_ chunk: LineChunk, elsewhere: Bool) -> Int {
+        var decoded = events[chunk.id] ?? []
+        var sent = 0
+        for i in 0..<chunk.count where chunk.routes[i] == index {
+            if elsewhere {
+                guard case .elsewhere(let shard) = chunk.facts[i], shard == index else { continue }
+            }
+            chunk.facts[i] = chunk.withLine(i) { line in
+                switch processor.decode(line) {
+                case .deadLetter(let reason):
+                    return .deadLetter(reason)
+                case .ignored(let type):
+                    return .ignored(type: type)
+                case .elsewhere(let shard):
+                    sent += 1
+                    return .elsewhere(shard: Int32(shard))
+                case let .event(event, key):
+                    decoded.append(event)
+                    return .event(ts: event.ts, key: key, shard: Int32(index), slot: Int32(decoded.count - 1))
+                }
+            }
+        }
+        events[chunk.id] = decoded
+        return sent
+    }
+
+    private func drainRecords() -> EncodedRecords {
+        var records = EncodedRecords()
+        records.append(processor.engine.output, symbols: processor.engine.symbols, encoder: encoder)
+        processor.engine.output.removeAll(keepingCapacity: true)
+        return records
+    }
+}

@@ -1,0 +1,199 @@
+import DequeModule
+import Foundation
+import TagStreamCore
+
+/// Why a sharded replay cannot run as asked.
+public struct ShardedReplayError: Error, CustomStringConvertible {
+    public let description: String
+}
+
+/// A backtest whose users are split among several shards, one thread each, with output files
+/// byte-identical to `ReplayJob`'s. This thread reads the files and runs the one sequencer
+/// (watermarks, duplicates, late events: they depend on every record, in read order); the shards
+/// decode their users' records ahead of it, then apply the events it accepts, meeting at each
+/// daily refresh; their records are merged back into one engine's order.
+public final class ShardedReplayJob {
+    public let options: ReplayOptions
+    private let shards: Int
+    private let readers: [LineReader]
+    private let workers: [ShardWorker]
+    private var sequencer: Sequencer
+    private var counts = OutcomeCounts()
+    private let output: ReplayOutput
+
+    /// A chunk handed to the workers, and whether its facts are all known yet.
+    private struct PendingChunk {
+        var chunk: LineChunk
+        var decoding: TaskCompletion
+        var decoded = false
+    }
+
+    /// Per partition: its chunks being decoded or read, oldest first; the next line of the first;
+    /// whether its reader is at the end; whether the sequencer has seen its end.
+    private var chunks: [Deque<PendingChunk>]
+    private var position: [Int]
+    private var readerDone: [Bool]
+    private var finished: [Bool]
+    private var nextChunkID = 0
+    /// Accepted events per shard, and chunks read to the end, since the last apply task.
+    private var accepted: [[EventRef]]
+    private var acceptedCount = 0
+    private var doneChunks: [Int] = []
+    /// Apply tasks whose records are not written yet, oldest first.
+    private var applying = Deque<TaskCompletion>()
+
+    /// Lines per chunk (about 4 MB of the benchmark's events).
+    static let chunkLines = 16_384
+    /// Accepted events per apply task.
+    static let applyBatch = 32_768
+    /// Apply tasks that may run ahead of the writing of their records.
+    static let applyAhead = 2
+
+    public init(options: ReplayOptions, workers: Int) throws {
+        precondition(workers >= 2, "a sharded replay has at least two shards")
+        if let obstacle = ShardRole.obstacle(in: options.pipeline) { throw ShardedReplayError(description: obstacle) }
+        guard options.checkpoints == nil else {
+            throw ShardedReplayError(description: "checkpoints of a replay with several workers are not supported yet; use --workers 1 with checkpoints")
+        }
+        self.options = options
+        shards = workers
+        readers = try options.inputs.map { try LineReader(path: $0) }
+        let exchange = ThreadExchange(shards: workers)
+        self.workers = (0..<workers).map { k in
+            ShardWorker(pipeline: options.pipeline, shard: ShardRole(index: k, count: workers), until: options.until, exchange: exchange)
+        }
+        let partitions = options.inputs.count
+        sequencer = Sequencer(partitions: partitions, lateness: options.pipeline.time.lateness.milliseconds,
+                              dedupeHorizon: options.pipeline.time.dedupeHorizon.milliseconds)
+        output = try ReplayOutput(directory: options.outputDirectory)
+        chunks = Array(repeating: Deque(), count: partitions)
+        position = Array(repeating: 0, count: partitions)
+        readerDone = Array(repeating: false, count: partitions)
+        finished = Array(repeating: false, count: partitions)
+        accepted = Array(repeating: [], count: workers)
+    }
+
+    /// Reads every file to its end, finishes the run and writes `summary.json`.
+    public func run(progress: ProgressLine = ProgressLine()) throws -> ReplaySummary {
+        let started = Date()
+        for worker in workers { worker.start() }
+        var records = 0
+        while let p = sequencer.partitionHoldingWatermark(where: { !finished[$0] }) {
+            guard let chunk = try decodedChunk(p) else {
+                finished[p] = true
+                sequencer.setActive(false, partition: p)
+                continue
+            }
+            repeat {
+                try consume(chunk, line: position[p])
+                position[p] += 1
+                records += 1
+                if records & 0xFFFF == 0 { progress.update(progressText(records: records, since: started)) }
+            } while position[p] < chunk.count && sequencer.partitionHoldingWatermark(where: { !finished[$0] }) == p
+            if position[p] == chunk.count {
+                chunks[p].removeFirst()
+                position[p] = 0
+                doneChunks.append(chunk.id)
+            }
+            if acceptedCount >= Self.applyBatch { try dispatchApply() }
+        }
+        try dispatchApply()
+        applying.append(broadcast(.finish(end: sequencer.maxAccepted)))
+        while let step = applying.popFirst() { try output.writeMerged(step.wait().records) }
+        try output.flush()
+        progress.finish()
+        return try summarize(since: started)
+    }
+
+    /// The first chunk of partition `p` with every fact known, reading ahead so that the workers
+    /// decode the next chunk while this one is sequenced; nil at the end of the file.
+    private func decodedChunk(_ p: Int) throws -> LineChunk? {
+        while chunks[p].count < 2, !readerDone[p] {
+            guard let chunk = try LineChunk(id: nextChunkID, partition: p, reader: readers[p], limit: Self.chunkLines, shards: shards) else {
+                readerDone[p] = true
+                break
+            }
+            nextChunkID += 1
+            chunks[p].append(PendingChunk(chunk: chunk, decoding: broadcast(.decode(chunk))))
+        }
+        guard var first = chunks[p].first else { return nil }
+        if !first.decoded {
+            if first.decoding.wait().elsewhere > 0 {
+                // Lines whose user the quick scan placed wrongly go to the shard that holds the user.
+                for i in 0..<first.chunk.count {
+                    if case .elsewhere(let shard) = first.chunk.facts[i] { first.chunk.routes[i] = shard }
+                }
+                _ = broadcast(.decodeElsewhere(first.chunk)).wait()
+            }
+            first.decoded = true
+            chunks[p][0] = first
+        }
+        return first.chunk
+    }
+
+    /// Counts line `i` of the chunk, writes it when it is a dead letter or late, and notes an
+    /// accepted event for its shard.
+    private func consume(_ chunk: LineChunk, line i: Int) throws {
+        if i + 8 < chunk.count, case .event(_, let key, _, _) = chunk.facts[i + 8] { sequencer.prefetch(key) }
+        switch chunk.facts[i] {
+        case .blank:
+            counts.blank += 1
+        case .deadLetter(let reason):
+            counts.deadLetter += 1
+            counts.deadLetterReasons[reason.code, default: 0] += 1
+            try chunk.withLine(i) { try output.writeDeadLetter($0, reason: reason, file: readers[chunk.partition].path, line: chunk.firstLine + i) }
+        case .ignored(let type):
+            counts.ignored += 1
+            counts.ignoredTypes[type, default: 0] += 1
+        case let .event(ts, key, shard, slot):
+            switch sequencer.classify(ts: ts, key: key, partition: chunk.partition) {
+            case .duplicate:
+                counts.duplicate += 1
+            case .late:
+                counts.late += 1
+                try chunk.withLine(i) { try output.writeLate($0) }
+            case .accepted:
+                counts.accepted += 1
+                accepted[Int(shard)].append(EventRef(chunk: chunk.id, slot: slot))
+                acceptedCount += 1
+            }
+        case .pending, .elsewhere:
+            preconditionFailure("line \(chunk.firstLine + i) of \(readers[chunk.partition].path) was not decoded")
+        }
+    }
+
+    /// Hands the accepted events and the watermark to the shards, and writes the records of the
+    /// apply tasks that are more than `applyAhead` behind.
+    private func dispatchApply() throws {
+        applying.append(broadcast(.apply(accepted: accepted, watermark: sequencer.watermark, doneChunks: doneChunks)))
+        accepted = Array(repeating: [], count: shards)
+        acceptedCount = 0
+        doneChunks = []
+        while applying.count > Self.applyAhead { try output.writeMerged(applying.removeFirst().wait().records) }
+    }
+
+    private func broadcast(_ task: ShardTask) -> TaskCompletion {
+        let completion = TaskCompletion(workers: shards)
+        for worker in workers { worker.submit(task, completion) }
+        return completion
+    }
+
+    private func summarize(since started: Date) throws -> ReplaySummary {
+        let states = workers.map(\.state)
+        counts.notApplied = states.reduce(0) { $0 + $1.notApplied }
+        let first = states.map(\.firstApplied).filter { $0 != .min }.min()
+        let last = states.map(\.lastApplied).max() ?? .min
+        let summary = ReplaySummary(
+            inputFiles: options.inputs, counts: counts, outputs: output.tally,
+            finalState: StateDistribution(merging: states.map(\.engine)),
+            eventTimes: first.map { ($0, last) }, wallSeconds: Date().timeIntervalSince(started))
+        try summary.json().write(to: URL(fileURLWithPath: options.outputDirectory).appendingPathComponent("summary.json"))
+        return summary
+    }
+
+    private func progressText(records: Int, since start: Date) -> String {
+        let seconds = Date().timeIntervalSince(start)
+        let rate = seconds > 0 ? Double(records) / seconds : 0
+        return "replay (\(shards) workers): \(records) records, \(Int(rate)) records/s"
+    }
+}
