@@ -59,12 +59,13 @@ enum Fixtures {
             .map { directory.appendingPathComponent($0).path }
     }
 
-    /// Replays `inputs` with the reference pipeline into `out`.
+    /// Replays `inputs` with the reference pipeline into `out`, with users split among `workers` threads.
     @discardableResult
-    static func replay(_ inputs: [String], into out: URL, until: Int64? = nil) throws -> ReplaySummary {
+    static func replay(_ inputs: [String], into out: URL, until: Int64? = nil, workers: Int = 1) throws -> ReplaySummary {
         let pipeline = try PipelineLoader.load(path: referencePipeline)
-        let job = try ReplayJob(options: ReplayOptions(pipeline: pipeline, inputs: inputs, outputDirectory: out.path, until: until))
-        return try job.run(progress: ProgressLine(enabled: false))
+        let options = ReplayOptions(pipeline: pipeline, inputs: inputs, outputDirectory: out.path, until: until)
+        if workers > 1 { return try ShardedReplayJob(options: options, workers: workers).run(progress: ProgressLine(enabled: false)) }
+        return try ReplayJob(options: options).run(progress: ProgressLine(enabled: false))
     }
 
     /// Starts the built `tagstream` in the background; its output goes to `output` (default: nowhere).

@@ -105,8 +105,7 @@ public struct Processor: Sendable {
     }
 
     /// The partition `isCandidate` admits that holds the watermark back (see
-    /// `Sequencer.partitionHoldingWatermark`). Mutating only so that a call through a class's
-    /// property uses the processor in place: reading `sequencer` there copies it, once per record.
+    /// `Sequencer.partitionHoldingWatermark`), mutating for the same reason.
     public mutating func partitionHoldingWatermark(where isCandidate: (Int) -> Bool) -> Int? {
         sequencer.partitionHoldingWatermark(where: isCandidate)
     }

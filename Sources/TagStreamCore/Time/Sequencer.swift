@@ -37,7 +37,9 @@ public struct Sequencer: Sendable {
 
     /// Of the partitions `isCandidate` admits, the one that holds the engine's watermark back:
     /// the lowest watermark, ties to the first. Replay reads its next record from it, and so does live mode.
-    public func partitionHoldingWatermark(where isCandidate: (Int) -> Bool) -> Int? {
+    /// Mutating only so that a call through a class's property uses the sequencer in place: reading
+    /// it there copies it, once per record.
+    public mutating func partitionHoldingWatermark(where isCandidate: (Int) -> Bool) -> Int? {
         var best: Int?
         var lowest = Int64.max
         for p in partitions.indices where isCandidate(p) {
@@ -85,8 +87,9 @@ public struct Sequencer: Sendable {
         return .accepted
     }
 
-    /// Starts loading the dedupe table's slot for `key`, which `classify` reads soon after.
-    public func prefetch(_ key: AcceptedIDs.Key) { acceptedIDs.prefetch(key) }
+    /// Starts loading the dedupe table's slot for `key`, which `classify` reads soon after
+    /// (mutating for the same reason as `partitionHoldingWatermark`).
+    public mutating func prefetch(_ key: AcceptedIDs.Key) { acceptedIDs.prefetch(key) }
 
     /// Marks a partition idle or finished (inactive), or active again.
     public mutating func setActive(_ active: Bool, partition p: Int) {

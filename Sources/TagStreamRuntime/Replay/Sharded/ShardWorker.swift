@@ -100,12 +100,14 @@ final class ShardBarrier<Part: Sendable>: @unchecked Sendable {
 /// sequencer's verdict, and runs the shard's engine, encoding the records it produces.
 final class ShardWorker: @unchecked Sendable {
     private let index: Int
-    private var processor: ShardProcessor
+    @exclusivity(unchecked) private var processor: ShardProcessor
     private let exchange: ThreadExchange
     private let queue = NSCondition()
     private var tasks = Deque<(ShardTask, TaskCompletion)>()
-    /// Decoded events of this shard per chunk, by slot.
-    private var events: [Int: [Event]] = [:]
+    /// Decoded events of this shard per chunk, by slot, and emptied arrays to use again (their
+    /// memory would otherwise be mapped anew for each chunk).
+    @exclusivity(unchecked) private var events: [Int: [Event]] = [:]
+    @exclusivity(unchecked) private var spareEvents: [[Event]] = []
     private let encoder = RecordEncoder()
     private var thread: Thread?
 
@@ -145,8 +147,12 @@ final class ShardWorker: @unchecked Sendable {
             case .decodeElsewhere(let chunk):
                 completion.done(by: index, records: nil, elsewhere: decode(chunk, elsewhere: true))
             case let .apply(accepted, watermark, doneChunks):
-                for ref in accepted[index] { processor.accept(events[ref.chunk]![Int(ref.slot)]) }
-                for chunk in doneChunks { events[chunk] = nil }
+                accept(accepted[index])
+                for chunk in doneChunks {
+                    guard var spare = events.removeValue(forKey: chunk) else { continue }
+                    spare.removeAll(keepingCapacity: true)
+                    spareEvents.append(spare)
+                }
                 processor.release(below: watermark, exchange: exchange)
                 completion.done(by: index, records: drainRecords(), elsewhere: 0)
             case .finish(let end):
@@ -157,10 +163,27 @@ final class ShardWorker: @unchecked Sendable {
         }
     }
 
+    /// Buffers the accepted events, taking each out of its chunk's array.
+    private func accept(_ refs: [EventRef]) {
+        var chunk = -1
+        var decoded: [Event] = []
+        for ref in refs {
+            if ref.chunk != chunk {
+                if chunk >= 0 { events[chunk] = decoded }
+                chunk = ref.chunk
+                decoded = events.removeValue(forKey: chunk) ?? []
+            }
+            processor.accept(decoded[Int(ref.slot)])
+        }
+        if chunk >= 0 { events[chunk] = decoded }
+    }
+
     /// Decodes this shard's lines of the chunk and writes their facts; returns how many lines
     /// turned out to be another shard's.
     private func decode(_ chunk: LineChunk, elsewhere: Bool) -> Int {
-        var decoded = events[chunk.id] ?? []
+        var decoded = events.removeValue(forKey: chunk.id) ?? spareEvents.popLast() ?? []
+        var notes = chunk.notes[index]
+        chunk.notes[index] = []
         var sent = 0
         for i in 0..<chunk.count where chunk.routes[i] == index {
             if elsewhere {
@@ -169,9 +192,11 @@ final class ShardWorker: @unchecked Sendable {
             chunk.facts[i] = chunk.withLine(i) { line in
                 switch processor.decode(line) {
                 case .deadLetter(let reason):
-                    return .deadLetter(reason)
+                    notes.append(.deadLetter(reason))
+                    return .deadLetter(shard: Int32(index), note: Int32(notes.count - 1))
                 case .ignored(let type):
-                    return .ignored(type: type)
+                    notes.append(.ignored(type: type))
+                    return .ignored(shard: Int32(index), note: Int32(notes.count - 1))
                 case .elsewhere(let shard):
                     sent += 1
                     return .elsewhere(shard: Int32(shard))
@@ -182,6 +207,7 @@ final class ShardWorker: @unchecked Sendable {
             }
         }
         events[chunk.id] = decoded
+        chunk.notes[index] = notes
         return sent
     }
 

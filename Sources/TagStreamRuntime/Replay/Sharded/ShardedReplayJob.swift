@@ -17,8 +17,8 @@ public final class ShardedReplayJob {
     private let shards: Int
     private let readers: [LineReader]
     private let workers: [ShardWorker]
-    private var sequencer: Sequencer
-    private var counts = OutcomeCounts()
+    @exclusivity(unchecked) private var sequencer: Sequencer
+    @exclusivity(unchecked) private var counts = OutcomeCounts()
     private let output: ReplayOutput
 
     /// A chunk handed to the workers, and whether its facts are all known yet.
@@ -30,11 +30,13 @@ public final class ShardedReplayJob {
 
     /// Per partition: its chunks being decoded or read, oldest first; the next line of the first;
     /// whether its reader is at the end; whether the sequencer has seen its end.
-    private var chunks: [Deque<PendingChunk>]
-    private var position: [Int]
-    private var readerDone: [Bool]
-    private var finished: [Bool]
+    @exclusivity(unchecked) private var chunks: [Deque<PendingChunk>]
+    @exclusivity(unchecked) private var position: [Int]
+    @exclusivity(unchecked) private var readerDone: [Bool]
+    @exclusivity(unchecked) private var finished: [Bool]
     private var nextChunkID = 0
+    /// Chunks read to the end, to fill again.
+    private var spareChunks: [LineChunk] = []
     /// Accepted events per shard, and chunks read to the end, since the last apply task.
     private var accepted: [[EventRef]]
     private var acceptedCount = 0
@@ -42,12 +44,14 @@ public final class ShardedReplayJob {
     /// Apply tasks whose records are not written yet, oldest first.
     private var applying = Deque<TaskCompletion>()
 
-    /// Lines per chunk (about 4 MB of the benchmark's events).
-    static let chunkLines = 16_384
+    /// Lines per chunk (about 2 MB of the benchmark's events).
+    static let chunkLines = 8_192
     /// Accepted events per apply task.
     static let applyBatch = 32_768
     /// Apply tasks that may run ahead of the writing of their records.
-    static let applyAhead = 2
+    static let applyAhead = 3
+    /// Chunks per partition read and handed to the workers ahead of the one being sequenced.
+    static let readAhead = 3
 
     public init(options: ReplayOptions, workers: Int) throws {
         precondition(workers >= 2, "a sharded replay has at least two shards")
@@ -78,22 +82,19 @@ public final class ShardedReplayJob {
         let started = Date()
         for worker in workers { worker.start() }
         var records = 0
-        while let p = sequencer.partitionHoldingWatermark(where: { !finished[$0] }) {
+        while let p = nextPartition() {
             guard let chunk = try decodedChunk(p) else {
                 finished[p] = true
                 sequencer.setActive(false, partition: p)
                 continue
             }
-            repeat {
-                try consume(chunk, line: position[p])
-                position[p] += 1
-                records += 1
-                if records & 0xFFFF == 0 { progress.update(progressText(records: records, since: started)) }
-            } while position[p] < chunk.count && sequencer.partitionHoldingWatermark(where: { !finished[$0] }) == p
+            records += try consumeRun(of: chunk)
+            progress.update(progressText(records: records, since: started))
             if position[p] == chunk.count {
                 chunks[p].removeFirst()
                 position[p] = 0
                 doneChunks.append(chunk.id)
+                spareChunks.append(chunk)
             }
             if acceptedCount >= Self.applyBatch { try dispatchApply() }
         }
@@ -108,9 +109,11 @@ public final class ShardedReplayJob {
     /// The first chunk of partition `p` with every fact known, reading ahead so that the workers
     /// decode the next chunk while this one is sequenced; nil at the end of the file.
     private func decodedChunk(_ p: Int) throws -> LineChunk? {
-        while chunks[p].count < 2, !readerDone[p] {
-            guard let chunk = try LineChunk(id: nextChunkID, partition: p, reader: readers[p], limit: Self.chunkLines, shards: shards) else {
+        while chunks[p].count < 1 + Self.readAhead, !readerDone[p] {
+            let chunk = spareChunks.popLast() ?? LineChunk(capacity: Self.chunkLines, shards: shards)
+            guard try chunk.fill(id: nextChunkID, partition: p, reader: readers[p]) else {
                 readerDone[p] = true
+                spareChunks.append(chunk)
                 break
             }
             nextChunkID += 1
@@ -131,35 +134,51 @@ public final class ShardedReplayJob {
         return first.chunk
     }
 
-    /// Counts line `i` of the chunk, writes it when it is a dead letter or late, and notes an
-    /// accepted event for its shard.
-    private func consume(_ chunk: LineChunk, line i: Int) throws {
-        if i + 8 < chunk.count, case .event(_, let key, _, _) = chunk.facts[i + 8] { sequencer.prefetch(key) }
-        switch chunk.facts[i] {
-        case .blank:
-            counts.blank += 1
-        case .deadLetter(let reason):
-            counts.deadLetter += 1
-            counts.deadLetterReasons[reason.code, default: 0] += 1
-            try chunk.withLine(i) { try output.writeDeadLetter($0, reason: reason, file: readers[chunk.partition].path, line: chunk.firstLine + i) }
-        case .ignored(let type):
-            counts.ignored += 1
-            counts.ignoredTypes[type, default: 0] += 1
-        case let .event(ts, key, shard, slot):
-            switch sequencer.classify(ts: ts, key: key, partition: chunk.partition) {
-            case .duplicate:
-                counts.duplicate += 1
-            case .late:
-                counts.late += 1
-                try chunk.withLine(i) { try output.writeLate($0) }
-            case .accepted:
-                counts.accepted += 1
-                accepted[Int(shard)].append(EventRef(chunk: chunk.id, slot: slot))
-                acceptedCount += 1
-            }
-        case .pending, .elsewhere:
-            preconditionFailure("line \(chunk.firstLine + i) of \(readers[chunk.partition].path) was not decoded")
+    /// Sequences the chunk's lines from its partition's position while the partition holds the
+    /// watermark back; returns how many. The counts and accepted events are taken out of `self`
+    /// meanwhile: used in place, each line retained and checked them.
+    private func consumeRun(of chunk: LineChunk) throws -> Int {
+        let p = chunk.partition, start = position[p]
+        var counts = self.counts, accepted = self.accepted
+        self.accepted = []
+        defer {
+            self.counts = counts
+            self.accepted = accepted
         }
+        var i = start
+        repeat {
+            if i + 8 < chunk.count, case .event(_, let key, _, _) = chunk.facts[i + 8] { sequencer.prefetch(key) }
+            switch chunk.facts[i] {
+            case .blank:
+                counts.blank += 1
+            case let .deadLetter(shard, note):
+                guard case .deadLetter(let reason) = chunk.notes[Int(shard)][Int(note)] else { preconditionFailure("a dead letter without its reason") }
+                counts.deadLetter += 1
+                counts.deadLetterReasons[reason.code, default: 0] += 1
+                try chunk.withLine(i) { try output.writeDeadLetter($0, reason: reason, file: readers[p].path, line: chunk.firstLine + i) }
+            case let .ignored(shard, note):
+                guard case .ignored(let type) = chunk.notes[Int(shard)][Int(note)] else { preconditionFailure("an ignored record without its type") }
+                counts.ignored += 1
+                counts.ignoredTypes[type, default: 0] += 1
+            case let .event(ts, key, shard, slot):
+                switch sequencer.classify(ts: ts, key: key, partition: p) {
+                case .duplicate:
+                    counts.duplicate += 1
+                case .late:
+                    counts.late += 1
+                    try chunk.withLine(i) { try output.writeLate($0) }
+                case .accepted:
+                    counts.accepted += 1
+                    accepted[Int(shard)].append(EventRef(chunk: chunk.id, slot: slot))
+                }
+            case .pending, .elsewhere:
+                preconditionFailure("line \(chunk.firstLine + i) of \(readers[p].path) was not decoded")
+            }
+            i += 1
+        } while i < chunk.count && (chunks.count == 1 || nextPartition() == p)
+        position[p] = i
+        acceptedCount += counts.accepted - self.counts.accepted
+        return i - start
     }
 
     /// Hands the accepted events and the watermark to the shards, and writes the records of the
@@ -170,6 +189,12 @@ public final class ShardedReplayJob {
         acceptedCount = 0
         doneChunks = []
         while applying.count > Self.applyAhead { try output.writeMerged(applying.removeFirst().wait().records) }
+    }
+
+    /// The unfinished partition that holds the watermark back. Through the processor-style mutating
+    /// call: reading a struct property of a class to call a method on it copied the sequencer.
+    private func nextPartition() -> Int? {
+        sequencer.partitionHoldingWatermark { !finished[$0] }
     }
 
     private func broadcast(_ task: ShardTask) -> TaskCompletion {
