@@ -32,7 +32,11 @@ import Testing
                 !queues[p].isEmpty || processor.sequencer.partitions[p].isActive
             }
             var order = PartitionOrder(processor.sequencer) { isCandidate($0, processor, queues) }
-            while let p = ordered ? order.first : processor.sequencer.partitionHoldingWatermark(where: { isCandidate($0, processor, queues) }) {
+            func holdingWatermark() -> Int? {
+                var sequencer = processor.sequencer
+                return sequencer.partitionHoldingWatermark { isCandidate($0, processor, queues) }
+            }
+            while let p = ordered ? order.first : holdingWatermark() {
                 picks.append(p)
                 if let line = queues[p].popFirst() {
                     process(&processor, line, partition: p)

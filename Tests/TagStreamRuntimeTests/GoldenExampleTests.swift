@@ -8,9 +8,11 @@ import Testing
         #expect(try !WorkedExample.all(in: Fixtures.repositoryExamples).isEmpty, "no example folders in \(Fixtures.repositoryExamples.path)")
     }
 
-    @Test(arguments: try WorkedExample.all(in: Fixtures.repositoryExamples))
-    func exampleGivesExactlyTheExpectedRecordsAndCounts(_ example: WorkedExample) throws {
-        let differences = try example.differences()
-        #expect(differences.isEmpty, "\(example.name):\n\(differences.joined(separator: "\n"))")
+    /// Each example with one engine and with its users split among three workers (most shards
+    /// then hold no user at all, and must still meet the others at every refresh).
+    @Test(arguments: try WorkedExample.all(in: Fixtures.repositoryExamples), [1, 3])
+    func exampleGivesExactlyTheExpectedRecordsAndCounts(_ example: WorkedExample, workers: Int) throws {
+        let differences = try example.differences(workers: workers)
+        #expect(differences.isEmpty, "\(example.name) with \(workers) worker(s):\n\(differences.joined(separator: "\n"))")
     }
 }

@@ -43,8 +43,8 @@ import TagStreamCore
         // An idle partition (an empty file) and one that ends early.
         let empty = input.appendingPathComponent("idle.jsonl"), short = input.appendingPathComponent("short.jsonl")
         try Data().write(to: empty)
-        let head = try String(contentsOfFile: files[0], encoding: .utf8).split(separator: "\n").prefix(500).joined(separator: "\n")
-        try Data(head.utf8).write(to: short)
+        let lines = try Data(contentsOf: URL(fileURLWithPath: files[0])).split(separator: 0x0A, omittingEmptySubsequences: false)
+        try Data(lines.prefix(500).joined(separator: [0x0A])).write(to: short)
         files += [empty.path, short.path]
         let expected = try Self.expectSameFiles(files, workers: [2, 3, 4], name: "sharded-messy")
         for file in ReplayOutput.allFiles {
@@ -93,5 +93,25 @@ import TagStreamCore
         let options = ReplayOptions(pipeline: pipeline, inputs: [], outputDirectory: out.path)
         #expect(throws: ShardedReplayError.self) { try ShardedReplayJob(options: options, workers: 2) }
         #expect(ShardRole.obstacle(in: pipeline)?.contains("cart_rescue") == true)
+    }
+}
+
+/// What `tagstream replay` says about workers it cannot use.
+@Suite struct ShardedReplayCommandTests {
+    @Test func explicitWorkersWithCheckpointsAreRefusedClearly() throws {
+        let out = try Fixtures.temporaryDirectory("sharded-cli")
+        let input = Fixtures.packageRoot.appendingPathComponent("examples/first_order/partition-1.jsonl").path
+        let refused = try Fixtures.run(Fixtures.tagstreamBinary, [
+            "replay", "--workers", "2", "--checkpoint-dir", out.appendingPathComponent("checkpoints").path,
+            "--out", out.appendingPathComponent("results").path, input,
+        ])
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("use --workers 1 with checkpoints"), "\(refused.stderr)")
+        // Without --workers, checkpoints choose one worker.
+        let resumable = try Fixtures.run(Fixtures.tagstreamBinary, [
+            "replay", "--checkpoint-dir", out.appendingPathComponent("checkpoints").path,
+            "--out", out.appendingPathComponent("results").path, input,
+        ])
+        #expect(resumable.status == 0, "\(resumable.stderr)")
     }
 }

@@ -14,8 +14,10 @@ import Testing
         let examples = try WorkedExample.all(in: Self.folder)
         #expect(!examples.isEmpty, "no example folders in \(Self.folder.path)")
         for example in examples {
-            let differences = try example.differences()
-            #expect(differences.isEmpty, "shared example \(example.name):\n\(differences.joined(separator: "\n"))")
+            for workers in [1, 3] {
+                let differences = try example.differences(workers: workers)
+                #expect(differences.isEmpty, "shared example \(example.name) with \(workers) worker(s):\n\(differences.joined(separator: "\n"))")
+            }
         }
     }
 }

@@ -22,9 +22,10 @@ struct WorkedExample: Sendable, CustomTestStringConvertible {
 
     /// Replays the example with the built `tagstream replay`, as a user would, and lists how its records and
     /// counts differ from the expected ones: empty when they are equal.
-    func differences() throws -> [String] {
+    func differences(workers: Int = 1) throws -> [String] {
         let out = try Fixtures.temporaryDirectory("example-\(name)")
-        let arguments = ["replay", "--pipeline", Fixtures.referencePipeline, "--out", out.path] + (try replayOptions()) + (try partitions())
+        let arguments = ["replay", "--pipeline", Fixtures.referencePipeline, "--out", out.path, "--workers", "\(workers)"]
+            + (try replayOptions()) + (try partitions())
         let replay = try Fixtures.run(Fixtures.tagstreamBinary, arguments)
         guard replay.status == 0 else {
             throw TestFailure("tagstream \(arguments.joined(separator: " ")) exited with \(replay.status): \(replay.stderr)")

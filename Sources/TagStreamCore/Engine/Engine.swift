@@ -291,12 +291,18 @@ public struct Engine: Sendable {
 
     // MARK: Events
 
+    /// Sets the first daily refresh, the first UTC midnight at or after the run's first applied
+    /// event, unless it is set already (a shard learns it from the run).
+    public mutating func scheduleRefreshes(from firstApplied: Int64) {
+        if nextRefresh == .max { nextRefresh = EventTime.midnight(atOrAfter: firstApplied) }
+    }
+
     /// Applies one event. Events must come in `(ts, event_id)` order; a sharded engine must have
     /// been advanced past every refresh before the event.
     public mutating func apply(_ event: Event) {
         advance(through: event.ts - 1)
         precondition(waitingRefresh == nil, "a sharded engine applies an event past a refresh the shards have not met at")
-        if nextRefresh == .max { nextRefresh = EventTime.midnight(atOrAfter: event.ts) }
+        scheduleRefreshes(from: event.ts)
         let u = event.user
         ensureUser(Int(u))
         if !userSeen[Int(u)] {

@@ -55,14 +55,18 @@ public struct ShardProcessor: Sendable {
     public mutating func accept(_ event: consuming Event) { buffer.insert(event) }
 
     /// Applies the buffered events below the run's watermark and fires what is due before it.
-    public mutating func release(below watermark: Int64, exchange: some RefreshExchange) {
+    /// `firstApplied`, once known, is the run's first applied `ts`: it fixes the first refresh,
+    /// which every shard must meet at, also one that has applied nothing yet.
+    public mutating func release(below watermark: Int64, firstApplied: Int64?, exchange: some RefreshExchange) {
+        if let firstApplied { engine.scheduleRefreshes(from: firstApplied) }
         while let event = buffer.next(below: watermark) { apply(event, exchange: exchange) }
         if watermark != .min { advance(through: min(watermark - 1, until ?? .max), exchange: exchange) }
     }
 
     /// The end of a bounded run: applies every buffered event, then fires timers and refreshes up to
     /// `until`, or else up to `end` (the largest accepted `ts`, `.min` when none was).
-    public mutating func finish(end: Int64, exchange: some RefreshExchange) {
+    public mutating func finish(end: Int64, firstApplied: Int64?, exchange: some RefreshExchange) {
+        if let firstApplied { engine.scheduleRefreshes(from: firstApplied) }
         while let event = buffer.next() { apply(event, exchange: exchange) }
         let end = until ?? end
         if end != .min { advance(through: end, exchange: exchange) }

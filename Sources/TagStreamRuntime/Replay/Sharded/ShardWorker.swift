@@ -15,10 +15,11 @@ enum ShardTask: Sendable {
     case decode(LineChunk)
     /// Decode the chunk's lines that another shard found to be this shard's.
     case decodeElsewhere(LineChunk)
-    /// Buffer the accepted events (per shard), apply those below the watermark, and forget the chunks.
-    case apply(accepted: [[EventRef]], watermark: Int64, doneChunks: [Int])
+    /// Buffer the accepted events (per shard), apply those below the watermark, and forget the
+    /// chunks; `firstApplied`: the run's first applied `ts`, once the watermark has passed it.
+    case apply(accepted: [[EventRef]], watermark: Int64, firstApplied: Int64?, doneChunks: [Int])
     /// Apply everything buffered and fire what is due up to `end`.
-    case finish(end: Int64)
+    case finish(end: Int64, firstApplied: Int64?)
 }
 
 /// Tells the reading thread when every worker has done a task, and collects what each produced.
@@ -73,6 +74,9 @@ final class ShardBarrier<Part: Sendable>: @unchecked Sendable {
     private var round = 0
     private var result: [Part] = []
 
+    /// How long a shard waits for the others at a refresh.
+    static var patience: TimeInterval { 600 }
+
     init(shards: Int) { parts = Array(repeating: nil, count: shards) }
 
     func share(_ part: Part, from shard: Int) -> [Part] {
@@ -89,8 +93,14 @@ final class ShardBarrier<Part: Sendable>: @unchecked Sendable {
             round += 1
             condition.broadcast()
         } else {
-            let current = round
-            while round == current { condition.wait() }
+            let current = round, deadline = Date().addingTimeInterval(Self.patience)
+            while round == current {
+                // Every shard meets at every refresh; one that never comes is a bug, better a
+                // crash that says so than a replay that hangs.
+                guard condition.wait(until: deadline) || round != current else {
+                    preconditionFailure("shard \(shard) waited \(Int(Self.patience)) s at a refresh for \(parts.count - arrived) other shard(s)")
+                }
+            }
         }
         return result
     }
@@ -146,17 +156,17 @@ final class ShardWorker: @unchecked Sendable {
                 completion.done(by: index, records: nil, elsewhere: decode(chunk, elsewhere: false))
             case .decodeElsewhere(let chunk):
                 completion.done(by: index, records: nil, elsewhere: decode(chunk, elsewhere: true))
-            case let .apply(accepted, watermark, doneChunks):
+            case let .apply(accepted, watermark, firstApplied, doneChunks):
                 accept(accepted[index])
                 for chunk in doneChunks {
                     guard var spare = events.removeValue(forKey: chunk) else { continue }
                     spare.removeAll(keepingCapacity: true)
                     spareEvents.append(spare)
                 }
-                processor.release(below: watermark, exchange: exchange)
+                processor.release(below: watermark, firstApplied: firstApplied, exchange: exchange)
                 completion.done(by: index, records: drainRecords(), elsewhere: 0)
-            case .finish(let end):
-                processor.finish(end: end, exchange: exchange)
+            case let .finish(end, firstApplied):
+                processor.finish(end: end, firstApplied: firstApplied, exchange: exchange)
                 completion.done(by: index, records: drainRecords(), elsewhere: 0)
                 return
             }

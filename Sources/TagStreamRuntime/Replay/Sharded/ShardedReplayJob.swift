@@ -41,6 +41,8 @@ public final class ShardedReplayJob {
     private var accepted: [[EventRef]]
     private var acceptedCount = 0
     private var doneChunks: [Int] = []
+    /// The smallest accepted `ts` that `until` lets be applied: the run's first applied event.
+    private var firstApplicable = Int64.max
     /// Apply tasks whose records are not written yet, oldest first.
     private var applying = Deque<TaskCompletion>()
 
@@ -99,7 +101,7 @@ public final class ShardedReplayJob {
             if acceptedCount >= Self.applyBatch { try dispatchApply() }
         }
         try dispatchApply()
-        applying.append(broadcast(.finish(end: sequencer.maxAccepted)))
+        applying.append(broadcast(.finish(end: sequencer.maxAccepted, firstApplied: firstApplicable == .max ? nil : firstApplicable)))
         while let step = applying.popFirst() { try output.writeMerged(step.wait().records) }
         try output.flush()
         progress.finish()
@@ -169,6 +171,7 @@ public final class ShardedReplayJob {
                     try chunk.withLine(i) { try output.writeLate($0) }
                 case .accepted:
                     counts.accepted += 1
+                    if ts < firstApplicable, ts <= options.until ?? .max { firstApplicable = ts }
                     accepted[Int(shard)].append(EventRef(chunk: chunk.id, slot: slot))
                 }
             case .pending, .elsewhere:
@@ -184,7 +187,10 @@ public final class ShardedReplayJob {
     /// Hands the accepted events and the watermark to the shards, and writes the records of the
     /// apply tasks that are more than `applyAhead` behind.
     private func dispatchApply() throws {
-        applying.append(broadcast(.apply(accepted: accepted, watermark: sequencer.watermark, doneChunks: doneChunks)))
+        // The first applicable event is the first applied once the watermark has passed it: no
+        // event accepted later can come before it.
+        let firstApplied = firstApplicable < sequencer.watermark ? firstApplicable : nil
+        applying.append(broadcast(.apply(accepted: accepted, watermark: sequencer.watermark, firstApplied: firstApplied, doneChunks: doneChunks)))
         accepted = Array(repeating: [], count: shards)
         acceptedCount = 0
         doneChunks = []
