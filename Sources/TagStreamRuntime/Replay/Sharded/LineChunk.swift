@@ -83,10 +83,18 @@ final class LineChunk: @unchecked Sendable {
 
     var count: Int { ends.count }
 
-    /// Line `i` of the chunk, valid while the chunk lives.
+    /// Line `i` of the chunk, valid during the call.
     func withLine<R>(_ i: Int, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
-        let start = i == 0 ? 0 : ends[i - 1]
-        return try bytes.withUnsafeBufferPointer { try body(UnsafeBufferPointer(rebasing: $0[start..<ends[i]])) }
+        try withLines { try body($0(i)) }
+    }
+
+    /// Hands `body` a function that gives each line of the chunk, valid during the call (taken
+    /// once for many lines: each access to the properties retained them).
+    func withLines<R>(_ body: ((Int) -> UnsafeBufferPointer<UInt8>) throws -> R) rethrows -> R {
+        let ends = self.ends
+        return try bytes.withUnsafeBufferPointer { bytes in
+            try body { i in UnsafeBufferPointer(rebasing: bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]]) }
+        }
     }
 }
 

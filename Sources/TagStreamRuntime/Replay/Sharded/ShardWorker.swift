@@ -4,7 +4,7 @@ import TagStreamCore
 
 /// An accepted event: the chunk it was read in and its slot among the chunk's events of its shard.
 struct EventRef: Sendable {
-    var chunk: Int
+    var chunk: Int32
     var slot: Int32
 }
 
@@ -180,7 +180,7 @@ final class ShardWorker: @unchecked Sendable {
         for ref in refs {
             if ref.chunk != chunk {
                 if chunk >= 0 { events[chunk] = decoded }
-                chunk = ref.chunk
+                chunk = Int(ref.chunk)
                 decoded = events.removeValue(forKey: chunk) ?? []
             }
             processor.accept(decoded[Int(ref.slot)])
@@ -195,24 +195,25 @@ final class ShardWorker: @unchecked Sendable {
         var notes = chunk.notes[index]
         chunk.notes[index] = []
         var sent = 0
-        for i in 0..<chunk.count where chunk.routes[i] == index {
-            if elsewhere {
-                guard case .elsewhere(let shard) = chunk.facts[i], shard == index else { continue }
-            }
-            chunk.facts[i] = chunk.withLine(i) { line in
-                switch processor.decode(line) {
+        let routes = chunk.routes, facts = chunk.facts
+        chunk.withLines { line in
+            for i in routes.indices where routes[i] == index {
+                if elsewhere {
+                    guard case .elsewhere(let shard) = facts[i], shard == index else { continue }
+                }
+                switch processor.decode(line(i)) {
                 case .deadLetter(let reason):
                     notes.append(.deadLetter(reason))
-                    return .deadLetter(shard: Int32(index), note: Int32(notes.count - 1))
+                    facts[i] = .deadLetter(shard: Int32(index), note: Int32(notes.count - 1))
                 case .ignored(let type):
                     notes.append(.ignored(type: type))
-                    return .ignored(shard: Int32(index), note: Int32(notes.count - 1))
+                    facts[i] = .ignored(shard: Int32(index), note: Int32(notes.count - 1))
                 case .elsewhere(let shard):
                     sent += 1
-                    return .elsewhere(shard: Int32(shard))
+                    facts[i] = .elsewhere(shard: Int32(shard))
                 case let .event(event, key):
                     decoded.append(event)
-                    return .event(ts: event.ts, key: key, shard: Int32(index), slot: Int32(decoded.count - 1))
+                    facts[i] = .event(ts: event.ts, key: key, shard: Int32(index), slot: Int32(decoded.count - 1))
                 }
             }
         }

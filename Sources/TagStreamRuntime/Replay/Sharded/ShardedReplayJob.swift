@@ -172,7 +172,7 @@ public final class ShardedReplayJob {
                 case .accepted:
                     counts.accepted += 1
                     if ts < firstApplicable, ts <= options.until ?? .max { firstApplicable = ts }
-                    accepted[Int(shard)].append(EventRef(chunk: chunk.id, slot: slot))
+                    accepted[Int(shard)].append(EventRef(chunk: Int32(chunk.id), slot: slot))
                 }
             case .pending, .elsewhere:
                 preconditionFailure("line \(chunk.firstLine + i) of \(readers[p].path) was not decoded")
