@@ -99,22 +99,29 @@ struct Replay: ParsableCommand {
             checkpoints: checkpoints, checkpointEvery: checkpointEvery)
         let shards = workers ?? (checkpoints == nil && ShardRole.obstacle(in: compiled) == nil ? ProcessInfo.processInfo.activeProcessorCount : 1)
         let summary: ReplaySummary
-        do {
-            if shards > 1 {
-                summary = try ShardedReplayJob(options: options, workers: shards).run()
-            } else {
-                let job = try ReplayJob(options: options)
-                if job.resumed { FileHandle.standardError.write(Data("resuming from the checkpoint in \(checkpoints?.description ?? "")\n".utf8)) }
-                summary = try job.run()
+        if shards > 1 {
+            let job: ShardedReplayJob
+            do {
+                job = try ShardedReplayJob(options: options, workers: shards)
+            } catch let error as ShardedReplayError {
+                throw ValidationError(error.description)
+            } catch let error as FileError {
+                throw ValidationError(error.description)
             }
-        } catch let error as FileError {
-            throw ValidationError(error.description)
-        } catch let error as SnapshotError {
-            throw ValidationError("cannot resume from \(checkpoints?.description ?? ""): \(error.message)")
-        } catch let error as RedisError {
-            throw ValidationError(error.description)
-        } catch let error as ShardedReplayError {
-            throw ValidationError(error.description)
+            summary = try job.run()
+        } else {
+            let job: ReplayJob
+            do {
+                job = try ReplayJob(options: options)
+            } catch let error as FileError {
+                throw ValidationError(error.description)
+            } catch let error as SnapshotError {
+                throw ValidationError("cannot resume from \(checkpoints?.description ?? ""): \(error.message)")
+            } catch let error as RedisError {
+                throw ValidationError(error.description)
+            }
+            if job.resumed { FileHandle.standardError.write(Data("resuming from the checkpoint in \(checkpoints?.description ?? "")\n".utf8)) }
+            summary = try job.run()
         }
         print(summary.text)
         print("Results in \(out)/ (summary.json, \(ReplayOutput.allFiles.joined(separator: ", ")))")

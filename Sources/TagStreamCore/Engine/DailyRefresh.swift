@@ -6,26 +6,32 @@ extension Engine {
     mutating func refresh(at m: Int64) {
         settleStatistics([takeSamples(at: m)])
         refreshUsers(at: m)
-        guard hasCommunityOutputs else { return }
+        guard layout.hasCommunityOutputs else { return }
         countCommunities(at: m)
         emitCommunities(at: m)
     }
 
-    // MARK: Sharded steps
-
-    /// Sharded step 1, at `waitingRefresh`: this shard's samples of the population statistics.
-    public mutating func refreshSamples() -> StatisticSamples {
-        takeSamples(at: waitingInstant)
+    /// Fires every timer and daily refresh due at or before `instant`, as `advance(through:)`
+    /// does, and at each refresh meets the other shards through `exchange`.
+    public mutating func advance(through instant: Int64, exchange: some RefreshExchange) {
+        advance(through: instant)
+        while let m = waitingRefresh {
+            let samples = exchange.share(takeSamples(at: m), from: shard.index)
+            let contributions = exchange.share(refreshOwnUsers(at: m, samples: samples), from: shard.index)
+            refreshOwnedCommunities(at: m, contributions)
+            advance(through: instant)
+        }
     }
 
-    /// Sharded step 2: with every shard's samples, settles the statistics and refreshes this shard's
-    /// users; returns what the owners of its users' communities need.
-    public mutating func refreshUsers(samples: [StatisticSamples]) -> CommunityContribution {
-        let m = waitingInstant
+    // MARK: Sharded steps
+
+    /// With every shard's samples, settles the statistics and refreshes this shard's users; returns
+    /// what the owners of its users' communities need.
+    private mutating func refreshOwnUsers(at m: Int64, samples: [StatisticSamples]) -> CommunityContribution {
         settleStatistics(samples)
         refreshUsers(at: m)
         var contribution = CommunityContribution()
-        guard hasCommunityOutputs else { return contribution }
+        guard layout.hasCommunityOutputs else { return contribution }
         countCommunities(at: m)
         let names = symbols.communities
         contribution.communities = communitiesSinceRefresh.map { names[$0] }
@@ -39,12 +45,11 @@ extension Engine {
         return contribution
     }
 
-    /// Sharded step 3: with every shard's contribution, emits the figures and alerts of the
-    /// communities this shard owns, and ends the refresh.
-    public mutating func refreshCommunities(_ contributions: [CommunityContribution]) {
-        let m = waitingInstant
-        if hasCommunityOutputs {
-            merge(contributions)
+    /// With every shard's contribution, emits the figures and alerts of the communities this shard
+    /// owns, and ends the refresh.
+    private mutating func refreshOwnedCommunities(at m: Int64, _ contributions: [CommunityContribution]) {
+        if layout.hasCommunityOutputs {
+            takeOwnedShare(of: contributions)
             emitCommunities(at: m)
         }
         waitingRefresh = nil
@@ -52,18 +57,9 @@ extension Engine {
         clock = m
     }
 
-    private var waitingInstant: Int64 {
-        guard let m = waitingRefresh else { preconditionFailure("no refresh is waiting for the shards") }
-        return m
-    }
-
-    private var hasCommunityOutputs: Bool {
-        program.communityStats != nil || program.alerts.contains { $0.key == .community }
-    }
-
     /// Takes the owned communities' share of every contribution: names, occurrences (recorded in
     /// the SPEC's event order, as one engine records them) and counts.
-    private mutating func merge(_ contributions: [CommunityContribution]) {
+    private mutating func takeOwnedShare(of contributions: [CommunityContribution]) {
         for name in contributions.lazy.flatMap(\.communities) where shard.owns(community: name) {
             let c = symbols.communities.intern(name)
             ensureCommunity(Int(c))
@@ -131,25 +127,6 @@ extension Engine {
         return evaluate(expressions.statisticValues[i])
     }
 
-    private mutating func mergeNewUsers() {
-        guard !usersSinceRefresh.isEmpty else { return }
-        let names = symbols.users
-        func before(_ a: Int32, _ b: Int32) -> Bool { names.precedes(a, b) }
-        usersSinceRefresh.sort(by: before)
-        var merged: [Int32] = []
-        merged.reserveCapacity(sortedUsers.count + usersSinceRefresh.count)
-        var i = 0, j = 0
-        while i < sortedUsers.count || j < usersSinceRefresh.count {
-            if j == usersSinceRefresh.count || (i < sortedUsers.count && before(sortedUsers[i], usersSinceRefresh[j])) {
-                merged.append(sortedUsers[i]); i += 1
-            } else {
-                merged.append(usersSinceRefresh[j]); j += 1
-            }
-        }
-        sortedUsers = merged
-        usersSinceRefresh.removeAll()
-    }
-
     // MARK: Users
 
     /// Evaluates the refreshed groups and alerts of every user this engine holds.
@@ -191,6 +168,25 @@ extension Engine {
             records[a].user != records[b].user ? names.precedes(records[a].user, records[b].user) : a < b
         }
         output.replaceSubrange(first..., with: order.map { records[$0] })
+    }
+
+    private mutating func mergeNewUsers() {
+        guard !usersSinceRefresh.isEmpty else { return }
+        let names = symbols.users
+        func before(_ a: Int32, _ b: Int32) -> Bool { names.precedes(a, b) }
+        usersSinceRefresh.sort(by: before)
+        var merged: [Int32] = []
+        merged.reserveCapacity(sortedUsers.count + usersSinceRefresh.count)
+        var i = 0, j = 0
+        while i < sortedUsers.count || j < usersSinceRefresh.count {
+            if j == usersSinceRefresh.count || (i < sortedUsers.count && before(sortedUsers[i], usersSinceRefresh[j])) {
+                merged.append(sortedUsers[i]); i += 1
+            } else {
+                merged.append(usersSinceRefresh[j]); j += 1
+            }
+        }
+        sortedUsers = merged
+        usersSinceRefresh.removeAll()
     }
 
     // MARK: Communities

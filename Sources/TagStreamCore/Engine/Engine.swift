@@ -100,6 +100,9 @@ public struct Engine: Sendable {
         var rules: Int
         var alerts: Int
         var campaigns: Int
+        /// Whether the pipeline emits community figures or alerts (else community state is not kept
+        /// for a refresh).
+        var hasCommunityOutputs: Bool
         /// Per event type, as masks (reading a list per event retained and released it): the user
         /// and the community aggregates it feeds, the user alerts evaluated at it and the campaigns
         /// it triggers.
@@ -159,6 +162,7 @@ public struct Engine: Sendable {
             alerts = p.alerts.count
             rules = groups + alerts
             campaigns = p.campaigns.count
+            hasCommunityOutputs = p.communityStats != nil || p.alerts.contains { $0.key == .community }
             let types = EventType.allCases
             func mask(_ m: UInt16, _ t: EventType) -> Bool { m & (1 << UInt16(t.rawValue)) != 0 }
             func bits(_ indices: [Int]) -> UInt64 {
@@ -320,10 +324,10 @@ public struct Engine: Sendable {
             touched |= 1 << UInt64(i)
         }
         if event.community >= 0, layout.communityAggregatesByType[type] != 0 {
-            if shard.isSharded {
-                outgoingOccurrences.append(CommunityOccurrence(event, symbols: symbols))
-            } else {
+            if !shard.isSharded {
                 recordForCommunity(event)
+            } else if layout.hasCommunityOutputs {
+                outgoingOccurrences.append(CommunityOccurrence(event, symbols: symbols))
             }
         }
         enter(u, at: event.ts)
@@ -395,7 +399,7 @@ public struct Engine: Sendable {
         ensureCommunity(Int(c))
         guard !communitySeen[Int(c)] else { return }
         communitySeen[Int(c)] = true
-        if shard.isSharded { communitiesSinceRefresh.append(c) }
+        if shard.isSharded, layout.hasCommunityOutputs { communitiesSinceRefresh.append(c) }
     }
 
     /// Records an event's occurrence in the aggregates of its community.
@@ -670,33 +674,3 @@ extension Engine {
     }
 }
 
-extension StateDistribution {
-    /// The distribution over the engines of a sharded run, which hold disjoint users.
-    public init(merging engines: [Engine]) {
-        var communities = Set<String>()
-        for engine in engines {
-            let part = engine.distribution()
-            users += part.users
-            for (group, tags) in part.groups {
-                groups[group, default: [:]].merge(tags, uniquingKeysWith: +)
-            }
-            for u in engine.userSeen.indices where engine.userSeen[u] && engine.userCommunity[u] >= 0 {
-                communities.insert(engine.symbols.communities[engine.userCommunity[u]])
-            }
-        }
-        self.communities = communities.count
-    }
-}
-
-extension OutputRecord {
-    /// Where the record stands among the records of its instant (SPEC §5): events' records by
-    /// event_id, then timers' by user, then the refresh's users' and communities' by id. Shards'
-    /// records merge by `ts`, then this.
-    public func order(symbols: SymbolTable) -> (phase: UInt8, key: String) {
-        switch cause {
-        case .event(let id): (0, id)
-        case .timer: (1, symbols.users[user])
-        case .refresh: user >= 0 ? (2, symbols.users[user]) : (3, symbols.communities[community])
-        }
-    }
-}

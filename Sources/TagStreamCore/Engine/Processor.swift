@@ -105,7 +105,8 @@ public struct Processor: Sendable {
     }
 
     /// The partition `isCandidate` admits that holds the watermark back (see
-    /// `Sequencer.partitionHoldingWatermark`), mutating for the same reason.
+    /// `Sequencer.partitionHoldingWatermark`). Mutating so that a call through a class's property
+    /// uses the processor in place instead of copying it.
     public mutating func partitionHoldingWatermark(where isCandidate: (Int) -> Bool) -> Int? {
         sequencer.partitionHoldingWatermark(where: isCandidate)
     }

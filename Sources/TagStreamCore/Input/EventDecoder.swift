@@ -82,7 +82,7 @@ public struct EventDecoder: Sendable {
     private var itemsProblem: DeadLetterReason?
     /// The dedupe key of the last record's `event_id`, when `decode` computed it to prefetch its
     /// slot (an id without escapes): the sequencer takes it instead of hashing the id again.
-    public private(set) var eventIDKey: AcceptedIDs.Key?
+    private(set) var eventIDKey: AcceptedIDs.Key?
 
     public init() {}
 

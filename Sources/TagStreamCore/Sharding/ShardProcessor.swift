@@ -39,7 +39,7 @@ public struct ShardProcessor: Sendable {
         case .event(let event):
             let owner = shard(ofUser: event.user)
             guard owner == shard.index else { return .elsewhere(shard: owner) }
-            return .event(event, key: decoder.eventIDKey ?? AcceptedIDs.Key(event.eventID))
+            return .event(event, key: AcceptedIDs.Key(event.eventID))
         }
     }
 
@@ -60,7 +60,7 @@ public struct ShardProcessor: Sendable {
     public mutating func release(below watermark: Int64, firstApplied: Int64?, exchange: some RefreshExchange) {
         if let firstApplied { engine.scheduleRefreshes(from: firstApplied) }
         while let event = buffer.next(below: watermark) { apply(event, exchange: exchange) }
-        if watermark != .min { advance(through: min(watermark - 1, until ?? .max), exchange: exchange) }
+        if watermark != .min { engine.advance(through: min(watermark - 1, until ?? .max), exchange: exchange) }
     }
 
     /// The end of a bounded run: applies every buffered event, then fires timers and refreshes up to
@@ -69,7 +69,7 @@ public struct ShardProcessor: Sendable {
         if let firstApplied { engine.scheduleRefreshes(from: firstApplied) }
         while let event = buffer.next() { apply(event, exchange: exchange) }
         let end = until ?? end
-        if end != .min { advance(through: end, exchange: exchange) }
+        if end != .min { engine.advance(through: end, exchange: exchange) }
     }
 
     private mutating func apply(_ event: Event, exchange: some RefreshExchange) {
@@ -77,20 +77,9 @@ public struct ShardProcessor: Sendable {
             notApplied += 1
             return
         }
-        advance(through: event.ts - 1, exchange: exchange)
+        engine.advance(through: event.ts - 1, exchange: exchange)
         engine.apply(event)
         if firstApplied == .min { firstApplied = event.ts }
         lastApplied = event.ts
-    }
-
-    /// Advances the engine, meeting the other shards at every refresh on the way.
-    private mutating func advance(through instant: Int64, exchange: some RefreshExchange) {
-        engine.advance(through: instant)
-        while engine.waitingRefresh != nil {
-            let samples = exchange.share(engine.refreshSamples(), from: shard.index)
-            let contributions = exchange.share(engine.refreshUsers(samples: samples), from: shard.index)
-            engine.refreshCommunities(contributions)
-            engine.advance(through: instant)
-        }
     }
 }

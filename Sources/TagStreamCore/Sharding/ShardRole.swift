@@ -37,9 +37,6 @@ public struct ShardRole: Sendable, Equatable {
 /// One shard's samples of the population statistics at a refresh, per sampled statistic.
 public struct StatisticSamples: Sendable {
     var values: [[Value]]
-
-    /// How many values the shard contributes.
-    public var count: Int { values.reduce(0) { $0 + $1.count } }
 }
 
 /// What one event gives the aggregates of its community, with every name spelled out, so that the
@@ -101,9 +98,6 @@ public struct CommunityContribution: Sendable {
     /// Community → one number per community count (only communities with a count above zero).
     var counts: [String: [Int64]] = [:]
     var occurrences: [CommunityOccurrence] = []
-
-    /// How many entries the contribution carries.
-    public var size: Int { communities.count + counts.count + occurrences.count }
 }
 
 /// How the shards of a run meet at a daily refresh: each hands in its part and gets every shard's

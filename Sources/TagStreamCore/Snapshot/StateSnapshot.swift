@@ -105,6 +105,8 @@ extension Event {
 
 extension Engine {
     func write(to w: inout SnapshotWriter) {
+        w.write(shard.index)
+        w.write(shard.count)
         for interner in [symbols.users, symbols.communities, symbols.skus, symbols.categories] {
             let (arena, lengths) = interner.utf8
             w.write(raw: arena)
@@ -142,6 +144,10 @@ extension Engine {
     }
 
     mutating func read(from r: inout SnapshotReader) throws {
+        let (index, count) = (try r.readInt(), try r.readInt())
+        guard index == shard.index, count == shard.count else {
+            throw SnapshotError("snapshot holds shard \(index) of \(count), this engine is shard \(shard.index) of \(shard.count)")
+        }
         func interner(_ r: inout SnapshotReader) throws -> Interner {
             try Interner(arena: try r.readRaw(), lengths: try r.readColumn())
         }

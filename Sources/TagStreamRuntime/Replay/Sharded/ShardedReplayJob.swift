@@ -83,6 +83,23 @@ public final class ShardedReplayJob {
     public func run(progress: ProgressLine = ProgressLine()) throws -> ReplaySummary {
         let started = Date()
         for worker in workers { worker.start() }
+        do {
+            try sequenceEveryLine(progress: progress, since: started)
+        } catch {
+            // Workers wait for tasks until told otherwise; a failed run tells them to stop.
+            _ = broadcast(.stop).wait()
+            throw error
+        }
+        applying.append(broadcast(.finish(end: sequencer.maxAccepted, firstApplied: firstApplicable == .max ? nil : firstApplicable)))
+        while let step = applying.popFirst() { try output.writeMerged(step.wait().records) }
+        try output.flush()
+        progress.finish()
+        return try summarize(since: started)
+    }
+
+    /// Reads the files in the order the watermark asks for them and hands what the sequencer
+    /// accepts to the shards.
+    private func sequenceEveryLine(progress: ProgressLine, since started: Date) throws {
         var records = 0
         while let p = nextPartition() {
             guard let chunk = try decodedChunk(p) else {
@@ -101,11 +118,6 @@ public final class ShardedReplayJob {
             if acceptedCount >= Self.applyBatch { try dispatchApply() }
         }
         try dispatchApply()
-        applying.append(broadcast(.finish(end: sequencer.maxAccepted, firstApplied: firstApplicable == .max ? nil : firstApplicable)))
-        while let step = applying.popFirst() { try output.writeMerged(step.wait().records) }
-        try output.flush()
-        progress.finish()
-        return try summarize(since: started)
     }
 
     /// The first chunk of partition `p` with every fact known, reading ahead so that the workers
@@ -141,11 +153,12 @@ public final class ShardedReplayJob {
     /// meanwhile: used in place, each line retained and checked them.
     private func consumeRun(of chunk: LineChunk) throws -> Int {
         let p = chunk.partition, start = position[p]
-        var counts = self.counts, accepted = self.accepted
+        var counts = self.counts, accepted = self.accepted, newlyAccepted = 0
         self.accepted = []
         defer {
             self.counts = counts
             self.accepted = accepted
+            acceptedCount += newlyAccepted
         }
         var i = start
         repeat {
@@ -171,6 +184,7 @@ public final class ShardedReplayJob {
                     try chunk.withLine(i) { try output.writeLate($0) }
                 case .accepted:
                     counts.accepted += 1
+                    newlyAccepted += 1
                     if ts < firstApplicable, ts <= options.until ?? .max { firstApplicable = ts }
                     accepted[Int(shard)].append(EventRef(chunk: Int32(chunk.id), slot: slot))
                 }
@@ -180,7 +194,6 @@ public final class ShardedReplayJob {
             i += 1
         } while i < chunk.count && (chunks.count == 1 || nextPartition() == p)
         position[p] = i
-        acceptedCount += counts.accepted - self.counts.accepted
         return i - start
     }
 
