@@ -4,7 +4,7 @@
 extension Engine {
     /// The refresh of an engine that holds every user.
     mutating func refresh(at m: Int64) {
-        settleStatistics([takeSamples(at: m)])
+        statistics = Self.statistics(of: [takeSamples(at: m)], program: program, layout: layout).values
         refreshUsers(at: m)
         guard layout.hasCommunityOutputs else { return }
         countCommunities(at: m)
@@ -15,9 +15,11 @@ extension Engine {
     /// does, and at each refresh meets the other shards through `exchange`.
     public mutating func advance(through instant: Int64, exchange: some RefreshExchange) {
         advance(through: instant)
+        let (program, layout) = (self.program, self.layout)
         while let m = waitingRefresh {
-            let samples = exchange.share(takeSamples(at: m), from: shard.index)
-            let contributions = exchange.share(refreshOwnUsers(at: m, samples: samples), from: shard.index)
+            // One shard computes the thresholds from every shard's samples, for all.
+            statistics = exchange.settle(takeSamples(at: m), from: shard.index) { Self.statistics(of: $0, program: program, layout: layout) }.values
+            let contributions = exchange.share(refreshOwnUsers(at: m), from: shard.index)
             refreshOwnedCommunities(at: m, contributions)
             advance(through: instant)
         }
@@ -25,10 +27,9 @@ extension Engine {
 
     // MARK: Sharded steps
 
-    /// With every shard's samples, settles the statistics and refreshes this shard's users; returns
-    /// what the owners of its users' communities need.
-    private mutating func refreshOwnUsers(at m: Int64, samples: [StatisticSamples]) -> CommunityContribution {
-        settleStatistics(samples)
+    /// Refreshes this shard's users with the settled statistics; returns what the owners of its
+    /// users' communities need.
+    private mutating func refreshOwnUsers(at m: Int64) -> CommunityContribution {
         refreshUsers(at: m)
         var contribution = CommunityContribution()
         guard layout.hasCommunityOutputs else { return contribution }
@@ -105,19 +106,18 @@ extension Engine {
 
     /// Nearest-rank percentiles (index ⌈q·n⌉ − 1 of the sorted values) over every shard's samples.
     /// `Value.precedes` is a strict total order, so the shards' order does not matter.
-    private mutating func settleStatistics(_ shards: [StatisticSamples]) {
-        guard !program.statistics.isEmpty else { return }
+    static func statistics(of shards: [StatisticSamples], program: Program, layout: Layout) -> StatisticValues {
+        var values = [Value](repeating: .none, count: program.statistics.count)
+        guard !program.statistics.isEmpty else { return StatisticValues(values: values) }
         var samples = shards.count == 1 ? shards[0].values : shards[0].values.indices.map { i in shards.flatMap { $0.values[i] } }
         for (i, statistic) in program.statistics.enumerated() {
             let source = layout.sampleSource[i], n = samples[source].count
-            guard n >= statistic.minimumCount, n > 0 else {
-                statistics[i] = .none
-                continue
-            }
+            guard n >= statistic.minimumCount, n > 0 else { continue }
             let rank = Int(max(1, statistic.quantile.ceilTimes(Int64(n)))) - 1
             samples[source].select(rank, by: Value.precedes)
-            statistics[i] = samples[source][rank]
+            values[i] = samples[source][rank]
         }
+        return StatisticValues(values: values)
     }
 
     /// Statistic `i`'s sample of user `u` at `m`: none outside its population.

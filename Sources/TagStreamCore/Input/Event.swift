@@ -50,6 +50,10 @@ public struct Event: Sendable, Equatable {
     public var query: String?
     public var items: [OrderItem]
 
+    /// An event that holds nothing to count references of, to leave where an event was moved out.
+    public static let empty = Event(ts: 0, eventID: "", type: .appOpen, user: -1, community: -1, amount: Money(units: 0),
+                                    hasCoupon: false, query: nil, items: [])
+
     /// Whether this event is applied before `other`: the SPEC's `(ts, event_id)` order,
     /// `event_id` compared by code points (UTF-8 bytes).
     public func precedes(_ other: Event) -> Bool {

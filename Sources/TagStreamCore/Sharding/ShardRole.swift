@@ -39,6 +39,11 @@ public struct StatisticSamples: Sendable {
     var values: [[Value]]
 }
 
+/// The population statistics of a refresh, in the pipeline's order (none: too few samples).
+public struct StatisticValues: Sendable {
+    var values: [Value]
+}
+
 /// What one event gives the aggregates of its community, with every name spelled out, so that the
 /// community's owner can record it in an engine of its own.
 public struct CommunityOccurrence: Sendable {
@@ -100,10 +105,13 @@ public struct CommunityContribution: Sendable {
     var occurrences: [CommunityOccurrence] = []
 }
 
-/// How the shards of a run meet at a daily refresh: each hands in its part and gets every shard's
-/// part back, in shard order. Implementations block until every shard has handed its part in.
+/// How the shards of a run meet at a daily refresh. Implementations block until every shard has
+/// handed its part in.
 public protocol RefreshExchange {
-    func share(_ samples: StatisticSamples, from shard: Int) -> [StatisticSamples]
+    /// Gives the statistics `compute` makes of every shard's samples (computed once, for all).
+    func settle(_ samples: StatisticSamples, from shard: Int,
+                by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) -> StatisticValues
+    /// Gives every shard's contribution, in shard order.
     func share(_ contribution: CommunityContribution, from shard: Int) -> [CommunityContribution]
 }
 

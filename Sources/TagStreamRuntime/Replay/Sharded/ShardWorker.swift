@@ -56,29 +56,36 @@ final class TaskCompletion: @unchecked Sendable {
 
 /// Where the shards' workers meet at each daily refresh.
 final class ThreadExchange: RefreshExchange, @unchecked Sendable {
-    private let samples: ShardBarrier<StatisticSamples>
-    private let communities: ShardBarrier<CommunityContribution>
+    private let samples: ShardBarrier<StatisticSamples, StatisticValues>
+    private let communities: ShardBarrier<CommunityContribution, [CommunityContribution]>
 
     init(shards: Int) {
         samples = ShardBarrier(shards: shards)
         communities = ShardBarrier(shards: shards)
     }
 
-    func share(_ part: StatisticSamples, from shard: Int) -> [StatisticSamples] { samples.share(part, from: shard) }
-    func share(_ part: CommunityContribution, from shard: Int) -> [CommunityContribution] { communities.share(part, from: shard) }
+    func settle(_ part: StatisticSamples, from shard: Int,
+                by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) -> StatisticValues {
+        samples.share(part, from: shard, combine: compute)
+    }
+
+    func share(_ part: CommunityContribution, from shard: Int) -> [CommunityContribution] {
+        communities.share(part, from: shard) { $0 }
+    }
 }
 
-/// Every shard hands in a part and waits until all have; then each gets all parts, in shard order.
-final class ShardBarrier<Part: Sendable>: @unchecked Sendable {
+/// Every shard hands in a part and waits until all have; the last to arrive combines the parts,
+/// in shard order, into the result each gets.
+final class ShardBarrier<Part: Sendable, Result: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var parts: [Part?]
     private var arrived = 0
     private var round = 0
-    private var result: [Part] = []
+    private var result: Result?
 
     init(shards: Int) { parts = Array(repeating: nil, count: shards) }
 
-    func share(_ part: Part, from shard: Int) -> [Part] {
+    func share(_ part: Part, from shard: Int, combine: ([Part]) -> Result) -> Result {
         condition.lock()
         defer { condition.unlock() }
         parts[shard] = part
@@ -86,7 +93,7 @@ final class ShardBarrier<Part: Sendable>: @unchecked Sendable {
         if arrived == parts.count {
             // `result` is safe to replace: the previous round could only end once every shard had
             // handed in its part of it, and each reads the result before handing in another.
-            result = parts.compactMap { $0 }
+            result = combine(parts.compactMap { $0 })
             parts = Array(repeating: nil, count: parts.count)
             arrived = 0
             round += 1
@@ -103,6 +110,7 @@ final class ShardBarrier<Part: Sendable>: @unchecked Sendable {
                 }
             }
         }
+        guard let result else { preconditionFailure("a round ended without its result") }
         return result
     }
 }
@@ -177,7 +185,8 @@ final class ShardWorker: @unchecked Sendable {
         }
     }
 
-    /// Buffers the accepted events, taking each out of its chunk's array.
+    /// Buffers the accepted events, moving each out of its chunk's array (a copy retained its
+    /// strings and items, and clearing the array released them again).
     private func accept(_ refs: [EventRef]) {
         var chunk = -1
         var decoded: [Event] = []
@@ -187,7 +196,9 @@ final class ShardWorker: @unchecked Sendable {
                 chunk = Int(ref.chunk)
                 decoded = events.removeValue(forKey: chunk) ?? []
             }
-            processor.accept(decoded[Int(ref.slot)])
+            var event = Event.empty
+            swap(&event, &decoded[Int(ref.slot)])
+            processor.accept(event)
         }
         if chunk >= 0 { events[chunk] = decoded }
     }
