@@ -53,7 +53,7 @@ public struct Processor: Sendable {
     /// Classifies one record read from partition `p`, buffers it when accepted, and applies
     /// whatever the watermark has released.
     public mutating func process(_ bytes: UnsafeBufferPointer<UInt8>, partition p: Int) -> RecordOutcome {
-        guard bytes.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }) else {
+        guard !bytes.isBlankLine else {
             counts.blank += 1
             return .blank
         }

@@ -9,6 +9,12 @@ extension String {
 }
 
 extension UnsafeBufferPointer<UInt8> {
+    /// Whether the line holds only spaces, tabs and line ends: a blank line of a file, skipped and
+    /// not counted (SPEC §5).
+    public var isBlankLine: Bool {
+        !contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }
+    }
+
     /// The first eight bytes as a little-endian word, zero-padded when there are fewer. Shorter
     /// names (most user and community ids have four to seven bytes) are loaded in two overlapping
     /// loads instead of a byte at a time.

@@ -11,7 +11,7 @@ enum UserRoute {
     /// The user's shard; -1 for a blank line; nil when the scan cannot tell.
     static func shard(of line: UnsafeBufferPointer<UInt8>, count: Int) -> Int32? {
         guard let base = line.baseAddress, line.count > 0 else { return -1 }
-        guard line.contains(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D && $0 != 0x0A }) else { return -1 }
+        guard !line.isBlankLine else { return -1 }
         guard memchr(base, 0x5C, line.count) == nil, var i = keyEnd(in: line) else { return nil }
         func skipSpace() { while i < line.count, line[i] == 0x20 || line[i] == 0x09 { i += 1 } }
         skipSpace()
