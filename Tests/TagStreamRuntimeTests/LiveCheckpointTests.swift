@@ -17,10 +17,11 @@ import Testing
         let log: URL
         var extra: [String] = []
         var stopAtEnd = true
+        var checkpointInterval = "1s"
 
         var arguments: [String] {
             ["run", "--brokers", cluster.bootstrapServers, "--pipeline", Fixtures.referencePipeline, "--group", group,
-             "--redis", redisURL, "--checkpoint-interval", "1s"] + (stopAtEnd ? ["--stop-at-end"] : []) + extra
+             "--redis", redisURL, "--checkpoint-interval", checkpointInterval] + (stopAtEnd ? ["--stop-at-end"] : []) + extra
         }
 
         func launch() throws -> Process {
@@ -83,10 +84,43 @@ import Testing
             let count = actual.values.map(\.count).reduce(0, +)
             let ids = try actual.values.joined().map { try LiveCheckpointFaultTests.rawField("id", in: $0[...]) }
             #expect(count == expected.count, "\(topic): \(count) records, replay has \(expected.count)")
-            #expect(Set(ids).count == ids.count, "\(topic): \(ids.count - Set(ids).count) duplicate ids")
+            if Set(ids).count != ids.count {
+                Issue.record("\(topic): \(ids.count - Set(ids).count) duplicate ids; \(try duplicatesReport(topic, brokers: cluster.bootstrapServers))")
+            }
             let differing = Set(actual.keys).union(expected.byKey.keys).filter { actual[$0] != expected.byKey[$0] }.sorted()
             #expect(differing.count == 0, "\(topic): \(differing.count) keys differ from replay's \(file), e.g. \(differing.first ?? "")")
         }
+    }
+
+    /// Where and when each copy of a duplicated id was written, per partition: to tell which run
+    /// produced a record again, set against the runs' logs.
+    static func duplicatesReport(_ topic: String, brokers: String) throws -> String {
+        let consumer = try KafkaConsumer(configuration: .consumer(brokers: brokers, group: "duplicates-\(UUID().uuidString)"))
+        defer { consumer.close() }
+        let partitions = try consumer.partitions(of: topic)
+        var remaining = Set(try partitions.filter { try consumer.endOffset(of: $0) > 0 })
+        try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(-2)) }))
+        var copies: [String: [KafkaRecord]] = [:]
+        let deadline = Date().addingTimeInterval(120)
+        while !remaining.isEmpty, Date() < deadline {
+            for event in consumer.poll(maxEvents: 10_000) {
+                switch event {
+                case .record(let r): copies[try LiveCheckpointFaultTests.rawField("id", in: String(decoding: r.value, as: UTF8.self)[...]), default: []].append(r)
+                case let .partitionEnd(topic, partition, _): remaining.remove(TopicPartition(topic: topic, partition: partition))
+                case .error, .assigned, .revoked: break
+                }
+            }
+        }
+        func span(_ records: [KafkaRecord]) -> String {
+            let offsets = records.map(\.offset), times = records.compactMap(\.timestamp)
+            let time = { (ms: Int64?) in ms.map { EventTime.format($0) } ?? "-" }
+            return "offsets \(offsets.min() ?? -1)...\(offsets.max() ?? -1) written \(time(times.min()))...\(time(times.max()))"
+        }
+        let duplicated = copies.values.filter { $0.count > 1 }
+        return Set(duplicated.map(\.[0].partition)).sorted().map { p in
+            let here = duplicated.filter { $0[0].partition == p }
+            return "\(topic)[\(p)]: first copies \(span(here.map { $0[0] })), second copies \(span(here.map { $0[1] }))"
+        }.joined(separator: "; ")
     }
 
     /// The input records the latest checkpoint has processed, over every partition.
@@ -139,6 +173,55 @@ import Testing
         #expect(deadLetters == summary.deadLetter)
     }
 
+    /// A run killed before it took a checkpoint after its first (taken before any output), then a
+    /// restore killed right after its own first checkpoint (before it had created again what the
+    /// first run produced), then a run to the end: nothing produced twice, nothing lost.
+    @Test func killedBeforeAnyCheckpointAndAgainBeforeCatchingUpStillExactlyOnce() throws {
+        let files = try Fixtures.generateEvents(["--users", "3000", "--days", "60", "--seed", "8", "--partitions", "4",
+                                                 "--dup-rate", "0.002", "--bad-rate", "0.002", "--noise-rate", "0.01"],
+                                                into: try Fixtures.temporaryDirectory("uncaught-in"))
+        let replayed = try Fixtures.temporaryDirectory("uncaught-replay")
+        let summary = try Fixtures.replay(files, into: replayed)
+        let half = Int64(summary.outputs.byKind["tag", default: 0] / 2)
+        let redis = try RedisServer()
+        let (cluster, topics) = try Self.cluster(with: files, partitions: 4)
+        let store = RedisCheckpointStore(client: RedisClient(url: try RedisURL(redis.url)), pipeline: "community-grocery", group: "uncaught")
+        var first = try LiveCheckpointFaultTests.engine(cluster, redis, group: "uncaught")
+        (first.stopAtEnd, first.checkpointInterval) = (false, "1h")
+        let consumer = try KafkaConsumer(configuration: .consumer(brokers: cluster.bootstrapServers, group: "probe"))
+        defer { consumer.close() }
+        let tagPartitions = try consumer.partitions(of: topics.tags)
+        func tagsProduced() throws -> Int64 { try consumer.endOffsets(of: tagPartitions).values.reduce(0, +) }
+
+        let firstRun = try first.launch()
+        defer { if firstRun.isRunning { kill(firstRun.processIdentifier, SIGKILL) } }
+        var deadline = Date().addingTimeInterval(120)
+        while try tagsProduced() < half, firstRun.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        let initial = try #require(try store.latestID(), "the first run took no checkpoint before its outputs")
+        #expect(try store.manifest(initial).summary.inputs.values.reduce(0, +) == 0)
+        kill(firstRun.processIdentifier, SIGKILL)
+        firstRun.waitUntilExit()
+        #expect(try tagsProduced() >= half)
+
+        // Takes over once the killed run's lease expires, and checkpoints before the group gives
+        // it any partition: every output of the first run is still to be suppressed.
+        let second = try LiveCheckpointFaultTests.engine(cluster, redis, group: "uncaught")
+        let secondRun = try second.launch()
+        defer { if secondRun.isRunning { kill(secondRun.processIdentifier, SIGKILL) } }
+        deadline = Date().addingTimeInterval(120)
+        while try store.latestID() == initial, secondRun.isRunning, Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        kill(secondRun.processIdentifier, SIGKILL)
+        secondRun.waitUntilExit()
+        #expect(second.logText.contains("output records are already past the checkpoint"), "\(second.logText.suffix(800))")
+
+        let final = try second.runToEnd()
+        #expect(final.status == 0, "\(final.stderr.suffix(800))")
+        #expect(final.stderr.contains("output records are already past the checkpoint"), "\(final.stderr.suffix(800))")
+        try Self.expectOutputsEqualReplay(replayed, cluster: cluster, topics: topics)
+        let deadLetters = try Self.readAll(topics.deadLetters, brokers: cluster.bootstrapServers).values.map(\.count).reduce(0, +)
+        #expect(deadLetters == summary.deadLetter)
+    }
+
     @Test func threeInstancesOfOneGroupKilledAndRestartedAtRandomMomentsCarryOnExactlyOnce() async throws {
         let (files, replayed) = try LiveCheckpointFaultTests.smallEvents("trio", users: 6000)
         let redis = try RedisServer()
@@ -170,6 +253,7 @@ import Testing
             }
             try await Task.sleep(for: .seconds(Double.random(in: 0...1.5)))
             guard processes[active].isRunning else { break }
+            print("killing instance \(active) (pid \(processes[active].processIdentifier)) at \(Date())")
             kill(processes[active].processIdentifier, SIGKILL)
             processes[active].waitUntilExit()
             processes[active] = try engines[active].launch()

@@ -3,20 +3,25 @@ import Kafka
 import TagStreamCore
 
 /// Where a live run stands at a checkpoint: the partitions the engine knows (in its own order),
-/// where each input partition continues, where each output partition ended, and the output
-/// counts so far. Sealed together with the processor's snapshot (engine and sequencer with its buffer).
+/// where each input partition continues, where each output partition ended, the records before
+/// those ends still to be suppressed, and the output counts so far. Sealed together with the processor's snapshot (engine and sequencer with its buffer).
 public struct LiveCheckpoint {
     public var partitions: [TopicPartition]
     /// The offset after the last record processed, per partition in `partitions`; -1: none yet.
     public var nextOffsets: [Int64]
     /// Each output partition's end offset once every output so far was acknowledged.
     public var outputEnds: [TopicPartition: Int64]
+    /// Records an earlier run produced that this one has not created again yet (a restore that
+    /// checkpoints before it has caught up), by `OutputSuppressor` identity: how many times each.
+    public var suppressions: [UInt64: Int]
     public var tally: OutputTally
 
-    public init(partitions: [TopicPartition], nextOffsets: [Int64], outputEnds: [TopicPartition: Int64], tally: OutputTally) {
+    public init(partitions: [TopicPartition], nextOffsets: [Int64], outputEnds: [TopicPartition: Int64], suppressions: [UInt64: Int] = [:],
+         tally: OutputTally) {
         self.partitions = partitions
         self.nextOffsets = nextOffsets
         self.outputEnds = outputEnds
+        self.suppressions = suppressions
         self.tally = tally
     }
 
@@ -34,6 +39,7 @@ public struct LiveCheckpoint {
             w.write(outputEnds.sorted { $0.key.description < $1.key.description }) { w, end in
                 w.write(end.key.topic); w.write(end.key.partition); w.write(end.value)
             }
+            w.write(suppressions.sorted { $0.key < $1.key }) { w, s in w.write(s.key); w.write(s.value) }
             w.write(raw: tallyJSON)
             processor.write(to: &w)
         }
@@ -45,9 +51,11 @@ public struct LiveCheckpoint {
         let partitions = try r.readArray { TopicPartition(topic: try $0.readString(), partition: try $0.readInt32()) }
         let nextOffsets = try r.readArray { try $0.readInt64() }
         let ends = try r.readArray { (TopicPartition(topic: try $0.readString(), partition: try $0.readInt32()), try $0.readInt64()) }
+        let suppressions = try r.readArray { (try $0.readUInt64(), try $0.readInt()) }
         let tally = try JSONDecoder().decode(OutputTally.self, from: Data(try r.readRaw()))
         guard nextOffsets.count == partitions.count else { throw SnapshotError("checkpoint is corrupt: offsets do not match partitions") }
-        return (LiveCheckpoint(partitions: partitions, nextOffsets: nextOffsets, outputEnds: Dictionary(uniqueKeysWithValues: ends), tally: tally), r)
+        return (LiveCheckpoint(partitions: partitions, nextOffsets: nextOffsets, outputEnds: Dictionary(uniqueKeysWithValues: ends),
+                               suppressions: Dictionary(uniqueKeysWithValues: suppressions), tally: tally), r)
     }
 
     /// For operators: offsets by `topic[partition]`, and the engine's size.

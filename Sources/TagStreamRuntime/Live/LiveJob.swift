@@ -113,15 +113,23 @@ public final class LiveJob: @unchecked Sendable {
     /// applies what it holds, flushes the producer and commits offsets.
     public func run(status: (OutcomeCounts, OutputTally) -> Void = { _, _ in }) throws -> OutcomeCounts {
         let topics = options.pipeline.topics
+        var restored = false
         if let checkpointer {
             guard try standBy(until: checkpointer) else { return processor.counts }
-            try restore(with: checkpointer)
+            restored = try restore(with: checkpointer)
         }
         defer { checkpointer?.releaseLease() }
         // Every input partition holds the watermark back from the start, also one the group has
         // not assigned yet (a killed member may hold it until its session times out), as every
         // file does in a replay: else records would be applied before those of other partitions.
         for tp in try inputPartitions() { _ = partitionIndex(tp) }
+        // A first run checkpoints before it produces anything: a restart after a crash before its
+        // next checkpoint then knows where the outputs began, and suppresses them. A run that
+        // continues from committed offsets (--on-missing-checkpoint=reset) records them as its start.
+        if let checkpointer, !restored {
+            for (tp, offset) in try consumer.committed(topicPartitions) where offset >= 0 { nextOffsets[partitions[tp]!] = offset }
+            try checkpoint(with: checkpointer)
+        }
         // Leaves the group on every way out, so that a restart need not wait for the session to time out.
         defer { consumer.close() }
         consumer.startOffset = { [unowned self] tp in startOffset(of: tp) }
@@ -401,10 +409,10 @@ public final class LiveJob: @unchecked Sendable {
     }
 
     /// Continues from the latest checkpoint: its state, where each input partition begins when it
-    /// is assigned, and the suppression of outputs already produced.
-    private func restore(with checkpointer: LiveCheckpointer) throws {
+    /// is assigned, and the suppression of outputs already produced. False when there is none.
+    private func restore(with checkpointer: LiveCheckpointer) throws -> Bool {
         let inputs = try inputPartitions()
-        guard let (checkpoint, processorSnapshot) = try checkpointer.latest(hasCommittedOffsets: { try !consumer.committed(inputs).values.allSatisfy { $0 < 0 } }) else { return }
+        guard let (checkpoint, processorSnapshot) = try checkpointer.latest(hasCommittedOffsets: { try !consumer.committed(inputs).values.allSatisfy { $0 < 0 } }) else { return false }
         var snapshot = processorSnapshot
         for tp in checkpoint.partitions { _ = partitionIndex(tp) }
         try processor.restore(from: &snapshot)
@@ -412,7 +420,8 @@ public final class LiveJob: @unchecked Sendable {
         tally = checkpoint.tally
         checkpointOffsets = checkpoint.inputOffsets
         let reader = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group + ".restore", properties: options.properties), logger: logger)
-        suppressor = try OutputSuppressor.read(after: checkpoint.outputEnds, consumer: reader, logger: logger)
+        suppressor = try OutputSuppressor.read(after: checkpoint.outputEnds, keeping: checkpoint.suppressions, consumer: reader, logger: logger)
+        return true
     }
 
     /// Takes a checkpoint once every output so far is acknowledged; then commits the input
@@ -422,7 +431,8 @@ public final class LiveJob: @unchecked Sendable {
         try produceRecords()
         try producer.flush()
         let ends = try consumer.endOffsets(of: try outputPartitions())
-        let checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends, tally: tally)
+        let checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends,
+                                        suppressions: suppressor.pending, tally: tally)
         let saved = try checkpointer.save(checkpoint, processor: processor)
         if saved { commitProcessedOffsets(wait: final) }
         if checkpointer.holdsConsumption != consumptionHeld { try holdConsumption(!consumptionHeld) }

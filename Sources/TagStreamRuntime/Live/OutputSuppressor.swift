@@ -6,15 +6,26 @@ import TagStreamCore
 /// Exactly-once output without broker transactions (DESIGN, "Checkpoints and exactly-once"):
 /// after a restore the engine creates again, byte for byte, the records it had produced after
 /// the checkpoint. This holds the records already in the output topics past the checkpoint's end
-/// offsets, and suppresses each once when it is produced again.
+/// offsets, and suppresses each once when it is produced again. A checkpoint taken before every
+/// one of them was created again keeps the rest (`pending`): they lie before its end offsets, so
+/// the next restore would not find them by reading on from there.
 struct OutputSuppressor {
-    private var pending: [UInt64: Int] = [:]
+    /// How many times each record (by `identity`) is still to be suppressed.
+    private(set) var pending: [UInt64: Int] = [:]
 
     var isEmpty: Bool { pending.isEmpty }
 
-    /// Reads every output partition from its checkpoint end offset to its current end.
-    static func read(after ends: [TopicPartition: Int64], consumer: KafkaConsumer, logger: Logger) throws -> OutputSuppressor {
-        var suppressor = OutputSuppressor()
+    init(pending: [UInt64: Int] = [:]) { self.pending = pending }
+
+    /// The suppressions a checkpoint kept, and the records in every output partition from the
+    /// checkpoint's end offset to its current end.
+    static func read(after ends: [TopicPartition: Int64], keeping kept: [UInt64: Int], consumer: KafkaConsumer,
+                     logger: Logger) throws -> OutputSuppressor {
+        var suppressor = OutputSuppressor(pending: kept)
+        defer {
+            let count = suppressor.pending.values.reduce(0, +)
+            if count > 0 { logger.info("\(count) output records are already past the checkpoint and will not be produced again") }
+        }
         let targets = try consumer.endOffsets(of: Array(ends.keys)).filter { $0.value > ends[$0.key]! }
         guard !targets.isEmpty else { return suppressor }
         try consumer.assign(ends.filter { targets[$0.key] != nil })
@@ -33,7 +44,6 @@ struct OutputSuppressor {
             }
         }
         consumer.close()
-        logger.info("\(suppressor.pending.values.reduce(0, +)) output records are already past the checkpoint and will not be produced again")
         return suppressor
     }
 
