@@ -78,6 +78,11 @@ let package = Package(
             path: "benchmarks/KafkaLatency"
         ),
         .executableTarget(
+            name: "refresh-exchange-bench",
+            dependencies: ["Kafka", "TagStreamRuntime", "TagStreamSimulation", .product(name: "Logging", package: "swift-log")],
+            path: "benchmarks/RefreshExchange"
+        ),
+        .executableTarget(
             name: "checkpoint-bench",
             dependencies: ["Kafka", "Redis", "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "TestServers",
                            .product(name: "Logging", package: "swift-log")],

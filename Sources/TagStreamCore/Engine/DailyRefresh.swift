@@ -13,13 +13,14 @@ extension Engine {
 
     /// Fires every timer and daily refresh due at or before `instant`, as `advance(through:)`
     /// does, and at each refresh meets the other shards through `exchange`.
-    public mutating func advance(through instant: Int64, exchange: some RefreshExchange) {
+    public mutating func advance(through instant: Int64, exchange: any RefreshExchange) throws {
         advance(through: instant)
         let (program, layout) = (self.program, self.layout)
         while let m = waitingRefresh {
-            // One shard computes the thresholds from every shard's samples, for all.
-            statistics = exchange.settle(takeSamples(at: m), from: shard.index) { Self.statistics(of: $0, program: program, layout: layout) }.values
-            let contributions = exchange.share(refreshOwnUsers(at: m), from: shard.index)
+            statistics = try exchange.settle(takeSamples(at: m), from: shard.index, at: m) {
+                Self.statistics(of: $0, program: program, layout: layout)
+            }.values
+            let contributions = try exchange.share(refreshOwnUsers(at: m), from: shard.index, at: m)
             refreshOwnedCommunities(at: m, contributions)
             advance(through: instant)
         }

@@ -57,27 +57,27 @@ public struct ShardProcessor: Sendable {
     /// Applies the buffered events below the run's watermark and fires what is due before it.
     /// `firstApplied`, once known, is the run's first applied `ts`: it fixes the first refresh,
     /// which every shard must meet at, also one that has applied nothing yet.
-    public mutating func release(below watermark: Int64, firstApplied: Int64?, exchange: some RefreshExchange) {
+    public mutating func release(below watermark: Int64, firstApplied: Int64?, exchange: any RefreshExchange) throws {
         if let firstApplied { engine.scheduleRefreshes(from: firstApplied) }
-        while let event = buffer.next(below: watermark) { apply(event, exchange: exchange) }
-        if watermark != .min { engine.advance(through: min(watermark - 1, until ?? .max), exchange: exchange) }
+        while let event = buffer.next(below: watermark) { try apply(event, exchange: exchange) }
+        if watermark != .min { try engine.advance(through: min(watermark - 1, until ?? .max), exchange: exchange) }
     }
 
     /// The end of a bounded run: applies every buffered event, then fires timers and refreshes up to
     /// `until`, or else up to `end` (the largest accepted `ts`, `.min` when none was).
-    public mutating func finish(end: Int64, firstApplied: Int64?, exchange: some RefreshExchange) {
+    public mutating func finish(end: Int64, firstApplied: Int64?, exchange: any RefreshExchange) throws {
         if let firstApplied { engine.scheduleRefreshes(from: firstApplied) }
-        while let event = buffer.next() { apply(event, exchange: exchange) }
+        while let event = buffer.next() { try apply(event, exchange: exchange) }
         let end = until ?? end
-        if end != .min { engine.advance(through: end, exchange: exchange) }
+        if end != .min { try engine.advance(through: end, exchange: exchange) }
     }
 
-    private mutating func apply(_ event: Event, exchange: some RefreshExchange) {
+    private mutating func apply(_ event: Event, exchange: any RefreshExchange) throws {
         if let until, event.ts > until {
             notApplied += 1
             return
         }
-        engine.advance(through: event.ts - 1, exchange: exchange)
+        try engine.advance(through: event.ts - 1, exchange: exchange)
         engine.apply(event)
         if firstApplied == .min { firstApplied = event.ts }
         lastApplied = event.ts

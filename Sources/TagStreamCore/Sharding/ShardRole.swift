@@ -106,13 +106,13 @@ public struct CommunityContribution: Sendable {
 }
 
 /// How the shards of a run meet at a daily refresh. Implementations block until every shard has
-/// handed its part in.
+/// handed its part of that refresh in.
 public protocol RefreshExchange {
-    /// Gives the statistics `compute` makes of every shard's samples (computed once, for all).
-    func settle(_ samples: StatisticSamples, from shard: Int,
-                by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) -> StatisticValues
+    /// Gives the statistics `compute` makes of every shard's samples, in shard order.
+    func settle(_ samples: StatisticSamples, from shard: Int, at refresh: Int64,
+                by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) throws -> StatisticValues
     /// Gives every shard's contribution, in shard order.
-    func share(_ contribution: CommunityContribution, from shard: Int) -> [CommunityContribution]
+    func share(_ contribution: CommunityContribution, from shard: Int, at refresh: Int64) throws -> [CommunityContribution]
 }
 
 extension ShardRole {

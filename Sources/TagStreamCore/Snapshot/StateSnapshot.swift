@@ -134,7 +134,7 @@ extension Engine {
         w.write(column: pending.lazy.map { $0.payload })
         w.write(nextRefresh)
         w.write(clock)
-        w.write(statistics) { w, v in w.write(Int(v.kind.rawValue)); w.write(v.numerator); w.write(v.denominator) }
+        w.write(statistics) { w, v in w.write(v) }
         w.write(column: sortedUsers)
         w.write(column: usersSinceRefresh)
         w.write(capDay)
@@ -207,10 +207,7 @@ extension Engine {
         delayedTriggers = program.campaigns.indices.map { c in Deque(pending.filter { delayedCampaign($0) == c }.sorted()) }
         nextRefresh = try r.readInt64()
         clock = try r.readInt64()
-        let restored = try r.readArray { r in
-            guard let kind = Value.Kind(rawValue: UInt8(clamping: try r.readInt())) else { throw SnapshotError("snapshot has an unknown value") }
-            return Value(kind: kind, numerator: try r.readInt64(), denominator: try r.readInt64())
-        }
+        let restored = try r.readArray { try $0.readValue() }
         guard restored.count == statistics.count else { throw SnapshotError("snapshot has a different number of statistics") }
         statistics = restored
         sortedUsers = try r.readColumn()
@@ -305,5 +302,18 @@ extension AggregateColumn {
         guard scalar.count == keys, time.count == (usesTime ? keys : 0), !usesEntries || entries.keys == keys, !usesTallies || tallies.count == keys else {
             throw SnapshotError("snapshot has a malformed aggregate")
         }
+    }
+}
+
+extension SnapshotWriter {
+    mutating func write(_ value: Value) {
+        write(Int(value.kind.rawValue)); write(value.numerator); write(value.denominator)
+    }
+}
+
+extension SnapshotReader {
+    mutating func readValue() throws -> Value {
+        guard let kind = Value.Kind(rawValue: UInt8(clamping: try readInt())) else { throw SnapshotError("snapshot has an unknown value") }
+        return Value(kind: kind, numerator: try readInt64(), denominator: try readInt64())
     }
 }

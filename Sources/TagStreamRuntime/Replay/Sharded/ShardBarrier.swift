@@ -11,12 +11,13 @@ final class ThreadExchange: RefreshExchange, @unchecked Sendable {
         communities = ShardBarrier(shards: shards)
     }
 
-    func settle(_ part: StatisticSamples, from shard: Int,
+    /// One shard computes the statistics from every shard's samples, for all.
+    func settle(_ part: StatisticSamples, from shard: Int, at refresh: Int64,
                 by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) -> StatisticValues {
         samples.share(part, from: shard, combine: compute)
     }
 
-    func share(_ part: CommunityContribution, from shard: Int) -> [CommunityContribution] {
+    func share(_ part: CommunityContribution, from shard: Int, at refresh: Int64) -> [CommunityContribution] {
         communities.share(part, from: shard) { $0 }
     }
 }

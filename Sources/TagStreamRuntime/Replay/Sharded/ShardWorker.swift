@@ -30,26 +30,30 @@ final class TaskCompletion: @unchecked Sendable {
     private var remaining: Int
     private var records: [EncodedRecords?]
     private var elsewhere = 0
+    private var failure: (any Error)?
 
     init(workers: Int) {
         remaining = workers
         records = Array(repeating: nil, count: workers)
     }
 
-    func done(by worker: Int, records produced: EncodedRecords?, elsewhere lines: Int) {
+    func done(by worker: Int, records produced: EncodedRecords?, elsewhere lines: Int, failure: (any Error)? = nil) {
         condition.lock()
         records[worker] = produced
         elsewhere += lines
+        if let failure { self.failure = self.failure ?? failure }
         remaining -= 1
         if remaining == 0 { condition.broadcast() }
         condition.unlock()
     }
 
-    /// Waits for every worker; returns the records each produced and how many lines went elsewhere.
-    func wait() -> (records: [EncodedRecords], elsewhere: Int) {
+    /// Waits for every worker; returns the records each produced and how many lines went elsewhere,
+    /// or throws what a worker failed with.
+    func wait() throws -> (records: [EncodedRecords], elsewhere: Int) {
         condition.lock()
         while remaining > 0 { condition.wait() }
         defer { condition.unlock() }
+        if let failure { throw failure }
         return (records.map { $0 ?? EncodedRecords() }, elsewhere)
     }
 }
@@ -59,7 +63,7 @@ final class TaskCompletion: @unchecked Sendable {
 final class ShardWorker: @unchecked Sendable {
     private let index: Int
     @exclusivity(unchecked) private var processor: ShardProcessor
-    private let exchange: ThreadExchange
+    private let exchange: any RefreshExchange
     private let queue = NSCondition()
     private var tasks = Deque<(ShardTask, TaskCompletion)>()
     /// Decoded events of this shard per chunk, by slot, and emptied arrays to use again (their
@@ -69,7 +73,7 @@ final class ShardWorker: @unchecked Sendable {
     private let encoder = RecordEncoder()
     private var thread: Thread?
 
-    init(pipeline: Pipeline, shard: ShardRole, until: Int64?, exchange: ThreadExchange) {
+    init(pipeline: Pipeline, shard: ShardRole, until: Int64?, exchange: any RefreshExchange) {
         index = shard.index
         processor = ShardProcessor(pipeline: pipeline, shard: shard, until: until)
         self.exchange = exchange
@@ -111,11 +115,20 @@ final class ShardWorker: @unchecked Sendable {
                     spare.removeAll(keepingCapacity: true)
                     spareEvents.append(spare)
                 }
-                processor.release(below: watermark, firstApplied: firstApplied, exchange: exchange)
-                completion.done(by: index, records: drainRecords(), elsewhere: 0)
+                do {
+                    try processor.release(below: watermark, firstApplied: firstApplied, exchange: exchange)
+                    completion.done(by: index, records: drainRecords(), elsewhere: 0)
+                } catch {
+                    completion.done(by: index, records: nil, elsewhere: 0, failure: error)
+                    return
+                }
             case let .finish(end, firstApplied):
-                processor.finish(end: end, firstApplied: firstApplied, exchange: exchange)
-                completion.done(by: index, records: drainRecords(), elsewhere: 0)
+                do {
+                    try processor.finish(end: end, firstApplied: firstApplied, exchange: exchange)
+                    completion.done(by: index, records: drainRecords(), elsewhere: 0)
+                } catch {
+                    completion.done(by: index, records: nil, elsewhere: 0, failure: error)
+                }
                 return
             case .stop:
                 completion.done(by: index, records: nil, elsewhere: 0)

@@ -55,7 +55,14 @@ public final class ShardedReplayJob {
     /// Chunks per partition read and handed to the workers ahead of the one being sequenced.
     static let readAhead = 3
 
-    public init(options: ReplayOptions, workers: Int) throws {
+    public convenience init(options: ReplayOptions, workers: Int) throws {
+        let exchange = ThreadExchange(shards: workers)
+        try self.init(options: options, workers: workers) { _ in exchange }
+    }
+
+    /// A replay whose shards meet through the exchange `exchange(k)` gives shard k (a Kafka topic,
+    /// say, as instances of a consumer group do).
+    public init(options: ReplayOptions, workers: Int, exchange: (Int) throws -> any RefreshExchange) throws {
         precondition(workers >= 2, "a sharded replay has at least two shards")
         if let obstacle = ShardRole.obstacle(in: options.pipeline) { throw ShardedReplayError(description: obstacle) }
         guard options.checkpoints == nil else {
@@ -64,9 +71,8 @@ public final class ShardedReplayJob {
         self.options = options
         shards = workers
         readers = try options.inputs.map { try LineReader(path: $0) }
-        let exchange = ThreadExchange(shards: workers)
-        self.workers = (0..<workers).map { k in
-            ShardWorker(pipeline: options.pipeline, shard: ShardRole(index: k, count: workers), until: options.until, exchange: exchange)
+        self.workers = try (0..<workers).map { k in
+            ShardWorker(pipeline: options.pipeline, shard: ShardRole(index: k, count: workers), until: options.until, exchange: try exchange(k))
         }
         let partitions = options.inputs.count
         sequencer = Sequencer(partitions: partitions, lateness: options.pipeline.time.lateness.milliseconds,
@@ -87,7 +93,7 @@ public final class ShardedReplayJob {
             try sequenceEveryLine(progress: progress, since: started)
         } catch {
             // Workers wait for tasks until told otherwise; a failed run tells them to stop.
-            _ = broadcast(.stop).wait()
+            _ = try? broadcast(.stop).wait()
             throw error
         }
         applying.append(broadcast(.finish(end: sequencer.maxAccepted, firstApplied: firstApplicable == .max ? nil : firstApplicable)))
@@ -135,12 +141,12 @@ public final class ShardedReplayJob {
         }
         guard var first = chunks[p].first else { return nil }
         if !first.decoded {
-            if first.decoding.wait().elsewhere > 0 {
+            if try first.decoding.wait().elsewhere > 0 {
                 // Lines whose user the quick scan placed wrongly go to the shard that holds the user.
                 for i in 0..<first.chunk.count {
                     if case .elsewhere(let shard) = first.chunk.facts[i] { first.chunk.routes[i] = shard }
                 }
-                _ = broadcast(.decodeElsewhere(first.chunk)).wait()
+                _ = try broadcast(.decodeElsewhere(first.chunk)).wait()
             }
             first.decoded = true
             chunks[p][0] = first
