@@ -54,25 +54,31 @@ import Testing
         return (cluster, topics)
     }
 
-    /// Every record of a topic by key, in offset order, read from the beginning to the current end.
-    static func readAll(_ topic: String, brokers: String) throws -> [String: [String]] {
+    /// Every record of a topic, in offset order per partition, read from the beginning to the current end.
+    static func readRecords(_ topic: String, brokers: String) throws -> [KafkaRecord] {
         let consumer = try KafkaConsumer(configuration: .consumer(brokers: brokers, group: "check-\(UUID().uuidString)"))
+        defer { consumer.close() }
         let partitions = try consumer.partitions(of: topic)
         var remaining = Set(try partitions.filter { try consumer.endOffset(of: $0) > 0 })
         try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(-2)) }))
-        var byKey: [String: [String]] = [:]
+        var records: [KafkaRecord] = []
         let deadline = Date().addingTimeInterval(120)
         while !remaining.isEmpty, Date() < deadline {
             for event in consumer.poll(maxEvents: 10_000) {
                 switch event {
-                case .record(let r): byKey[String(decoding: r.key ?? [], as: UTF8.self), default: []].append(String(decoding: r.value, as: UTF8.self))
+                case .record(let r): records.append(r)
                 case let .partitionEnd(topic, partition, _): remaining.remove(TopicPartition(topic: topic, partition: partition))
                 case .error, .assigned, .revoked: break
                 }
             }
         }
-        consumer.close()
-        return byKey
+        return records
+    }
+
+    /// Every record of a topic by key, in offset order.
+    static func readAll(_ topic: String, brokers: String) throws -> [String: [String]] {
+        Dictionary(grouping: try readRecords(topic, brokers: brokers)) { String(decoding: $0.key ?? [], as: UTF8.self) }
+            .mapValues { $0.map { String(decoding: $0.value, as: UTF8.self) } }
     }
 
     /// The output topics equal replay's files byte for byte, per key in order: no gap, no duplicate.
@@ -95,21 +101,8 @@ import Testing
     /// Where and when each copy of a duplicated id was written, per partition: to tell which run
     /// produced a record again, set against the runs' logs.
     static func duplicatesReport(_ topic: String, brokers: String) throws -> String {
-        let consumer = try KafkaConsumer(configuration: .consumer(brokers: brokers, group: "duplicates-\(UUID().uuidString)"))
-        defer { consumer.close() }
-        let partitions = try consumer.partitions(of: topic)
-        var remaining = Set(try partitions.filter { try consumer.endOffset(of: $0) > 0 })
-        try consumer.assign(Dictionary(uniqueKeysWithValues: partitions.map { ($0, Int64(-2)) }))
-        var copies: [String: [KafkaRecord]] = [:]
-        let deadline = Date().addingTimeInterval(120)
-        while !remaining.isEmpty, Date() < deadline {
-            for event in consumer.poll(maxEvents: 10_000) {
-                switch event {
-                case .record(let r): copies[try LiveCheckpointFaultTests.rawField("id", in: String(decoding: r.value, as: UTF8.self)[...]), default: []].append(r)
-                case let .partitionEnd(topic, partition, _): remaining.remove(TopicPartition(topic: topic, partition: partition))
-                case .error, .assigned, .revoked: break
-                }
-            }
+        let copies = Dictionary(grouping: try readRecords(topic, brokers: brokers)) {
+            (try? LiveCheckpointFaultTests.rawField("id", in: String(decoding: $0.value, as: UTF8.self)[...])) ?? ""
         }
         func span(_ records: [KafkaRecord]) -> String {
             let offsets = records.map(\.offset), times = records.compactMap(\.timestamp)

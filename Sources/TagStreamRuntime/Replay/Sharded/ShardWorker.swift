@@ -115,25 +115,28 @@ final class ShardWorker: @unchecked Sendable {
                     spare.removeAll(keepingCapacity: true)
                     spareEvents.append(spare)
                 }
-                do {
-                    try processor.release(below: watermark, firstApplied: firstApplied, exchange: exchange)
-                    completion.done(by: index, records: drainRecords(), elsewhere: 0)
-                } catch {
-                    completion.done(by: index, records: nil, elsewhere: 0, failure: error)
-                    return
-                }
+                guard perform(completion, { try processor.release(below: watermark, firstApplied: firstApplied, exchange: exchange) }) else { return }
             case let .finish(end, firstApplied):
-                do {
-                    try processor.finish(end: end, firstApplied: firstApplied, exchange: exchange)
-                    completion.done(by: index, records: drainRecords(), elsewhere: 0)
-                } catch {
-                    completion.done(by: index, records: nil, elsewhere: 0, failure: error)
-                }
+                perform(completion) { try processor.finish(end: end, firstApplied: firstApplied, exchange: exchange) }
                 return
             case .stop:
                 completion.done(by: index, records: nil, elsewhere: 0)
                 return
             }
+        }
+    }
+
+    /// Runs a step of the engine and hands its records, or its failure, to `completion`. False
+    /// when it failed: the worker then stops, as the run does.
+    @discardableResult
+    private func perform(_ completion: TaskCompletion, _ step: () throws -> Void) -> Bool {
+        do {
+            try step()
+            completion.done(by: index, records: drainRecords(), elsewhere: 0)
+            return true
+        } catch {
+            completion.done(by: index, records: nil, elsewhere: 0, failure: error)
+            return false
         }
     }
 
