@@ -71,7 +71,6 @@ final class ShardWorker: @unchecked Sendable {
     @exclusivity(unchecked) private var events: [Int: [Event]] = [:]
     @exclusivity(unchecked) private var spareEvents: [[Event]] = []
     private let encoder = RecordEncoder()
-    private var thread: Thread?
 
     init(pipeline: Pipeline, shard: ShardRole, until: Int64?, exchange: any RefreshExchange) {
         index = shard.index
@@ -86,7 +85,6 @@ final class ShardWorker: @unchecked Sendable {
         let thread = Thread { [self] in run() }
         thread.name = "shard \(index)"
         thread.stackSize = 8 << 20
-        self.thread = thread
         thread.start()
     }
 
