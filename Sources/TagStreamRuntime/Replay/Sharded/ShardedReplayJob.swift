@@ -48,12 +48,14 @@ public final class ShardedReplayJob {
 
     /// Lines per chunk (about 2 MB of the benchmark's events).
     static let chunkLines = 8_192
-    /// Accepted events per apply task.
-    static let applyBatch = 32_768
+    /// Accepted events per apply task. What is in flight (chunks read ahead, decoded events and
+    /// records not written yet) is memory a single engine does not need: kept to what keeps every
+    /// thread busy (see the performance log).
+    static let applyBatch = 8_192
     /// Apply tasks that may run ahead of the writing of their records.
-    static let applyAhead = 3
+    static let applyAhead = 1
     /// Chunks per partition read and handed to the workers ahead of the one being sequenced.
-    static let readAhead = 3
+    static let readAhead = 1
 
     public convenience init(options: ReplayOptions, workers: Int) throws {
         let exchange = ThreadExchange(shards: workers)
