@@ -215,6 +215,49 @@ import Testing
         #expect(deadLetters == summary.deadLetter)
     }
 
+    /// A holder stalled (SIGSTOP) past its lease, while a standby took over, produced, checkpointed
+    /// and was killed: resumed, it finds the lease free but taken meanwhile, and stops instead of
+    /// carrying on from its stale state. A run to the end then gives replay's records exactly once.
+    @Test func aHolderStalledWhileAnotherTookOverStopsInsteadOfProducingTwice() async throws {
+        let (files, replayed) = try LiveCheckpointFaultTests.smallEvents("stall", users: 6000)
+        let redis = try RedisServer()
+        let (cluster, topics) = try Self.cluster(with: files, partitions: 4)
+        let store = RedisCheckpointStore(client: RedisClient(url: try RedisURL(redis.url)), pipeline: "community-grocery", group: "stall")
+        let engine = try LiveCheckpointFaultTests.engine(cluster, redis, group: "stall")
+        let stalled = try engine.launch()
+        defer { if stalled.isRunning { kill(stalled.processIdentifier, SIGKILL) } }
+        var deadline = Date().addingTimeInterval(120)
+        while try Self.inputCheckpointed(store) == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        // Started once the first holds the lease, the second stands by.
+        let standby = try engine.launch()
+        defer { if standby.isRunning { kill(standby.processIdentifier, SIGKILL) } }
+        kill(stalled.processIdentifier, SIGSTOP)
+        let before = try Self.inputCheckpointed(store)
+        // The standby takes over once the lease lapses, and gets the partitions once the stalled
+        // member's session times out; then it checkpoints progress of its own.
+        deadline = Date().addingTimeInterval(180)
+        while try Self.inputCheckpointed(store) <= before, standby.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(try Self.inputCheckpointed(store) > before, "the standby made no progress: \(engine.logText.suffix(800))")
+        kill(standby.processIdentifier, SIGKILL)
+        standby.waitUntilExit()
+        // Past the killed standby's lease: the stalled holder finds it free.
+        try await Task.sleep(for: .seconds(12))
+        kill(stalled.processIdentifier, SIGCONT)
+        deadline = Date().addingTimeInterval(120)
+        while stalled.isRunning, Date() < deadline { try await Task.sleep(for: .milliseconds(100)) }
+        if stalled.isRunning {
+            Issue.record("the stalled holder carried on after another instance had held its lease")
+            kill(stalled.processIdentifier, SIGKILL)
+        }
+        stalled.waitUntilExit()
+        #expect(stalled.terminationStatus == 2, "\(engine.logText.suffix(800))")
+        #expect(engine.logText.contains("holds or held the checkpoints"), "\(engine.logText.suffix(800))")
+
+        let final = try engine.runToEnd()
+        #expect(final.status == 0, "\(final.stderr.suffix(800))")
+        try Self.expectOutputsEqualReplay(replayed, cluster: cluster, topics: topics)
+    }
+
     @Test func threeInstancesOfOneGroupKilledAndRestartedAtRandomMomentsCarryOnExactlyOnce() async throws {
         let (files, replayed) = try LiveCheckpointFaultTests.smallEvents("trio", users: 6000)
         let redis = try RedisServer()

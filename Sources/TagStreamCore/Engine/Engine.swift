@@ -368,9 +368,12 @@ public struct Engine: Sendable {
         frame = Frame(t: t, user: u, community: userCommunity[Int(u)])
     }
 
+    /// Extends the per-user columns to hold user `index`. They hold just the users seen, no
+    /// room filled ahead: what is reserved and not yet written takes no memory, so the memory per
+    /// user does not depend on where the columns happen to grow.
     private mutating func ensureUser(_ index: Int) {
         guard index >= userSeen.count else { return }
-        let n = max(index + 1, userSeen.count * 3 / 2)
+        let n = index + 1
         userSeen.extend(to: n, with: false)
         userCommunity.extend(to: n, with: -1)
         for i in userAggregates.indices { userAggregates[i].grow(to: n) }

@@ -115,6 +115,10 @@ final class LiveCheckpointer {
         do {
             let bytes = try checkpoint.encode(processor, pipeline: pipeline, sizeHint: lastSize)
             lastSize = bytes.count
+            // The lease may have lapsed while Redis was out of reach: take it again first (or learn
+            // that another instance has held it since), since the commit below needs it.
+            guard try lease.acquire() else { throw CheckpointLease.Lost(namespace: store.namespace, holder: try lease.holder()) }
+            leaseRenewed = Date()
             try store.save(bytes, summary: checkpoint.summary(processor), lease: lease)
             try profiles?.flush(to: store.client)
         } catch let error as RedisError where !error.isAccessDenied {
