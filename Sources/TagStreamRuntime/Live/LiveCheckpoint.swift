@@ -4,7 +4,8 @@ import TagStreamCore
 
 /// Where a live run stands at a checkpoint: the partitions the engine knows (in its own order),
 /// where each input partition continues, where each output partition ended, the records before
-/// those ends still to be suppressed, and the output counts so far. Sealed together with the processor's snapshot (engine and sequencer with its buffer).
+/// those ends still to be suppressed, and the output counts so far. Sealed together with the
+/// processor's snapshot (engine and sequencer with its buffer).
 public struct LiveCheckpoint {
     public var partitions: [TopicPartition]
     /// The offset after the last record processed, per partition in `partitions`; -1: none yet.
@@ -16,8 +17,8 @@ public struct LiveCheckpoint {
     public var suppressions: [UInt64: Int]
     public var tally: OutputTally
 
-    public init(partitions: [TopicPartition], nextOffsets: [Int64], outputEnds: [TopicPartition: Int64], suppressions: [UInt64: Int] = [:],
-         tally: OutputTally) {
+    public init(partitions: [TopicPartition], nextOffsets: [Int64], outputEnds: [TopicPartition: Int64],
+                suppressions: [UInt64: Int] = [:], tally: OutputTally) {
         self.partitions = partitions
         self.nextOffsets = nextOffsets
         self.outputEnds = outputEnds
