@@ -17,10 +17,8 @@ public final class KafkaRefreshExchange: RefreshExchange {
     private let producer: KafkaProducer
     private let consumer: KafkaConsumer
     private let logger: Logger
-    /// The pieces read of each step not yet complete, by `<refresh>/<step>`, then shard and piece.
-    private var pieces: [String: [Int: [Int: [UInt8]]]] = [:]
-    /// The shards whose part of a step has every piece (the piece count travels with each piece).
-    private var wholeParts: [String: Set<Int>] = [:]
+    /// The parts read of each step not yet complete, by `<refresh>/<step>`, then shard.
+    private var parts: [String: [Int: Part]] = [:]
     /// The steps every shard has completed, whose copies are passed over.
     private var completed: Set<String> = []
     /// The offset after the last message read: a checkpoint keeps it, to read on from there.
@@ -84,21 +82,17 @@ public final class KafkaRefreshExchange: RefreshExchange {
             }
             if !warned, Date().timeIntervalSince(started) > 60 {
                 warned = true
-                logger.warning("shard \(shard) has waited over a minute at refresh step \(step) for \(shards - (pieces[step]?.count ?? 0)) other shard(s) (\(topic))")
+                logger.warning("shard \(shard) has waited over a minute at refresh step \(step) for \(shards - wholeParts(of: step)) other shard(s) (\(topic))")
             }
         }
-        let parts = (0..<shards).map { k in
-            let received = pieces[step]![k]!
-            return received.keys.sorted().flatMap { received[$0]! }
-        }
-        pieces[step] = nil
-        wholeParts[step] = nil
+        let whole = (0..<shards).map { parts[step]![$0]!.bytes }
+        parts[step] = nil
         completed.insert(step)
         cost.messages += count
         cost.bytes += part.count
         cost.seconds += Date().timeIntervalSince(started)
         if step.hasSuffix("/samples") { cost.refreshes += 1 }
-        return parts
+        return whole
     }
 
     private func take(key: String, value: [UInt8]) throws {
@@ -109,13 +103,23 @@ public final class KafkaRefreshExchange: RefreshExchange {
         }
         let step = "\(fields[0])/\(fields[1])"
         guard !completed.contains(step) else { return }
-        var part = pieces[step]?[shard] ?? [:]
-        if part[piece] == nil { part[piece] = value }
-        pieces[step, default: [:]][shard] = part
-        if part.count == count { wholeParts[step, default: []].insert(shard) }
+        var part = parts[step]?[shard] ?? Part(count: count)
+        if part.pieces[piece] == nil { part.pieces[piece] = value }
+        parts[step, default: [:]][shard] = part
     }
 
-    private func isComplete(_ step: String) -> Bool { (wholeParts[step]?.count ?? 0) == shards }
+    private func wholeParts(of step: String) -> Int { parts[step]?.values.count(where: \.isWhole) ?? 0 }
+
+    private func isComplete(_ step: String) -> Bool { wholeParts(of: step) == shards }
+
+    /// One shard's part of a step as read so far: the piece count travels with each piece.
+    private struct Part {
+        let count: Int
+        var pieces: [Int: [UInt8]] = [:]
+
+        var isWhole: Bool { pieces.count == count }
+        var bytes: [UInt8] { pieces.keys.sorted().flatMap { pieces[$0]! } }
+    }
 }
 
 /// The exchange topic holds what this build cannot read.
