@@ -10,6 +10,8 @@ public struct KafkaRecord: Sendable, Equatable {
     public var value: [UInt8]
     /// Broker or producer timestamp in epoch milliseconds, when present.
     public var timestamp: Int64?
+    /// The value of the header the consumer was asked to read (`KafkaConsumer.readsHeader`), if the record has it.
+    public var header: [UInt8]? = nil
 }
 
 /// A partition of a topic.
@@ -49,6 +51,8 @@ private func topicPartitions(_ list: UnsafeMutablePointer<rd_kafka_topic_partiti
 public final class KafkaConsumer {
     private let handle: RDKafkaHandle
     private var closed = false
+    /// A header whose value records carry in `KafkaRecord.header`; nil: none (no header is read).
+    public var readsHeader: String?
     /// Topic names by librdkafka topic handle (and C name, as a handle's memory could be reused),
     /// so that records share one `String` per topic.
     private var topicNames: [(handle: OpaquePointer, cName: [CChar], name: String)] = []
@@ -110,6 +114,8 @@ public final class KafkaConsumer {
 
     /// The offset that stands for a partition's first record.
     public static let beginning = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    /// The offset that stands for the group's committed offset (else `auto.offset.reset`).
+    public static let committedOffset = Int64(RD_KAFKA_OFFSET_STORED)
 
     /// Where each partition the group assigns begins, asked at every assignment: an offset, or
     /// nil for the group's committed offset (else `auto.offset.reset`). A stream processor whose
@@ -164,7 +170,8 @@ public final class KafkaConsumer {
                     topic: topic, partition: m.partition, offset: m.offset,
                     key: m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) },
                     value: m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) } ?? [],
-                    timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)))
+                    timestamp: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts,
+                    header: readsHeader.flatMap { header(named: $0, of: message) })))
             case RD_KAFKA_RESP_ERR__PARTITION_EOF:
                 try body(.partitionEnd(topic: topic, partition: m.partition, next: m.offset))
             default:
@@ -177,6 +184,16 @@ public final class KafkaConsumer {
             handle.context.clientErrors.removeAll()
             for error in errors { try body(.error(error)) }
         }
+    }
+
+    /// The value of the last header called `name` of a message, if it has one.
+    private func header(named name: String, of message: UnsafeMutablePointer<rd_kafka_message_t>) -> [UInt8]? {
+        var headers: OpaquePointer?
+        guard rd_kafka_message_headers(message, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR, let headers else { return nil }
+        var value: UnsafeRawPointer?
+        var size = 0
+        guard rd_kafka_header_get_last(headers, name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+        return value.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []
     }
 
     private func topicName(_ topic: OpaquePointer) -> String {

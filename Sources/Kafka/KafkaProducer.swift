@@ -1,6 +1,17 @@
 import CRdKafka
 import Logging
 
+/// A record header: a name and its bytes.
+public struct KafkaHeader: Sendable, Equatable {
+    public var name: String
+    public var value: [UInt8]
+
+    public init(name: String, value: [UInt8]) {
+        self.name = name
+        self.value = value
+    }
+}
+
 /// Produces keyed records; waits (never drops) when librdkafka's queue is full, and checks every
 /// delivery report. Not thread-safe: use it from one thread or actor.
 public final class KafkaProducer {
@@ -43,20 +54,29 @@ public final class KafkaProducer {
 
     /// Queues one record (bytes are copied); waits while the local queue is full. Delivery reports
     /// are served by `poll()` (call it after each batch of sends) and `flush()`.
-    public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32 = RD_KAFKA_PARTITION_UA) throws(KafkaError) {
+    /// `header`: one record header (name and value), if any.
+    public func send(topic: String, key: [UInt8]?, value: [UInt8], partition: Int32 = RD_KAFKA_PARTITION_UA,
+                     header: KafkaHeader? = nil) throws(KafkaError) {
         let topicHandle = try self.topic(topic)
         var waited = false
         defer { if waited { onQueueFull?(false) } }
         while true {
-            let result = value.withUnsafeBytes { valueBytes in
+            let err = value.withUnsafeBytes { valueBytes in
                 withOptionalBytes(key) { keyBytes in
-                    rd_kafka_produce(topicHandle, partition, RD_KAFKA_MSG_F_COPY,
-                                     UnsafeMutableRawPointer(mutating: valueBytes.baseAddress), valueBytes.count,
-                                     keyBytes?.baseAddress, keyBytes?.count ?? 0, nil)
+                    if let header {
+                        return header.value.withUnsafeBytes { headerBytes in
+                            tagstream_produce_with_header(handle.pointer, topic, partition, valueBytes.baseAddress, valueBytes.count,
+                                                          keyBytes?.baseAddress, keyBytes?.count ?? 0,
+                                                          header.name, headerBytes.baseAddress, headerBytes.count)
+                        }
+                    }
+                    let result = rd_kafka_produce(topicHandle, partition, RD_KAFKA_MSG_F_COPY,
+                                                  UnsafeMutableRawPointer(mutating: valueBytes.baseAddress), valueBytes.count,
+                                                  keyBytes?.baseAddress, keyBytes?.count ?? 0, nil)
+                    return result == 0 ? RD_KAFKA_RESP_ERR_NO_ERROR : rd_kafka_last_error()
                 }
             }
-            if result == 0 { break }
-            let err = rd_kafka_last_error()
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR { break }
             guard err == RD_KAFKA_RESP_ERR__QUEUE_FULL else { throw KafkaError(err, context: "produce to \(topic)") }
             if !waited {
                 waited = true

@@ -302,9 +302,9 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
     @Test(arguments: ["9223372036854775807", "9223372036854000000", "-9223372036854775807", "-9223372036000000000"])
     func extremeIntegerTimestampEndsInACountedOutcomeWithoutCrashing(ts: String) throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        let outcome = process(&processor,
+        let outcome = try process(&processor,
             #"{"event_id":"a","type":"order_paid","user_id":"u","ts":\#(ts),"order_id":"o","amount":1}"#)
-        processor.finish()
+        try processor.finish()
         #expect(outcome != .blank)
         #expect(processor.counts.total == 1)
     }
@@ -336,18 +336,18 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
     @Test func orderOfChecksIsDeadLetterIgnoredDuplicateLateAccepted() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
         let t = jan1 + hour
-        #expect(process(&processor, #"{"event_id":"a","type":"view","user_id":"u1","ts":\#(t)}"#) == .accepted)
-        #expect(process(&processor, #"{"event_id":"b","type":"view","user_id":"u1","ts":\#(t + hour)}"#) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"a","type":"view","user_id":"u1","ts":\#(t)}"#) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"b","type":"view","user_id":"u1","ts":\#(t + hour)}"#) == .accepted)
         // Dead letter beats everything: a reused id, a late ts, an unknown type.
-        if case .deadLetter = process(&processor, #"{"event_id":"a","type":"wishlist","user_id":"u1","ts":1.5}"#) {} else {
+        if case .deadLetter = try process(&processor, #"{"event_id":"a","type":"wishlist","user_id":"u1","ts":1.5}"#) {} else {
             Issue.record("expected a dead letter")
         }
         // Ignored beats duplicate and late.
-        #expect(process(&processor, #"{"event_id":"a","type":"wishlist","user_id":"u1","ts":\#(t)}"#) == .ignored(type: "wishlist"))
+        #expect(try process(&processor, #"{"event_id":"a","type":"wishlist","user_id":"u1","ts":\#(t)}"#) == .ignored(type: "wishlist"))
         // Duplicate beats late.
-        #expect(process(&processor, #"{"event_id":"a","type":"view","user_id":"u1","ts":\#(t)}"#) == .duplicate)
+        #expect(try process(&processor, #"{"event_id":"a","type":"view","user_id":"u1","ts":\#(t)}"#) == .duplicate)
         // Late, for a fresh id.
-        #expect(process(&processor, #"{"event_id":"c","type":"view","user_id":"u1","ts":\#(t)}"#) == .late)
+        #expect(try process(&processor, #"{"event_id":"c","type":"view","user_id":"u1","ts":\#(t)}"#) == .late)
         #expect(processor.counts.accepted == 2)
         #expect(processor.counts.deadLetter == 1)
         #expect(processor.counts.ignored == 1)
@@ -361,24 +361,24 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
     @Test(arguments: ["", " ", "\t", "\r", "  \t \r"])
     func blankLinesAreSkippedAndNotCounted(line: String) throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        #expect(process(&processor, line) == .blank)
+        #expect(try process(&processor, line) == .blank)
         #expect(processor.counts.total == 0)
         #expect(processor.counts.deadLetter == 0)
     }
 
     @Test func escapedEventIdIsTheSameIdForDuplicates() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        #expect(process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
-        #expect(process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
+        #expect(try process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
     }
 
     /// A repeated key's last value is the id, escaped or not, for the duplicate rule too.
     @Test func lastOfRepeatedEventIdKeysIsTheIdForDuplicates() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        #expect(process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
-        #expect(process(&processor, #"{"event_id":"x","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"e\u0031"}"#) == .duplicate)
-        #expect(process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"y"}"#) == .accepted)
-        #expect(process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"x"}"#) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"x","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"e\u0031"}"#) == .duplicate)
+        #expect(try process(&processor, #"{"event_id":"e1","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"y"}"#) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"e\u0031","type":"view","user_id":"u1","ts":\#(jan1),"event_id":"x"}"#) == .accepted)
     }
 
     /// Keys are matched against the order of the record before; any other order, spacing or escape falls back to reading them.
@@ -406,7 +406,7 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
     func loneSurrogateEscapeIsADeadLetter(id: String) throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
         let line = #"{"event_id":\#(id),"type":"view","user_id":"u1","ts":\#(jan1)}"#
-        guard case .deadLetter(let reason) = process(&processor, line) else {
+        guard case .deadLetter(let reason) = try process(&processor, line) else {
             Issue.record("accepted an id with a lone surrogate")
             return
         }
@@ -416,8 +416,8 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
 
     @Test func surrogatePairEscapeIsTheCharacterItSpells() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        #expect(process(&processor, #"{"event_id":"x\ud83d\ude00","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
-        #expect(process(&processor, #"{"event_id":"x😀","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
+        #expect(try process(&processor, #"{"event_id":"x\ud83d\ude00","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"x😀","type":"view","user_id":"u1","ts":\#(jan1)}"#) == .duplicate)
     }
 
     @Test func everyNonBlankRecordEndsInExactlyOneCountedOutcome() throws {
@@ -426,7 +426,7 @@ private let march1 = jan1 + 59 * day + 8 * hour + 15 * minute + 30_123
             view(), "", "{bad", view(), #"{"event_id":"x","type":"wishlist","user_id":"u1","ts":1767225600000}"#,
             #"{"event_id":"old","type":"view","user_id":"u1","ts":1}"#, "   ", paid(#""order_id":"o","amount":-1"#),
         ]
-        let outcomes = lines.map { process(&processor, $0) }
+        let outcomes = try lines.map { try process(&processor, $0) }
         #expect(outcomes.filter { $0 == .blank }.count == 2)
         #expect(processor.counts.total == lines.count - 2)
         #expect(processor.counts.accepted == 1)

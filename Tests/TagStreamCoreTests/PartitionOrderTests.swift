@@ -39,9 +39,9 @@ import Testing
             while let p = ordered ? order.first : holdingWatermark() {
                 picks.append(p)
                 if let line = queues[p].popFirst() {
-                    process(&processor, line, partition: p)
+                    try process(&processor, line, partition: p)
                 } else {
-                    processor.setPartition(p, active: false)  // the end of this partition's records
+                    try processor.setPartition(p, active: false)  // the end of this partition's records
                 }
                 if ordered { order.update(firstWatermark: isCandidate(p, processor, queues) ? processor.sequencer.watermark(ofPartition: p) : nil) }
             }

@@ -131,13 +131,13 @@ func item(sku: String? = nil, category: String? = nil, qty: String? = nil) -> St
 
 /// Feeds one line to a processor.
 @discardableResult
-func process(_ processor: inout Processor, _ line: String, partition: Int = 0) -> RecordOutcome {
-    process(&processor, bytes: Array(line.utf8), partition: partition)
+func process(_ processor: inout Processor, _ line: String, partition: Int = 0) throws -> RecordOutcome {
+    try process(&processor, bytes: Array(line.utf8), partition: partition)
 }
 
 @discardableResult
-func process(_ processor: inout Processor, bytes: [UInt8], partition: Int = 0) -> RecordOutcome {
-    bytes.withUnsafeBufferPointer { processor.process($0, partition: partition) }
+func process(_ processor: inout Processor, bytes: [UInt8], partition: Int = 0) throws -> RecordOutcome {
+    try bytes.withUnsafeBufferPointer { try processor.process($0, partition: partition) }
 }
 
 /// Replays a feed as one partition, in `ts` order (stable), then finishes the run; with the
@@ -148,8 +148,8 @@ func replay(_ feed: Feed, pipeline: Pipeline? = nil, until: Int64? = nil) throws
         a.element.ts != b.element.ts ? a.element.ts < b.element.ts : a.offset < b.offset
     }
     var outcomes: [RecordOutcome] = []
-    for (_, line) in ordered { outcomes.append(process(&processor, line.text)) }
-    processor.finish()
+    for (_, line) in ordered { outcomes.append(try process(&processor, line.text)) }
+    try processor.finish()
     return Replay(processor: processor, outcomes: outcomes)
 }
 

@@ -19,15 +19,15 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
     @Test(arguments: [(-1 as Int64, RecordOutcome.late), (0, .accepted), (1, .accepted)])
     func eventExactlyAtThePartitionWatermarkIsAccepted(offset: Int64, outcome: RecordOutcome) throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        #expect(process(&processor, line("a", "u1", t)) == .accepted)
-        #expect(process(&processor, line("b", "u1", t - lateness + offset)) == outcome)
+        #expect(try process(&processor, line("a", "u1", t)) == .accepted)
+        #expect(try process(&processor, line("b", "u1", t - lateness + offset)) == outcome)
     }
 
     @Test func lateEventIsCountedAndNotApplied() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        process(&processor, line("a", "u1", t))
-        #expect(process(&processor, orderLine("b", "u2", t - lateness - 1)) == .late)
-        processor.finish()
+        try process(&processor, line("a", "u1", t))
+        #expect(try process(&processor, orderLine("b", "u2", t - lateness - 1)) == .late)
+        try processor.finish()
         #expect(processor.counts.late == 1)
         #expect(processor.engine.symbols.users.id(of: "u2").map { id in
             processor.engine.output.contains { $0.user == id }
@@ -36,24 +36,24 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
 
     @Test func latenessIsJudgedAgainstTheEventsOwnPartition() throws {
         var processor = try Processor(pipeline: .reference, partitions: 2)
-        process(&processor, line("a", "u1", t + day), partition: 0)
+        try process(&processor, line("a", "u1", t + day), partition: 0)
         // Far behind partition 0, but partition 1 has seen nothing yet: accepted.
-        #expect(process(&processor, line("b", "u2", t), partition: 1) == .accepted)
-        #expect(process(&processor, line("c", "u2", t - lateness), partition: 1) == .accepted)
-        #expect(process(&processor, line("d", "u2", t - lateness - 1), partition: 1) == .late)
+        #expect(try process(&processor, line("b", "u2", t), partition: 1) == .accepted)
+        #expect(try process(&processor, line("c", "u2", t - lateness), partition: 1) == .accepted)
+        #expect(try process(&processor, line("d", "u2", t - lateness - 1), partition: 1) == .late)
         // Partition 0's own watermark is t + 1d − 5m.
-        #expect(process(&processor, line("e", "u1", t + day - lateness - 1), partition: 0) == .late)
+        #expect(try process(&processor, line("e", "u1", t + day - lateness - 1), partition: 0) == .late)
     }
 
     @Test(arguments: [(-1 as Int64, RecordOutcome.late), (0, .accepted)])
     func eventBehindTheEngineWatermarkIsLateOnAnIdlePartition(offset: Int64, outcome: RecordOutcome) throws {
         var processor = try Processor(pipeline: .reference, partitions: 2)
-        process(&processor, line("a", "u1", t), partition: 1)
-        processor.setPartition(1, active: false)
-        process(&processor, line("b", "u2", t + hour), partition: 0)
+        try process(&processor, line("a", "u1", t), partition: 1)
+        try processor.setPartition(1, active: false)
+        try process(&processor, line("b", "u2", t + hour), partition: 0)
         #expect(processor.sequencer.watermark == t + hour - lateness)
         // Within partition 1's own lateness, but behind the engine's watermark.
-        #expect(process(&processor, line("c", "u1", t + hour - lateness + offset), partition: 1) == outcome)
+        #expect(try process(&processor, line("c", "u1", t + hour - lateness + offset), partition: 1) == outcome)
     }
 
     // MARK: Duplicates
@@ -61,29 +61,29 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
     @Test(arguments: [(-1 as Int64, RecordOutcome.duplicate), (0, .accepted), (1, .accepted)])
     func duplicateHorizonIsSevenDaysBeforeTheLargestAcceptedTs(offset: Int64, outcome: RecordOutcome) throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        process(&processor, line("x", "u1", t))
+        try process(&processor, line("x", "u1", t))
         let newest = t + 7 * day + offset
-        process(&processor, line("y", "u1", newest))
+        try process(&processor, line("y", "u1", newest))
         // The same id again, at a ts that is not late.
-        #expect(process(&processor, line("x", "u1", newest)) == outcome)
+        #expect(try process(&processor, line("x", "u1", newest)) == outcome)
     }
 
     @Test func resentEventIsADuplicateEvenWithDifferentContent() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        process(&processor, line("x", "u1", t))
-        #expect(process(&processor, orderLine("x", "u2", t + hour)) == .duplicate)
+        try process(&processor, line("x", "u1", t))
+        #expect(try process(&processor, orderLine("x", "u2", t + hour)) == .duplicate)
         #expect(processor.counts.duplicate == 1)
     }
 
     @Test func eventsNotAcceptedDoNotCountAsSeenForDuplicates() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        process(&processor, line("a", "u1", t))
-        #expect(process(&processor, line("late", "u1", t - hour)) == .late)
-        #expect(process(&processor, line("late", "u1", t)) == .accepted)
-        #expect(process(&processor, #"{"event_id":"dl","type":"view","user_id":"u1","ts":1.5}"#) != .accepted)
-        #expect(process(&processor, line("dl", "u1", t)) == .accepted)
-        #expect(process(&processor, #"{"event_id":"ig","type":"wishlist","user_id":"u1","ts":\#(t)}"#) == .ignored(type: "wishlist"))
-        #expect(process(&processor, line("ig", "u1", t)) == .accepted)
+        try process(&processor, line("a", "u1", t))
+        #expect(try process(&processor, line("late", "u1", t - hour)) == .late)
+        #expect(try process(&processor, line("late", "u1", t)) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"dl","type":"view","user_id":"u1","ts":1.5}"#) != .accepted)
+        #expect(try process(&processor, line("dl", "u1", t)) == .accepted)
+        #expect(try process(&processor, #"{"event_id":"ig","type":"wishlist","user_id":"u1","ts":\#(t)}"#) == .ignored(type: "wishlist"))
+        #expect(try process(&processor, line("ig", "u1", t)) == .accepted)
     }
 
     // MARK: Order of application
@@ -94,8 +94,8 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
             line("e3", "a", t + 3 * minute), line("e2", "b", t + minute), line("e1", "c", t + minute),
             line("e4", "d", t + 2 * minute), line("E9", "e", t + minute),
         ]
-        for l in arrivals { #expect(process(&processor, l) == .accepted) }
-        processor.finish()
+        for l in arrivals { #expect(try process(&processor, l) == .accepted) }
+        try processor.finish()
         let users = processor.engine.output.map { processor.engine.symbols.users[$0.user] }
         // "E9" < "e1" < "e2" by code points.
         #expect(users == ["e", "c", "b", "d", "a"])
@@ -103,21 +103,21 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
 
     @Test func eventIdsAreComparedByCodePoints() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        process(&processor, line("id-é", "accent", t))
-        process(&processor, line("id-z", "zed", t))
-        process(&processor, line("id-Z", "upper", t))
-        processor.finish()
+        try process(&processor, line("id-é", "accent", t))
+        try process(&processor, line("id-z", "zed", t))
+        try process(&processor, line("id-Z", "upper", t))
+        try processor.finish()
         let users = processor.engine.output.map { processor.engine.symbols.users[$0.user] }
         #expect(users == ["upper", "zed", "accent"])
     }
 
     @Test func eventsAreReleasedOnlyOnceTheWatermarkIsPastThem() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        process(&processor, line("a", "u1", t))
+        try process(&processor, line("a", "u1", t))
         #expect(processor.engine.output.isEmpty)
-        process(&processor, line("b", "u2", t + lateness))
+        try process(&processor, line("b", "u2", t + lateness))
         #expect(processor.engine.output.isEmpty)  // watermark t: `ts < watermark` releases nothing yet
-        process(&processor, line("c", "u3", t + lateness + 1))
+        try process(&processor, line("c", "u3", t + lateness + 1))
         #expect(processor.engine.output.map(\.ts) == [t])
         #expect(processor.sequencer.buffered == 2)
     }
@@ -136,17 +136,17 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
             var cursors = [0, 0]
             let parts = [first.lines.map(\.text), second.lines.map(\.text)]
             for p in schedule where cursors[p] < parts[p].count {
-                process(&processor, parts[p][cursors[p]], partition: p)
+                try process(&processor, parts[p][cursors[p]], partition: p)
                 cursors[p] += 1
             }
             for p in 0..<2 {
                 while cursors[p] < parts[p].count {
-                    process(&processor, parts[p][cursors[p]], partition: p)
+                    try process(&processor, parts[p][cursors[p]], partition: p)
                     cursors[p] += 1
                 }
-                processor.setPartition(p, active: false)
+                try processor.setPartition(p, active: false)
             }
-            processor.finish()
+            try processor.finish()
             let encoder = RecordEncoder()
             return processor.engine.output.map { String(decoding: encoder.encode($0, symbols: processor.engine.symbols), as: UTF8.self) }
         }
@@ -162,13 +162,13 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
 
     @Test func aFinishedPartitionNoLongerHoldsTheWatermarkBack() throws {
         var processor = try Processor(pipeline: .reference, partitions: 2)
-        process(&processor, line("a", "u1", t), partition: 0)
-        process(&processor, line("b", "u2", t + 10 * minute), partition: 0)
-        process(&processor, line("c", "u3", t + 20 * minute), partition: 0)
-        process(&processor, line("d", "u4", t), partition: 1)
+        try process(&processor, line("a", "u1", t), partition: 0)
+        try process(&processor, line("b", "u2", t + 10 * minute), partition: 0)
+        try process(&processor, line("c", "u3", t + 20 * minute), partition: 0)
+        try process(&processor, line("d", "u4", t), partition: 1)
         #expect(processor.sequencer.watermark == t - lateness)
         #expect(processor.engine.output.isEmpty)
-        processor.setPartition(1, active: false)
+        try processor.setPartition(1, active: false)
         #expect(processor.sequencer.watermark == t + 15 * minute)
         let applied = processor.engine.output.map { processor.engine.symbols.users[$0.user] }
         #expect(applied == ["u1", "u4", "u2"])
@@ -176,20 +176,20 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
 
     @Test func aPartitionWithoutEventsHoldsTheWatermarkUntilItFinishes() throws {
         var processor = try Processor(pipeline: .reference, partitions: 2)
-        process(&processor, line("a", "u1", t), partition: 0)
-        process(&processor, line("b", "u2", t + hour), partition: 0)
+        try process(&processor, line("a", "u1", t), partition: 0)
+        try process(&processor, line("b", "u2", t + hour), partition: 0)
         #expect(processor.engine.output.isEmpty)
-        processor.setPartition(1, active: false)
+        try processor.setPartition(1, active: false)
         #expect(processor.engine.output.map(\.ts) == [t])
     }
 
     @Test func timersFireUpToTheWatermarkOnly() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1)
-        process(&processor, orderLine("a", "u1", t))
-        process(&processor, line("b", "u2", t + 30 * day + lateness))
+        try process(&processor, orderLine("a", "u1", t))
+        try process(&processor, line("b", "u2", t + 30 * day + lateness))
         // Watermark t + 30d: the at_risk timer at t + 30d is not yet due (an event at t + 30d may still come).
         #expect(!processor.engine.output.contains { $0.ts == t + 30 * day })
-        process(&processor, line("c", "u2", t + 30 * day + lateness + 1))
+        try process(&processor, line("c", "u2", t + 30 * day + lateness + 1))
         #expect(processor.engine.output.contains { $0.ts == t + 30 * day && $0.body == .tag(group: "lifecycle", tag: "at_risk", previous: "new") })
     }
 
@@ -198,9 +198,9 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
     @Test func finishFiresTimersUpToTheLargestAcceptedTs() throws {
         func atRisk(lastEvent: Int64) throws -> Bool {
             var processor = try Processor(pipeline: .reference, partitions: 1)
-            process(&processor, orderLine("a", "u1", t))
-            process(&processor, line("b", "u2", lastEvent))
-            processor.finish()
+            try process(&processor, orderLine("a", "u1", t))
+            try process(&processor, line("b", "u2", lastEvent))
+            try processor.finish()
             return processor.engine.output.contains { $0.body == .tag(group: "lifecycle", tag: "at_risk", previous: "new") }
         }
         #expect(try !atRisk(lastEvent: t + 30 * day - 1))
@@ -211,9 +211,9 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
     func eventsAfterUntilAreAcceptedButNotApplied(offset: Int64, applied: Bool) throws {
         let until = t + hour
         var processor = try Processor(pipeline: .reference, partitions: 1, until: until)
-        process(&processor, orderLine("a", "u1", t))
-        #expect(process(&processor, orderLine("b", "u2", until - offset)) == .accepted)
-        processor.finish()
+        try process(&processor, orderLine("a", "u1", t))
+        #expect(try process(&processor, orderLine("b", "u2", until - offset)) == .accepted)
+        try processor.finish()
         #expect(processor.counts.accepted == 2)
         #expect(processor.counts.notApplied == (applied ? 0 : 1))
         let u2 = processor.engine.symbols.users.id(of: "u2")
@@ -223,9 +223,9 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
     @Test func timersAndRefreshesStopAtUntil() throws {
         let until = t + 30 * day - 1
         var processor = try Processor(pipeline: .reference, partitions: 1, until: until)
-        process(&processor, #"{"event_id":"a","type":"order_paid","user_id":"u1","ts":\#(t),"order_id":"o","amount":1,"community_id":"c1"}"#)
-        process(&processor, orderLine("b", "u2", t + 60 * day))
-        processor.finish()
+        try process(&processor, #"{"event_id":"a","type":"order_paid","user_id":"u1","ts":\#(t),"order_id":"o","amount":1,"community_id":"c1"}"#)
+        try process(&processor, orderLine("b", "u2", t + 60 * day))
+        try processor.finish()
         let output = processor.engine.output
         #expect(output.allSatisfy { $0.ts <= until })
         #expect(!output.contains { $0.body == .tag(group: "lifecycle", tag: "at_risk", previous: "new") })
@@ -235,8 +235,8 @@ private func orderLine(_ id: String, _ user: String, _ ts: Int64) -> String {
 
     @Test func untilBeyondTheLastEventLetsTimersRunToIt() throws {
         var processor = try Processor(pipeline: .reference, partitions: 1, until: t + 90 * day)
-        process(&processor, orderLine("a", "u1", t))
-        processor.finish()
+        try process(&processor, orderLine("a", "u1", t))
+        try processor.finish()
         let lifecycle = processor.engine.output.compactMap { record -> String? in
             guard case let .tag("lifecycle", tag, _) = record.body else { return nil }
             return tag

@@ -29,10 +29,10 @@ import TestServers
                 processor = Processor(pipeline: pipeline, partitions: partitions)
                 try processor.restore(snapshot)
             }
-            _ = bytes.withUnsafeBufferPointer { processor.process($0, partition: p) }
+            _ = try bytes.withUnsafeBufferPointer { try processor.process($0, partition: p) }
             drain(&processor)
         }
-        processor.finish()
+        try processor.finish()
         drain(&processor)
         return records
     }

@@ -30,7 +30,7 @@ let redis = try RedisServer()
 // spread over 30 days (so the dedupe table holds a week of event ids), then one checkpoint.
 var processor = Processor(pipeline: pipeline, partitions: 1)
 let day0: Int64 = 1_767_225_600_000
-let (_, feedSeconds) = timed {
+let (_, feedSeconds) = try timed {
     for i in 0..<users {
         let ts = day0 + Int64(i) * 30 * EventTime.day / Int64(users)
         let user = "u\(i)", community = "c\(i % 2_000)", sku = "s\(i % 5_000)"
@@ -40,11 +40,11 @@ let (_, feedSeconds) = timed {
             #"{"event_id":"c\#(i)","type":"add_to_cart","user_id":"\#(user)","sku":"\#(sku)","category":"dairy","ts":\#(ts + 2_000)}"#,
             #"{"event_id":"o\#(i)","type":"order_paid","user_id":"\#(user)","order_id":"o\#(i)","amount":23.5,"coupon_id":null,"items":[{"sku":"\#(sku)","category":"dairy","qty":2,"price":11.75}],"ts":\#(ts + 3_000)}"#,
         ] {
-            _ = Array(line.utf8).withUnsafeBufferPointer { processor.process($0, partition: 0) }
+            _ = try Array(line.utf8).withUnsafeBufferPointer { try processor.process($0, partition: 0) }
         }
         if i % 10_000 == 0 { processor.drainOutput { _, _ in } }
     }
-    processor.applyBuffered()
+    try processor.applyBuffered()
     processor.drainOutput { _, _ in }
 }
 say("state: \(processor.engine.symbols.users.count) users, \(processor.counts.accepted) events applied in \(String(format: "%.1f", feedSeconds)) s")

@@ -301,6 +301,9 @@ public struct Engine: Sendable {
         if nextRefresh == .max { nextRefresh = EventTime.midnight(atOrAfter: firstApplied) }
     }
 
+    /// Whether the daily refreshes are scheduled (from the first applied event, or from the run's).
+    public var refreshesScheduled: Bool { nextRefresh != .max }
+
     /// Applies one event. Events must come in `(ts, event_id)` order; a sharded engine must have
     /// been advanced past every refresh before the event.
     public mutating func apply(_ event: Event) {

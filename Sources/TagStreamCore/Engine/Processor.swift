@@ -41,18 +41,22 @@ public struct Processor: Sendable {
     public internal(set) var lastApplied: Int64 = .min
     /// The `ts` of the event accepted last (live mode matches output records to their input by it).
     public private(set) var lastAccepted: Int64 = .min
+    /// How this processor meets the other tasks of a live run split by input partition; nil when
+    /// it holds every user.
+    public var agreement: (any TaskAgreement)?
 
-    public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil) {
+    /// `shard`: the users this processor holds (with an `agreement` to meet the other shards).
+    public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil, shard: ShardRole = .single) {
         sequencer = Sequencer(
             partitions: partitions, lateness: pipeline.time.lateness.milliseconds,
             dedupeHorizon: pipeline.time.dedupeHorizon.milliseconds)
-        engine = Engine(pipeline: pipeline)
+        engine = Engine(pipeline: pipeline, shard: shard)
         self.until = until
     }
 
     /// Classifies one record read from partition `p`, buffers it when accepted, and applies
     /// whatever the watermark has released.
-    public mutating func process(_ bytes: UnsafeBufferPointer<UInt8>, partition p: Int) -> RecordOutcome {
+    public mutating func process(_ bytes: UnsafeBufferPointer<UInt8>, partition p: Int) throws -> RecordOutcome {
         guard !bytes.isBlankLine else {
             counts.blank += 1
             return .blank
@@ -78,16 +82,16 @@ public struct Processor: Sendable {
             case .accepted:
                 counts.accepted += 1
                 lastAccepted = ts
-                applyReady()
+                try applyReady()
                 return .accepted
             }
         }
     }
 
     /// Marks partition `p` finished or idle (inactive), or active again, and applies what that releases.
-    public mutating func setPartition(_ p: Int, active: Bool) {
+    public mutating func setPartition(_ p: Int, active: Bool) throws {
         sequencer.setActive(active, partition: p)
-        applyReady()
+        try applyReady()
     }
 
     /// Hands the records produced so far, with the symbols that name them, to `body`, then forgets them.
@@ -98,10 +102,10 @@ public struct Processor: Sendable {
     }
 
     /// Applies every buffered event below the watermark and fires the timers before it.
-    public mutating func applyReady() {
-        while let event = sequencer.nextReady() { apply(event) }
+    public mutating func applyReady() throws {
+        while let event = sequencer.nextReady() { try apply(event) }
         let watermark = sequencer.watermark
-        if watermark != .min { engine.advance(through: min(watermark - 1, until ?? .max)) }
+        if watermark != .min { try advance(through: min(watermark - 1, until ?? .max)) }
     }
 
     /// The partition `isCandidate` admits that holds the watermark back (see
@@ -115,25 +119,58 @@ public struct Processor: Sendable {
     public mutating func addPartition() -> Int { sequencer.addPartition() }
 
     /// Applies every buffered event without waiting for the watermark (a live run shutting down).
-    public mutating func applyBuffered() {
-        while let event = sequencer.nextBuffered() { apply(event) }
+    public mutating func applyBuffered() throws {
+        while let event = sequencer.nextBuffered() { try apply(event) }
     }
 
     /// The end of a bounded run: applies everything buffered, then fires timers and refreshes
-    /// up to `until`, or else up to the largest accepted `ts`.
-    public mutating func finish() {
-        applyBuffered()
-        let end = until ?? sequencer.maxAccepted
-        if end != .min { engine.advance(through: end) }
+    /// up to `until`, or else up to the largest accepted `ts` (of every task, with an agreement).
+    public mutating func finish() throws {
+        try applyBuffered()
+        var end = until ?? sequencer.maxAccepted
+        if let agreement {
+            if !engine.refreshesScheduled { try agreeOnStart(first: nil, agreement) }
+            end = try agreedEnd(end, agreement)
+        }
+        if end != .min { try advance(through: end) }
     }
 
-    private mutating func apply(_ event: Event) {
+    private mutating func apply(_ event: Event) throws {
         if let until, event.ts > until {
             counts.notApplied += 1
             return
         }
+        if let agreement {
+            if !engine.refreshesScheduled { try agreeOnStart(first: event.ts, agreement) }
+            try engine.advance(through: event.ts - 1, exchange: agreement)
+        }
         engine.apply(event)
         if firstApplied == .min { firstApplied = event.ts }
         lastApplied = event.ts
+    }
+
+    private mutating func advance(through instant: Int64) throws {
+        if let agreement { try engine.advance(through: instant, exchange: agreement) } else { engine.advance(through: instant) }
+    }
+
+    // MARK: Agreeing with the other tasks
+
+    /// Schedules the refreshes from the run's first applied event: every task's refreshes are at
+    /// the same midnights, also those of a task whose first event comes days after another's.
+    private mutating func agreeOnStart(first: Int64?, _ agreement: any TaskAgreement) throws {
+        if let runFirst = try agreement.agreeOnFirst(first, from: engine.shard.index) ?? first {
+            engine.scheduleRefreshes(from: runFirst)
+        }
+    }
+
+    /// The run's end, the largest accepted `ts` of every task: a task that reached its own end
+    /// meanwhile follows the others to each refresh they wait at, as one engine would fire it.
+    private mutating func agreedEnd(_ end: Int64, _ agreement: any TaskAgreement) throws -> Int64 {
+        while true {
+            switch try agreement.awaitEnd(end, from: engine.shard.index) {
+            case .end(let runEnd): return runEnd
+            case .refresh(let m): try engine.advance(through: m, exchange: agreement)
+            }
+        }
     }
 }

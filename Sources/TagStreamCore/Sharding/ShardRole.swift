@@ -115,6 +115,23 @@ public protocol RefreshExchange {
     func share(_ contribution: CommunityContribution, from shard: Int, at refresh: Int64) throws -> [CommunityContribution]
 }
 
+/// How the tasks of a live run, one per input partition, agree on what one engine knows from every
+/// partition: besides the refreshes, the run's first applied event (which fixes the first refresh)
+/// and, in a bounded run, its end. Implementations block until every task has handed its part in.
+public protocol TaskAgreement: RefreshExchange, AnyObject, Sendable {
+    /// The least of every task's first applied `ts` (nil from a task with none); nil: no task has one.
+    func agreeOnFirst(_ first: Int64?, from task: Int) throws -> Int64?
+    /// The largest of every task's end, once every task has given it; until then, a refresh that
+    /// another task waits at, which this task must meet first.
+    func awaitEnd(_ end: Int64, from task: Int) throws -> AgreedEnd
+}
+
+/// What `TaskAgreement.awaitEnd` found.
+public enum AgreedEnd: Sendable, Equatable {
+    case end(Int64)
+    case refresh(Int64)
+}
+
 extension ShardRole {
     /// Why a pipeline cannot be split into shards, if it cannot.
     public static func obstacle(in pipeline: Pipeline) -> String? {

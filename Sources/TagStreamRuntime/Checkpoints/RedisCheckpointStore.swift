@@ -34,6 +34,13 @@ public final class RedisCheckpointStore: CheckpointStore {
         namespace = "\(Self.keyPrefix):\(pipeline):\(group)"
     }
 
+    /// The store of one task of a run split by partition: its keys carry the Redis Cluster hash tag
+    /// `{<pipeline>:<group>:task-<index>}`, so that they live in one slot.
+    public init(client: RedisClient, pipeline: String, group: String, task: Int) {
+        self.client = client
+        namespace = "\(Self.keyPrefix):{\(pipeline):\(group):task-\(task)}"
+    }
+
     init(client: RedisClient, namespace: String) {
         self.client = client
         self.namespace = namespace
@@ -148,7 +155,19 @@ public final class RedisCheckpointStore: CheckpointStore {
     public func clear() throws {
         for id in try ids() { try delete(id) }
         try removeIncomplete()
-        _ = try client.command(["DEL", key("latest"), key("ids"), key("next-id")])
+        _ = try client.command(["DEL", key("latest"), key("ids"), key("next-id"), key("exchange-start")])
+    }
+
+    /// Where the tasks of a run split by partition begin to read its refresh exchange, when they
+    /// have no checkpoint: the first task to ask sets it to `candidate` (the exchange's end then),
+    /// the others read it, so that none reads what an earlier run left there. Task 0's store keeps
+    /// it, and `clear` forgets it with that task's checkpoints.
+    func sharedExchangeStart(_ candidate: Int64) throws -> Int64 {
+        _ = try client.command(["SET", key("exchange-start"), candidate, "NX"])
+        guard let start = try client.command(["GET", key("exchange-start")]).text().flatMap({ Int64($0) }) else {
+            throw SnapshotError("\(key("exchange-start")) vanished while it was being read")
+        }
+        return start
     }
 
     /// Deletes one checkpoint; `latest` then names the newest remaining one.

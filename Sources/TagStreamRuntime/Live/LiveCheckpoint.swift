@@ -4,8 +4,9 @@ import TagStreamCore
 
 /// Where a live run stands at a checkpoint: the partitions the engine knows (in its own order),
 /// where each input partition continues, where each output partition ended, the records before
-/// those ends still to be suppressed, and the output counts so far. Sealed together with the
-/// processor's snapshot (engine and sequencer with its buffer).
+/// those ends still to be suppressed, the output counts so far, and for one task of a run split by
+/// partition, where it reads the refresh exchange and whether it has finished a bounded run.
+/// Sealed together with the processor's snapshot (engine and sequencer with its buffer).
 public struct LiveCheckpoint {
     public var partitions: [TopicPartition]
     /// The offset after the last record processed, per partition in `partitions`; -1: none yet.
@@ -16,6 +17,11 @@ public struct LiveCheckpoint {
     /// checkpoints before it has caught up), by `OutputSuppressor` identity: how many times each.
     public var suppressions: [UInt64: Int]
     public var tally: OutputTally
+    /// Where a task of a split run reads on in the refresh exchange; nil: not a task.
+    public var exchange: KafkaRefreshExchange.Resume?
+    /// Whether the task has finished its bounded run (`--stop-at-end`): the others have agreed on
+    /// the end with it, so a restore of it has nothing left to do.
+    public var finished = false
 
     public init(partitions: [TopicPartition], nextOffsets: [Int64], outputEnds: [TopicPartition: Int64],
                 suppressions: [UInt64: Int] = [:], tally: OutputTally) {
@@ -42,6 +48,12 @@ public struct LiveCheckpoint {
             }
             w.write(suppressions.sorted { $0.key < $1.key }) { w, s in w.write(s.key); w.write(s.value) }
             w.write(raw: tallyJSON)
+            w.write(exchange != nil)
+            if let exchange {
+                w.write(exchange.position)
+                w.write(exchange.completed.sorted()) { w, step in w.write(step) }
+            }
+            w.write(finished)
             processor.write(to: &w)
         }
     }
@@ -55,8 +67,13 @@ public struct LiveCheckpoint {
         let suppressions = try r.readArray { (try $0.readUInt64(), try $0.readInt()) }
         let tally = try JSONDecoder().decode(OutputTally.self, from: Data(try r.readRaw()))
         guard nextOffsets.count == partitions.count else { throw SnapshotError("checkpoint is corrupt: offsets do not match partitions") }
-        return (LiveCheckpoint(partitions: partitions, nextOffsets: nextOffsets, outputEnds: Dictionary(uniqueKeysWithValues: ends),
-                               suppressions: Dictionary(uniqueKeysWithValues: suppressions), tally: tally), r)
+        var checkpoint = LiveCheckpoint(partitions: partitions, nextOffsets: nextOffsets, outputEnds: Dictionary(uniqueKeysWithValues: ends),
+                                        suppressions: Dictionary(uniqueKeysWithValues: suppressions), tally: tally)
+        if try r.readBool() {
+            checkpoint.exchange = KafkaRefreshExchange.Resume(position: try r.readInt64(), completed: Set(try r.readArray { try $0.readString() }))
+        }
+        checkpoint.finished = try r.readBool()
+        return (checkpoint, r)
     }
 
     /// For operators: offsets by `topic[partition]`, and the engine's size.

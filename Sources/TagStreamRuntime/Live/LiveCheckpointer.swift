@@ -46,11 +46,14 @@ final class LiveCheckpointer {
     /// Set while checkpoints fail.
     private(set) var degradedReason: String?
 
-    init(options: LiveCheckpointOptions, pipeline: Pipeline, group: String, logger: Logger) {
+    /// `task`: the index of the task whose checkpoints these are, in a run split by partition.
+    init(options: LiveCheckpointOptions, pipeline: Pipeline, group: String, task: Int?, logger: Logger) {
         self.options = options
         self.pipeline = pipeline
         self.logger = logger
-        store = RedisCheckpointStore(client: RedisClient(url: options.redis), pipeline: pipeline.name, group: group)
+        let client = RedisClient(url: options.redis)
+        store = task.map { RedisCheckpointStore(client: client, pipeline: pipeline.name, group: group, task: $0) }
+            ?? RedisCheckpointStore(client: client, pipeline: pipeline.name, group: group)
         profiles = options.profilePrefix.map(ProfileStore.init)
         lease = CheckpointLease(client: store.client, namespace: store.namespace, ttl: options.leaseTTL)
     }

@@ -32,12 +32,20 @@ public struct LiveOptions: Sendable {
     /// Checkpoints in Redis, for restarts that lose nothing and duplicate nothing; nil: none
     /// (offsets are still committed, and a restart begins with empty state).
     public var checkpoints: LiveCheckpointOptions?
+    /// One task of a run split by input partition: partition `task.index` of each input topic
+    /// (co-partitioned, with `task.count` partitions each), and the users whose events are there.
+    /// The tasks meet at each refresh through the topic `exchangeTopic`; each has checkpoints of
+    /// its own, which it needs. Nil: the whole run (every partition the group assigns).
+    public var task: ShardRole?
 
     public init(pipeline: Pipeline, brokers: String, group: String? = nil) {
         self.pipeline = pipeline
         self.brokers = brokers
         self.group = group ?? "tagstream-\(pipeline.name)"
     }
+
+    /// The topic through which the tasks of a split run meet: one partition, made for this pipeline and group.
+    public var exchangeTopic: String { "\(group).refresh-exchange" }
 
     /// `assignmentTimeout`, or its default from the consumer's `session.timeout.ms`.
     var effectiveAssignmentTimeout: TimeInterval {
@@ -94,6 +102,16 @@ public final class LiveJob: @unchecked Sendable {
     public var onRecord: ((OutputRecord.Kind, [UInt8]) -> Void)?
     /// Metrics and health of the run (`--http-port`); set before `run`.
     public var monitor: LiveMonitor?
+    /// Where a task's offsets are committed (for lag monitoring), when not by its own consumer, which
+    /// is no member of the group: by the instance's member, which holds the task's partitions.
+    public var commitOffsets: (([TopicPartition: Int64]) -> Void)?
+    /// The header on every record a task produces, so that a restore of it suppresses its own
+    /// records only, not those of the other tasks writing to the same topics.
+    private let outputHeader: KafkaHeader?
+    /// Where a restored task reads on in the refresh exchange, and whether it had finished.
+    private var restoredExchange: KafkaRefreshExchange.Resume?
+    private var finishedBefore = false
+    private var exchange: KafkaRefreshExchange?
 
     public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
         self.options = options
@@ -102,8 +120,15 @@ public final class LiveJob: @unchecked Sendable {
         if let instanceID = options.instanceID { consumerProperties["group.instance.id"] = instanceID }
         consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: consumerProperties), logger: logger)
         producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: options.properties), logger: logger)
-        processor = Processor(pipeline: options.pipeline, partitions: 0)
-        checkpointer = options.checkpoints.map { LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, logger: logger) }
+        processor = Processor(pipeline: options.pipeline, partitions: 0, shard: options.task ?? .single)
+        checkpointer = options.checkpoints.map {
+            LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, task: options.task?.index, logger: logger)
+        }
+        outputHeader = options.task.map { KafkaHeader(name: "tagstream-task", value: Array("\($0.index)".utf8)) }
+        if let task = options.task {
+            if options.checkpoints == nil { throw LiveJobError("task \(task.index) of a split run needs checkpoints (--redis): its state moves with its partitions") }
+            if let obstacle = ShardRole.obstacle(in: options.pipeline) { throw LiveJobError(obstacle) }
+        }
     }
 
     /// Asks `run` to drain and return.
@@ -112,6 +137,15 @@ public final class LiveJob: @unchecked Sendable {
     /// Consumes until `stop()` (or, with `stopAtEnd`, until every partition is at its end), then
     /// applies what it holds, flushes the producer and commits offsets.
     public func run(status: (OutcomeCounts, OutputTally) -> Void = { _, _ in }) throws -> OutcomeCounts {
+        do {
+            return try runUntilStopped(status: status)
+        } catch is TaskStopped {
+            logger.notice("task \(options.task!.index) stopped while it waited for the other tasks; its next owner goes on from its last checkpoint")
+            return processor.counts
+        }
+    }
+
+    private func runUntilStopped(status: (OutcomeCounts, OutputTally) -> Void) throws -> OutcomeCounts {
         let topics = options.pipeline.topics
         var restored = false
         if let checkpointer {
@@ -119,6 +153,13 @@ public final class LiveJob: @unchecked Sendable {
             restored = try restore(with: checkpointer)
         }
         defer { checkpointer?.releaseLease() }
+        if let task = options.task, let checkpointer {
+            guard !finishedBefore else {
+                logger.info("task \(task.index) finished its bounded run before: nothing left to do")
+                return processor.counts
+            }
+            try joinExchange(task, checkpointer: checkpointer)
+        }
         // Every input partition holds the watermark back from the start, also one the group has
         // not assigned yet (a killed member may hold it until its session times out), as every
         // file does in a replay: else records would be applied before those of other partitions.
@@ -132,13 +173,20 @@ public final class LiveJob: @unchecked Sendable {
         }
         // Leaves the group on every way out, so that a restart need not wait for the session to time out.
         defer { consumer.close() }
-        consumer.startOffset = { [unowned self] tp in startOffset(of: tp) }
-        try consumer.subscribe([topics.clickstream, topics.orders])
-        logger.info("joining group \(options.group)")
+        if options.task != nil {
+            // The instance's member of the group holds the partitions; this consumer reads them.
+            let tps = try inputPartitions()
+            try consumer.assign(Dictionary(uniqueKeysWithValues: tps.map { ($0, startOffset(of: $0) ?? KafkaConsumer.committedOffset) }))
+            try handle(.assigned(tps), at: Date())
+        } else {
+            consumer.startOffset = { [unowned self] tp in startOffset(of: tp) }
+            try consumer.subscribe([topics.clickstream, topics.orders])
+            logger.info("joining group \(options.group)")
+        }
         assignmentWait = AssignmentWait(limit: options.stopAtEnd ? options.effectiveAssignmentTimeout : nil, since: Date())
         var lastStatus = Date(), lastCommit = Date()
         monitor?.started(producer: producer)
-        var moreToProcess = false
+        var moreToProcess = false, reachedEnd = false
         while !stopRequested.isSet {
             // Before this turn produces anything: an instance that was stalled past its lease
             // finds out here, before it writes records the instance that took over writes too.
@@ -151,7 +199,7 @@ public final class LiveJob: @unchecked Sendable {
                 try handle(event, at: polled)
             }
             monitor?.polled(health)
-            markIdlePartitions()
+            try markIdlePartitions()
             moreToProcess = try processQueuedRecords()
             try produceRecords()
             monitor?.looped(processor: processor, consumer: consumer, producer: producer)
@@ -165,18 +213,23 @@ public final class LiveJob: @unchecked Sendable {
                 lastCommit = Date()
                 commitProcessedOffsets(wait: false)
             }
-            if options.stopAtEnd, queues.allSatisfy(\.isEmpty), allPartitionsAtEnd { break }
+            if options.stopAtEnd, queues.allSatisfy(\.isEmpty), allPartitionsAtEnd {
+                reachedEnd = true
+                break
+            }
             try checkAssignmentWait()
         }
-        if options.stopAtEnd {
-            processor.finish()
-        } else {
+        // A task stopped before its end keeps what it has buffered for its next owner: applying
+        // it would run ahead of the other tasks.
+        if options.stopAtEnd, reachedEnd || options.task == nil {
+            try processor.finish()
+        } else if options.task == nil {
             try processQueuedRecords(draining: true)
-            processor.applyBuffered()
+            try processor.applyBuffered()
         }
         try produceRecords()
         try producer.flush()
-        if let checkpointer { try checkpoint(with: checkpointer, final: true) }
+        if let checkpointer { try checkpoint(with: checkpointer, final: true, finished: reachedEnd) }
         else { commitProcessedOffsets(wait: true) }
         status(processor.counts, tally)
         return processor.counts
@@ -208,7 +261,7 @@ public final class LiveJob: @unchecked Sendable {
                 let p = partitionIndex(tp)
                 assigned.insert(p)
                 lastRecord[p] = now
-                if !processor.sequencer.partitions[p].isActive { processor.setPartition(p, active: true) }
+                if !processor.sequencer.partitions[p].isActive { try processor.setPartition(p, active: true) }
                 let held = try consumer.offsets(of: tp)
                 warnIfRecordsAreGone(tp, first: held.lowerBound)
                 if options.stopAtEnd, endOffsets[p] == nil { endOffsets[p] = held.upperBound }
@@ -243,11 +296,11 @@ public final class LiveJob: @unchecked Sendable {
             guard let record = queues[p].popFirst() else {
                 // A bounded run treats the end of a partition as the end of its file.
                 guard options.stopAtEnd, atEnd.contains(p) else { return false }
-                processor.setPartition(p, active: false)
+                try processor.setPartition(p, active: false)
                 order.update(firstWatermark: candidateWatermark(p, withRecordsOnly: draining))
                 continue
             }
-            if !processor.sequencer.partitions[p].isActive { processor.setPartition(p, active: true) }
+            if !processor.sequencer.partitions[p].isActive { try processor.setPartition(p, active: true) }
             try process(record, partition: p)
             nextOffsets[p] = record.offset + 1
             if queues[p].count < Self.resumeBelow, paused.remove(p) != nil, !consumptionHeld { try consumer.resume([topicPartitions[p]]) }
@@ -269,7 +322,7 @@ public final class LiveJob: @unchecked Sendable {
     }
 
     private func process(_ record: KafkaRecord, partition p: Int) throws {
-        let outcome = record.value.withUnsafeBufferPointer { processor.process($0, partition: p) }
+        let outcome = try record.value.withUnsafeBufferPointer { try processor.process($0, partition: p) }
         if case .accepted = outcome { monitor?.accepted(eventTime: processor.lastAccepted, kafkaTimestamp: record.timestamp) }
         switch outcome {
         case .deadLetter(let reason):
@@ -300,12 +353,12 @@ public final class LiveJob: @unchecked Sendable {
     /// A bounded run ends once it has every input partition and each is at its end.
     private var allPartitionsAtEnd: Bool { assigned.count == topicPartitions.count && assigned.isSubset(of: atEnd) }
 
-    private func markIdlePartitions() {
+    private func markIdlePartitions() throws {
         guard !options.stopAtEnd else { return }
         let now = Date()
         for (p, seen) in lastRecord.enumerated() where processor.sequencer.partitions[p].isActive && queues[p].isEmpty
             && now.timeIntervalSince(seen) > options.idleTimeout {
-            processor.setPartition(p, active: false)
+            try processor.setPartition(p, active: false)
         }
     }
 
@@ -338,7 +391,7 @@ public final class LiveJob: @unchecked Sendable {
     /// Produces a record, unless it is already in its topic from before a restart.
     private func send(topic: String, key: [UInt8]?, value: [UInt8]) throws {
         if !suppressor.isEmpty, suppressor.suppress(topic: topic, key: key, value: value) { return }
-        try producer.send(topic: topic, key: key, value: value)
+        try producer.send(topic: topic, key: key, value: value, header: outputHeader)
     }
 
     /// Records that retention deleted before this run read them are lost to it: says how many,
@@ -364,6 +417,7 @@ public final class LiveJob: @unchecked Sendable {
     /// failure (during a rebalance, say) is logged and never stops the run.
     private func commitProcessedOffsets(wait: Bool) {
         let offsets = Dictionary(uniqueKeysWithValues: assigned.filter { nextOffsets[$0] >= 0 }.map { (topicPartitions[$0], nextOffsets[$0]) })
+        if let commitOffsets { return commitOffsets(offsets) }
         do {
             try consumer.commit(offsets, async: !wait)
         } catch {
@@ -419,20 +473,25 @@ public final class LiveJob: @unchecked Sendable {
         nextOffsets = checkpoint.nextOffsets
         tally = checkpoint.tally
         checkpointOffsets = checkpoint.inputOffsets
+        restoredExchange = checkpoint.exchange
+        finishedBefore = checkpoint.finished
         let reader = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group + ".restore", properties: options.properties), logger: logger)
-        suppressor = try OutputSuppressor.read(after: checkpoint.outputEnds, keeping: checkpoint.suppressions, consumer: reader, logger: logger)
+        suppressor = try OutputSuppressor.read(after: checkpoint.outputEnds, keeping: checkpoint.suppressions, consumer: reader,
+                                               producer: outputHeader, logger: logger)
         return true
     }
 
     /// Takes a checkpoint once every output so far is acknowledged; then commits the input
     /// offsets (for lag monitoring) and writes the profile store.
-    private func checkpoint(with checkpointer: LiveCheckpointer, final: Bool = false) throws {
+    private func checkpoint(with checkpointer: LiveCheckpointer, final: Bool = false, finished: Bool = false) throws {
         let started = Date()
         try produceRecords()
         try producer.flush()
         let ends = try consumer.endOffsets(of: try outputPartitions())
-        let checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends,
+        var checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends,
                                         suppressions: suppressor.pending, tally: tally)
+        checkpoint.exchange = exchange?.resume
+        checkpoint.finished = finished
         let saved = try checkpointer.save(checkpoint, processor: processor)
         if saved { commitProcessedOffsets(wait: final) }
         if checkpointer.holdsConsumption != consumptionHeld { try holdConsumption(!consumptionHeld) }
@@ -456,9 +515,39 @@ public final class LiveJob: @unchecked Sendable {
         }
     }
 
-    /// Every partition of the input topics, from the cluster's metadata.
+    /// Every partition of the input topics, from the cluster's metadata; a task's partitions only.
     private func inputPartitions() throws -> [TopicPartition] {
-        try [options.pipeline.topics.clickstream, options.pipeline.topics.orders].flatMap { try consumer.partitions(of: $0) }
+        let topics = [options.pipeline.topics.clickstream, options.pipeline.topics.orders]
+        let all = try topics.map { try consumer.partitions(of: $0) }
+        guard let task = options.task else { return all.flatMap { $0 } }
+        try Self.checkCoPartitioned(topics, counts: all.map(\.count), tasks: task.count)
+        return topics.map { TopicPartition(topic: $0, partition: Int32(task.index)) }
+    }
+
+    /// A run split by partition holds a user's events in one task only if every input topic has
+    /// one partition per task (and the producers key them by user with one partitioner).
+    static func checkCoPartitioned(_ topics: [String], counts: [Int], tasks: Int) throws {
+        guard counts.allSatisfy({ $0 == tasks }) else {
+            let described = zip(topics, counts).map { "\($0) has \($1)" }.joined(separator: ", ")
+            throw LiveJobError("the input topics are not co-partitioned for \(tasks) tasks: \(described) partitions. A run split by partition needs the same partition count in every input topic, keyed by user_id with one partitioner")
+        }
+    }
+
+    /// Joins the refresh exchange where the restored checkpoint left it, or, without one, where
+    /// the run's first task began to read it.
+    private func joinExchange(_ task: ShardRole, checkpointer: LiveCheckpointer) throws {
+        let topic = TopicPartition(topic: options.exchangeTopic, partition: 0)
+        let resume = try restoredExchange ?? KafkaRefreshExchange.Resume(
+            position: try RedisCheckpointStore(client: checkpointer.store.client, pipeline: options.pipeline.name, group: options.group, task: 0)
+                .sharedExchangeStart(try consumer.endOffset(of: topic)))
+        let exchange = try KafkaRefreshExchange(brokers: options.brokers, topic: topic.topic, shards: task.count, resume: resume,
+                                                properties: options.properties, logger: logger)
+        exchange.whileWaiting = { [unowned self] in
+            try checkpointer.renewLeaseIfDue()
+            if stopRequested.isSet { throw TaskStopped() }
+        }
+        self.exchange = exchange
+        processor.agreement = exchange
     }
 
     @exclusivity(unchecked) private var knownOutputPartitions: [TopicPartition] = []
@@ -490,3 +579,13 @@ final class LockedFlag: @unchecked Sendable {
     func set() { lock.withLock { value = true } }
     var isSet: Bool { lock.withLock { value } }
 }
+
+/// Why a live run cannot start as configured.
+public struct LiveJobError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A task was asked to stop while it waited for the other tasks (its state is then mid-refresh,
+/// and not checkpointed).
+struct TaskStopped: Error {}

@@ -81,7 +81,7 @@ public final class ReplayJob {
                 next = nextPartition()
             } while next == p
         }
-        processor.finish()
+        try processor.finish()
         try writeRecords()
         try output.flush(durable: checkpoints != nil)
         progress.finish()
@@ -112,7 +112,7 @@ public final class ReplayJob {
 
     private func readRecord(from p: Int, _ reader: LineReader) throws {
         if let bytes = try reader.nextLine() {
-            switch processor.process(bytes, partition: p) {
+            switch try processor.process(bytes, partition: p) {
             case .deadLetter(let reason):
                 try output.writeDeadLetter(bytes, reason: reason, file: reader.path, line: reader.lineNumber)
             case .late:
@@ -122,7 +122,7 @@ public final class ReplayJob {
             }
         } else {
             finished[p] = true
-            processor.setPartition(p, active: false)
+            try processor.setPartition(p, active: false)
         }
         try writeRecords()
     }
