@@ -7,7 +7,7 @@ import TagStreamRuntime
 /// The services of a live run (`run`, `demo`): the run loop and, with `httpPort`, the endpoint
 /// serving `/metrics` and `/health`. SIGTERM and SIGINT shut the group down gracefully, run loop
 /// first (it drains); the run loop finishing on its own (`--stop-at-end`) shuts down the rest.
-func liveServices(job: LiveJob, httpPort: Int?, logger: Logger,
+func liveServices(job: any LiveRun, httpPort: Int?, logger: Logger,
                   status: @escaping @Sendable (OutcomeCounts, OutputTally) -> Void) -> (group: ServiceGroup, run: LiveJobService) {
     let run = LiveJobService(job: job, status: status)
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = []

@@ -49,11 +49,15 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
     var httpPort: Int?
 
+    @Flag(help: "Split the run by input partition: every instance of the group runs the tasks of the partitions it is assigned, and they meet at each daily refresh through Kafka (needs --redis and co-partitioned input topics keyed by user_id).")
+    var splitByPartition = false
+
     func validate() throws {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X takes key=value, got '\(property)'.")
         }
         guard checkpointInterval.milliseconds > 0 else { throw ValidationError("--checkpoint-interval must be positive.") }
+        if splitByPartition, redis == nil { throw ValidationError("--split-by-partition needs --redis: each task's state moves with its partitions.") }
         if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
     }
 
@@ -75,11 +79,13 @@ struct Run: AsyncParsableCommand {
             options.properties[parts[0]] = parts[1]
         }
         options.instanceID = instanceId
-        let job: LiveJob
+        let job: any LiveRun
         do {
-            job = try LiveJob(options: options)
+            job = splitByPartition ? try SplitLiveRun(options: options) : try LiveJob(options: options)
         } catch let error as KafkaError {
             throw ValidationError(error.message)
+        } catch let error as LiveJobError {
+            throw ValidationError(error.description)
         }
         // The status closure runs on the run loop's thread only, and `finish` after it has stopped.
         nonisolated(unsafe) let progress = ProgressLine()

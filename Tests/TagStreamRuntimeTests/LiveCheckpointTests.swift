@@ -18,6 +18,8 @@ import Testing
         var extra: [String] = []
         var stopAtEnd = true
         var checkpointInterval = "1s"
+        /// The working directory of launched runs (default: the test's).
+        var directory: URL?
 
         var arguments: [String] {
             ["run", "--brokers", cluster.bootstrapServers, "--pipeline", Fixtures.referencePipeline, "--group", group,
@@ -28,6 +30,7 @@ import Testing
             let process = Process()
             process.executableURL = URL(fileURLWithPath: Fixtures.tagstreamBinary)
             process.arguments = arguments
+            process.currentDirectoryURL = directory
             process.standardOutput = FileHandle.nullDevice
             if !FileManager.default.fileExists(atPath: log.path) { _ = FileManager.default.createFile(atPath: log.path, contents: nil) }
             let handle = try FileHandle(forWritingTo: log)

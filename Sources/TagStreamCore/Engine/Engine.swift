@@ -659,6 +659,15 @@ public struct StateDistribution: Sendable, Codable, Equatable {
     public var communities = 0
     /// Group name → tag (or "none") → users.
     public var groups: [String: [String: Int]] = [:]
+
+    public init() {}
+
+    /// Adds the distribution of other users (another task's).
+    public mutating func add(_ other: StateDistribution) {
+        users += other.users
+        communities += other.communities
+        groups.merge(other.groups) { $0.merging($1, uniquingKeysWith: +) }
+    }
 }
 
 extension Engine {

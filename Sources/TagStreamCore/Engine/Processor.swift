@@ -25,6 +25,19 @@ public struct OutcomeCounts: Sendable, Equatable {
     public var total: Int { accepted + deadLetter + duplicate + late + ignored }
 
     public init() {}
+
+    /// Adds another part of a run's counts (another task's).
+    public mutating func add(_ other: OutcomeCounts) {
+        accepted += other.accepted
+        deadLetter += other.deadLetter
+        duplicate += other.duplicate
+        late += other.late
+        ignored += other.ignored
+        blank += other.blank
+        notApplied += other.notApplied
+        deadLetterReasons.merge(other.deadLetterReasons, uniquingKeysWith: +)
+        ignoredTypes.merge(other.ignoredTypes, uniquingKeysWith: +)
+    }
 }
 
 /// The I/O-free heart of a run: decodes records, sequences them and drives the engine.

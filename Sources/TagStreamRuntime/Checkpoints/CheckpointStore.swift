@@ -11,6 +11,8 @@ public struct CheckpointSummary: Codable, Sendable, Equatable {
     public var inputs: [String: Int64] = [:]
     /// The end offset of each output partition when the checkpoint was taken, in live runs.
     public var outputs: [String: Int64] = [:]
+    /// Whether a task of a split run has finished its bounded run; nil: not a task.
+    public var finished: Bool?
 
     public init(processor: Processor, inputs: [String: Int64] = [:], outputs: [String: Int64] = [:]) {
         users = processor.engine.symbols.users.count

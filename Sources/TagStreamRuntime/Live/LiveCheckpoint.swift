@@ -78,8 +78,10 @@ public struct LiveCheckpoint {
 
     /// For operators: offsets by `topic[partition]`, and the engine's size.
     public func summary(_ processor: Processor) -> CheckpointSummary {
-        CheckpointSummary(processor: processor,
-                          inputs: Dictionary(uniqueKeysWithValues: inputOffsets.map { ($0.key.description, $0.value) }),
-                          outputs: Dictionary(uniqueKeysWithValues: outputEnds.map { ($0.key.description, $0.value) }))
+        var summary = CheckpointSummary(processor: processor,
+                                        inputs: Dictionary(uniqueKeysWithValues: inputOffsets.map { ($0.key.description, $0.value) }),
+                                        outputs: Dictionary(uniqueKeysWithValues: outputEnds.map { ($0.key.description, $0.value) }))
+        if exchange != nil { summary.finished = finished }
+        return summary
     }
 }

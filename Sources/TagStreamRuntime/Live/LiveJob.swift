@@ -141,6 +141,8 @@ public final class LiveJob: @unchecked Sendable {
             return try runUntilStopped(status: status)
         } catch is TaskStopped {
             logger.notice("task \(options.task!.index) stopped while it waited for the other tasks; its next owner goes on from its last checkpoint")
+            // What it produced since then is suppressed by that owner, once it is in the topics.
+            try? producer.flush(timeoutMilliseconds: 10_000)
             return processor.counts
         }
     }
@@ -445,16 +447,17 @@ public final class LiveJob: @unchecked Sendable {
     /// instance of a group processes). False when `stop()` came first.
     private func standBy(until checkpointer: LiveCheckpointer) throws -> Bool {
         var announced = false
+        let scope = options.task.map { "task \($0.index) of group \(options.group)" } ?? "group \(options.group)"
         while !stopRequested.isSet {
             if try checkpointer.acquireLease() {
-                if announced { logger.notice("taking over the checkpoints of group \(options.group)") }
+                if announced { logger.notice("taking over the checkpoints of \(scope)") }
                 monitor?.standingBy(nil)
                 return true
             }
             if !announced {
                 announced = true
                 let holder = (try? checkpointer.lease.holder()) ?? nil
-                logger.notice("standing by: another instance (\(holder ?? "unknown: Redis unreachable")) runs group \(options.group); this one takes over when that one stops")
+                logger.notice("standing by: another instance (\(holder ?? "unknown: Redis unreachable")) runs \(scope); this one takes over when that one stops")
                 monitor?.standingBy(holder ?? "unknown")
             }
             Thread.sleep(forTimeInterval: 0.5)

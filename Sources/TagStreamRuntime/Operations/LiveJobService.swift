@@ -5,13 +5,13 @@ import TagStreamCore
 /// A live run as a service of a `ServiceGroup`: the blocking run loop gets a thread of its own, and
 /// graceful shutdown (SIGTERM, SIGINT) or cancellation asks it to drain (`LiveJob.stop()`).
 public final class LiveJobService: Service, @unchecked Sendable {
-    public let job: LiveJob
+    public let job: any LiveRun
     private let status: @Sendable (OutcomeCounts, OutputTally) -> Void
     private let lock = NSLock()
     private var finalCounts: OutcomeCounts?
 
     /// `status` is called about once a second from the run loop's thread.
-    public init(job: LiveJob, status: @escaping @Sendable (OutcomeCounts, OutputTally) -> Void = { _, _ in }) {
+    public init(job: any LiveRun, status: @escaping @Sendable (OutcomeCounts, OutputTally) -> Void = { _, _ in }) {
         self.job = job
         self.status = status
     }

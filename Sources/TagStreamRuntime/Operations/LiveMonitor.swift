@@ -38,7 +38,7 @@ public final class LiveMonitor: @unchecked Sendable {
     }
 
     public let health: HealthState
-    private let factory: any MetricsFactory
+    let factory: any MetricsFactory
     private let eventsIn: [Counter]
     private var recordsOut: [OutputRecord.Kind: Counter] = [:]
     private let latency: Metrics.Timer
