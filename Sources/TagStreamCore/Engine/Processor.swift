@@ -176,6 +176,23 @@ public struct Processor: Sendable {
         }
     }
 
+    /// A task whose partitions are idle follows the others, as one engine's watermark moves on
+    /// with the partitions that have records: it answers the agreement on the first event they wait
+    /// at, and meets them at a refresh they wait at, once it has applied its events before it (and
+    /// marks what comes later before that refresh late, as one engine would).
+    public mutating func followOtherTasks() throws {
+        guard let agreement else { return }
+        switch try agreement.awaited(by: engine.shard.index) {
+        case nil:
+            break
+        case .first:
+            if !engine.refreshesScheduled { try agreeOnStart(first: sequencer.firstBuffered, agreement) }
+        case .refresh(let m):
+            sequencer.raiseWatermark(to: m + 1)
+            try applyReady()
+        }
+    }
+
     /// The run's end, the largest accepted `ts` of every task: a task that reached its own end
     /// meanwhile follows the others to each refresh they wait at, as one engine would fire it.
     private mutating func agreedEnd(_ end: Int64, _ agreement: any TaskAgreement) throws -> Int64 {

@@ -124,11 +124,21 @@ public protocol TaskAgreement: RefreshExchange, AnyObject, Sendable {
     /// The largest of every task's end, once every task has given it; until then, a refresh that
     /// another task waits at, which this task must meet first.
     func awaitEnd(_ end: Int64, from task: Int) throws -> AgreedEnd
+    /// What the other tasks wait for this task at now, if anything (without waiting).
+    func awaited(by task: Int) throws -> AwaitedStep?
 }
 
 /// What `TaskAgreement.awaitEnd` found.
 public enum AgreedEnd: Sendable, Equatable {
     case end(Int64)
+    case refresh(Int64)
+}
+
+/// What other tasks wait at.
+public enum AwaitedStep: Sendable, Equatable {
+    /// The agreement on the run's first applied event.
+    case first
+    /// The refresh at this midnight.
     case refresh(Int64)
 }
 

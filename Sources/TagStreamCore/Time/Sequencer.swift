@@ -113,6 +113,14 @@ public struct Sequencer: Sendable {
         buffer.next(below: bound)
     }
 
+    /// The `ts` of the first buffered event, if any.
+    var firstBuffered: Int64? { buffer.events.map(\.ts).min() }
+
+    /// Moves the watermark up to `instant` (a task following the other tasks of a split run).
+    public mutating func raiseWatermark(to instant: Int64) {
+        watermark = max(watermark, instant)
+    }
+
     /// Every buffered event, in no particular order (for snapshots).
     var bufferedEvents: [Event] { buffer.events }
 

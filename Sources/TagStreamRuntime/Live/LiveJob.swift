@@ -203,6 +203,9 @@ public final class LiveJob: @unchecked Sendable {
             monitor?.polled(health)
             try markIdlePartitions()
             moreToProcess = try processQueuedRecords()
+            if options.task != nil, !moreToProcess, !processor.sequencer.partitions.contains(where: \.isActive) {
+                try processor.followOtherTasks()
+            }
             try produceRecords()
             monitor?.looped(processor: processor, consumer: consumer, producer: producer)
             if Date().timeIntervalSince(lastStatus) >= 1 {

@@ -84,10 +84,21 @@ public final class KafkaRefreshExchange: TaskAgreement, @unchecked Sendable {
         try exchange(contribution.encoded, step: "\(refresh)/communities", from: shard).map(CommunityContribution.init(decoding:))
     }
 
+    /// Agreed in rounds: a round where no task had an event (all idle at the start of a live run)
+    /// settles nothing, and the next task to have one opens the next.
     public func agreeOnFirst(_ first: Int64?, from shard: Int) throws -> Int64? {
-        let firsts = try exchange(Self.encode(first ?? .max), step: "run/first", from: shard).map(Self.decode)
+        let round = completed.count { $0.hasPrefix(Self.firstRound) }
+        let firsts = try exchange(Self.encode(first ?? .max), step: "\(Self.firstRound)\(round)", from: shard).map(Self.decode)
         return firsts.min().flatMap { $0 == .max ? nil : $0 }
     }
+
+    public func awaited(by shard: Int) throws -> AwaitedStep? {
+        try read(timeoutMilliseconds: 0)
+        if parts.keys.contains(where: { $0.hasPrefix(Self.firstRound) }) { return .first }
+        return parts.keys.compactMap(Self.refreshAwaited).min().map { .refresh($0) }
+    }
+
+    private static let firstRound = "run/first-"
 
     public func awaitEnd(_ end: Int64, from shard: Int) throws -> AgreedEnd {
         let step = "run/end"
@@ -131,7 +142,16 @@ public final class KafkaRefreshExchange: TaskAgreement, @unchecked Sendable {
     /// Reads what has come (waiting up to 100 ms), and warns once a wait has lasted a minute.
     private func readOnce(waitingAt step: String, from shard: Int, since started: Date) throws {
         try whileWaiting?()
-        for event in consumer.poll(maxEvents: 1_000, timeoutMilliseconds: 100) {
+        try read(timeoutMilliseconds: 100)
+        let waited = Date().timeIntervalSince(started)
+        if waited > 60, waited - 60 < 0.2 {
+            logger.warning("shard \(shard) has waited over a minute at step \(step) for \(shards - wholeParts(of: step)) other shard(s) (\(topic))")
+        }
+    }
+
+    /// Takes the messages that have come, waiting up to `timeoutMilliseconds` for the first.
+    private func read(timeoutMilliseconds: Int32) throws {
+        for event in consumer.poll(maxEvents: 1_000, timeoutMilliseconds: timeoutMilliseconds) {
             switch event {
             case .record(let record):
                 position = record.offset + 1
@@ -141,10 +161,6 @@ public final class KafkaRefreshExchange: TaskAgreement, @unchecked Sendable {
             case .partitionEnd, .assigned, .revoked:
                 break
             }
-        }
-        let waited = Date().timeIntervalSince(started)
-        if waited > 60, waited - 60 < 0.2 {
-            logger.warning("shard \(shard) has waited over a minute at step \(step) for \(shards - wholeParts(of: step)) other shard(s) (\(topic))")
         }
     }
 
