@@ -63,7 +63,7 @@ let package = Package(
         .executableTarget(
             name: "kafka-throughput",
             dependencies: [
-                "Kafka", "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation",
+                "Kafka", "Redis", "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "TestServers",
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "benchmarks/KafkaThroughput"

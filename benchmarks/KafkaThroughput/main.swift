@@ -1,12 +1,16 @@
 // Kafka in → Kafka out throughput of the reference pipeline on the embedded cluster, measured in
 // the same run as librdkafka's raw consume throughput of the same topics: the ratio is the figure.
-// Usage: swift run -c release kafka-throughput [USERS] [DAYS]   (default 5000 users, 60 days)
+// Then the run split by partition (`run --split-by-partition`, checkpoints in a real redis-server)
+// with 1 and with 2 instances in one group, each to the end of the input.
+// Usage: swift run -c release kafka-throughput [USERS] [DAYS] [PARTITIONS]   (default 5000 users, 60 days, 8)
 import Foundation
 import Kafka
 import Logging
+import Redis
 import TagStreamCore
 import TagStreamRuntime
 import TagStreamSimulation
+import TestServers
 
 LoggingSystem.bootstrap { label in
     var handler = StreamLogHandler.standardError(label: label)
@@ -23,20 +27,20 @@ func cpuSeconds() -> Double {
 }
 let arguments = CommandLine.arguments.dropFirst().compactMap { Int($0) }
 let users = arguments.first ?? 5_000, days = arguments.dropFirst().first ?? 60
+let partitionsPerTopic = arguments.dropFirst(2).first ?? 8
 
 let pipeline = try PipelineLoader.load(path: "pipelines/community-grocery.yaml")
 let topics = pipeline.topics
 let cluster = try EmbeddedKafkaCluster(brokers: 3)
-let partitionsPerTopic = 32
 for topic in topics.all {
     // The embedded brokers keep about 5 MB per partition (older records are dropped, like
-    // retention): enough partitions hold the whole input.
+    // retention): compressed, 8 partitions hold the default input.
     try cluster.createTopic(topic, partitions: partitionsPerTopic)
 }
 
 // Load the input topics (not timed).
 var simulator = try EventSimulator(config: SimulationConfig(users: users, days: days))
-let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers))
+let producer = try KafkaProducer(configuration: .producer(brokers: cluster.bootstrapServers, properties: ["compression.type": "zstd"]))
 var events = 0
 while let day = simulator.nextDay() {
     for event in day {
@@ -90,3 +94,44 @@ say(String(format: "raw consume: %.0f events/s (%.2f s; %.2f s of CPU, %.1f µs 
 say(String(format: "engine Kafka→Kafka: %.0f events/s (%.2f s, %d records in; %.2f s of CPU, %.1f µs per event)",
                engine, jobSeconds, counts.total, jobCPU, jobCPU / Double(counts.total) * 1e6))
 say(String(format: "ratio: %.2f (target ≥ 0.5)", engine / raw))
+
+// The split run: every instance a `SplitLiveRun` on a thread of its own, in one group, timed from
+// their start (the group join and its rebalances included) until every instance has ended.
+let redis = try RedisServer()
+func splitRun(instances: Int) throws -> (seconds: Double, cpu: Double, counts: OutcomeCounts) {
+    var options = LiveOptions(pipeline: pipeline, brokers: cluster.bootstrapServers, group: "split-\(instances)")
+    options.stopAtEnd = true
+    options.checkpoints = LiveCheckpointOptions(redis: try RedisURL(redis.url))
+    let runs = try (0..<instances).map { _ in try SplitLiveRun(options: options) }
+    let results = Results()
+    let done = DispatchGroup()
+    let (started, startCPU) = (Date(), cpuSeconds())
+    for run in runs {
+        done.enter()
+        Thread {
+            results.add(Result { try run.run { _, _ in } })
+            done.leave()
+        }.start()
+    }
+    done.wait()
+    let (seconds, cpu) = (Date().timeIntervalSince(started), cpuSeconds() - startCPU)
+    return (seconds, cpu, try results.all.map { try $0.get() }.reduce(into: OutcomeCounts()) { $0.add($1) })
+}
+
+/// The instances' results, from their threads.
+final class Results: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<OutcomeCounts, any Error>] = []
+    func add(_ result: Result<OutcomeCounts, any Error>) { lock.withLock { results.append(result) } }
+    var all: [Result<OutcomeCounts, any Error>] { lock.withLock { results } }
+}
+
+var splitRates: [Int: Double] = [:]
+for instances in [1, 2] {
+    let (seconds, cpu, counts) = try splitRun(instances: instances)
+    // Each instance counts the records of the tasks it ran; a task moved by a rebalance is counted by each.
+    splitRates[instances] = Double(events) / seconds
+    say(String(format: "split by partition, %d instance(s), %d tasks: %.0f events/s (%.2f s from the start, the group join included; %.2f s of CPU; %d records counted)",
+                   instances, partitionsPerTopic, splitRates[instances]!, seconds, cpu, counts.total))
+}
+say(String(format: "split, 2 instances against 1: %.2f×", splitRates[2]! / splitRates[1]!))

@@ -547,7 +547,7 @@ public final class LiveJob: @unchecked Sendable {
             position: try RedisCheckpointStore(client: checkpointer.store.client, pipeline: options.pipeline.name, group: options.group, task: 0)
                 .sharedExchangeStart(try consumer.endOffset(of: topic)))
         let exchange = try KafkaRefreshExchange(brokers: options.brokers, topic: topic.topic, shards: task.count, resume: resume,
-                                                properties: options.properties, logger: logger)
+                                                properties: options.properties, producer: producer, logger: logger)
         exchange.whileWaiting = { [unowned self] in
             try checkpointer.renewLeaseIfDue()
             if stopRequested.isSet { throw TaskStopped() }

@@ -59,16 +59,17 @@ public final class KafkaRefreshExchange: TaskAgreement, @unchecked Sendable {
         Resume(position: parts.values.flatMap(\.values).map(\.firstOffset).min() ?? position, completed: completed)
     }
 
-    /// Reads the topic from `resume` on (default: its beginning).
+    /// Reads the topic from `resume` on (default: its beginning). `producer`: one to share, used
+    /// from the same thread (a live task's own); nil: one of its own.
     public init(brokers: String, topic: String, shards: Int, resume: Resume = Resume(position: KafkaConsumer.beginning),
-                pieceSize: Int = 512 << 10, properties: [String: String] = [:], logger: Logger) throws {
+                pieceSize: Int = 512 << 10, properties: [String: String] = [:], producer: KafkaProducer? = nil, logger: Logger) throws {
         self.topic = topic
         self.pieceSize = pieceSize
         self.shards = shards
         self.logger = logger
         position = resume.position
         completed = resume.completed
-        producer = try KafkaProducer(configuration: .producer(brokers: brokers, properties: properties), logger: logger)
+        self.producer = try producer ?? KafkaProducer(configuration: .producer(brokers: brokers, properties: properties), logger: logger)
         consumer = try KafkaConsumer(configuration: .consumer(brokers: brokers, group: "\(topic).reader", properties: properties), logger: logger)
         try consumer.assign([TopicPartition(topic: topic, partition: 0): resume.position])
     }
