@@ -26,15 +26,18 @@ extension LiveJob: LiveRun {}
 /// partition p of the input topics. The member itself reads no records (it pauses what it is
 /// assigned); each task reads its partitions with a consumer of its own, restores its checkpoint,
 /// and meets the other tasks, wherever they run, through Kafka. When the group takes partitions
-/// away, their tasks checkpoint and stop before the rebalance completes, so that their next owner
-/// finds their lease free.
+/// away, their tasks checkpoint and stop while the member goes on with the rebalance (a group
+/// waits for its slowest member to rejoin), and their next owner
+/// stands by until they have given their leases up.
 public final class SplitLiveRun: LiveRun, @unchecked Sendable {
     public let options: LiveOptions
     public var monitor: LiveMonitor?
     private let logger: Logger
     private let member: KafkaConsumer
     private let stopRequested = LockedFlag()
-    /// The tasks running or finished here, by partition (touched by the run loop only).
+    /// The partitions the group assigns this instance now, whose tasks run here.
+    private var assignedTasks: Set<Int> = []
+    /// The last task started here per partition: running, stopping or ended (run loop only).
     private var tasks: [Int: RunningTask] = [:]
     /// What the tasks report from their threads: their offsets to commit, counts and failures.
     private let reports = TaskReports()
@@ -74,6 +77,7 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
         var lastStatus = Date.distantPast
         while !stopRequested.isSet {
             try member.poll(maxEvents: 1_000, timeoutMilliseconds: 100) { event in try handle(event) }
+            try startAssignedTasks()
             commitReportedOffsets()
             if let failure = reports.failure { throw failure }
             if Date().timeIntervalSince(lastStatus) >= 1 {
@@ -94,15 +98,17 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
         case .assigned(let tps):
             // The tasks read the partitions; the member only holds them for the group.
             try member.pause(tps)
-            let byPartition = Dictionary(grouping: tps, by: { Int($0.partition) })
-            for (p, held) in byPartition.sorted(by: { $0.key < $1.key }) {
+            for (p, held) in Dictionary(grouping: tps, by: { Int($0.partition) }) {
                 if held.count < 2 {
                     logger.warning("the group assigned \(held[0]) without the same partition of the other input topic: use an assignor that keeps co-partitioned topics together (range, librdkafka's default)")
                 }
-                try startTask(p)
+                assignedTasks.insert(p)
             }
         case .revoked(let tps):
-            stopTasks(Set(tps.map { Int($0.partition) }).sorted())
+            for p in Set(tps.map { Int($0.partition) }) {
+                assignedTasks.remove(p)
+                tasks[p]?.stop()
+            }
         case .error(let error):
             logger.warning("\(error.description)")
         case .record, .partitionEnd:
@@ -110,8 +116,16 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
         }
     }
 
+    /// Starts the task of each assigned partition that has none here: none was started, or the
+    /// last one was stopped and has ended (a task that finished its bounded run stays ended).
+    private func startAssignedTasks() throws {
+        for p in assignedTasks.sorted() {
+            if let last = tasks[p], !(last.isDone && last.wasStopped) { continue }
+            try startTask(p)
+        }
+    }
+
     private func startTask(_ p: Int) throws {
-        if let running = tasks[p], !running.isDone { return }
         var taskOptions = options
         taskOptions.task = ShardRole(index: p, count: taskCount)
         let job = try LiveJob(options: taskOptions, logger: logger)
@@ -130,7 +144,7 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
     /// Asks tasks to stop (each checkpoints and gives its lease up), and waits for them.
     private func stopTasks(_ partitions: [Int]) {
         let stopping = partitions.compactMap { tasks[$0] }
-        for task in stopping { task.job.stop() }
+        for task in stopping { task.stop() }
         for task in stopping { task.waitUntilDone() }
     }
 
@@ -159,10 +173,17 @@ private final class RunningTask: @unchecked Sendable {
     private let done = DispatchSemaphore(value: 0)
     private let lock = NSLock()
     private var finished = false
+    /// Whether it was asked to stop (else it ended on its own: a finished bounded run).
+    private(set) var wasStopped = false
 
     init(job: LiveJob) { self.job = job }
 
     var isDone: Bool { lock.withLock { finished } }
+
+    func stop() {
+        wasStopped = true
+        job.stop()
+    }
 
     func start(_ body: @escaping @Sendable () throws -> Void, failed: @escaping @Sendable (any Error) -> Void) {
         let thread = Thread { [self] in
