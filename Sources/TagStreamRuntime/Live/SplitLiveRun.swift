@@ -27,8 +27,8 @@ extension LiveJob: LiveRun {}
 /// assigned); each task reads its partitions with a consumer of its own, restores its checkpoint,
 /// and meets the other tasks, wherever they run, through Kafka. When the group takes partitions
 /// away, their tasks checkpoint and stop while the member goes on with the rebalance (a group
-/// waits for its slowest member to rejoin), and their next owner
-/// stands by until they have given their leases up.
+/// waits for its slowest member to rejoin), and their next owner stands by until they have given
+/// their leases up.
 public final class SplitLiveRun: LiveRun, @unchecked Sendable {
     public let options: LiveOptions
     public var monitor: LiveMonitor?

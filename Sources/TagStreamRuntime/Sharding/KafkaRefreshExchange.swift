@@ -24,7 +24,7 @@ public final class KafkaRefreshExchange: TaskAgreement, @unchecked Sendable {
     /// The steps every shard has completed, whose copies are passed over.
     private var completed: Set<String>
     /// The offset after the last message read.
-    public private(set) var position: Int64
+    private var position: Int64
     /// What this shard has exchanged so far: the refreshes it met at, the messages and bytes it
     /// published, and the seconds from publishing a part to holding every shard's.
     public private(set) var cost = Cost()
