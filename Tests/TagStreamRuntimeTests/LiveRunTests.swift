@@ -262,6 +262,7 @@ final class LockedRecords: @unchecked Sendable {
     private var lines: [String] = []
     func append(_ line: String) { lock.withLock { lines.append(line) } }
     var count: Int { lock.withLock { lines.count } }
+    var all: [String] { lock.withLock { lines } }
 }
 
 final class LockedCounts: @unchecked Sendable {

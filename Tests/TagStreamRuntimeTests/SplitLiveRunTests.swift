@@ -35,7 +35,7 @@ import Testing
     /// Runs jobs on a thread each and waits for all of them, without blocking the tests' threads;
     /// returns each one's error, if any.
     static func runConcurrently(_ jobs: [LiveJob]) async -> [String] {
-        let failures = LockedList()
+        let failures = LockedRecords()
         let group = DispatchGroup()
         for (i, job) in jobs.enumerated() {
             group.enter()
@@ -45,7 +45,7 @@ import Testing
             }.start()
         }
         await withCheckedContinuation { continuation in group.notify(queue: .global()) { continuation.resume() } }
-        return failures.items
+        return failures.all
     }
 
     @Test func threeTasksMeetingThroughKafkaProduceReplaysRecordsExactly() async throws {
@@ -225,12 +225,4 @@ import Testing
             #expect("\(error)".contains("events.clickstream has 3, events.orders has 4 partitions"), "\(error)")
         }
     }
-}
-
-/// Strings appended from several threads.
-final class LockedList: @unchecked Sendable {
-    private let lock = NSLock()
-    private var list: [String] = []
-    func append(_ item: String) { lock.withLock { list.append(item) } }
-    var items: [String] { lock.withLock { list } }
 }

@@ -165,7 +165,8 @@ public final class LiveJob: @unchecked Sendable {
         // Every input partition holds the watermark back from the start, also one the group has
         // not assigned yet (a killed member may hold it until its session times out), as every
         // file does in a replay: else records would be applied before those of other partitions.
-        for tp in try inputPartitions() { _ = partitionIndex(tp) }
+        let inputs = try inputPartitions()
+        for tp in inputs { _ = partitionIndex(tp) }
         // A first run checkpoints before it produces anything: a restart after a crash before its
         // next checkpoint then knows where the outputs began, and suppresses them. A run that
         // continues from committed offsets (--on-missing-checkpoint=reset) records them as its start.
@@ -177,9 +178,8 @@ public final class LiveJob: @unchecked Sendable {
         defer { consumer.close() }
         if options.task != nil {
             // The instance's member of the group holds the partitions; this consumer reads them.
-            let tps = try inputPartitions()
-            try consumer.assign(Dictionary(uniqueKeysWithValues: tps.map { ($0, startOffset(of: $0) ?? KafkaConsumer.committedOffset) }))
-            try handle(.assigned(tps), at: Date())
+            try consumer.assign(Dictionary(uniqueKeysWithValues: inputs.map { ($0, startOffset(of: $0) ?? KafkaConsumer.committedOffset) }))
+            try handle(.assigned(inputs), at: Date())
         } else {
             consumer.startOffset = { [unowned self] tp in startOffset(of: tp) }
             try consumer.subscribe([topics.clickstream, topics.orders])
@@ -483,7 +483,7 @@ public final class LiveJob: @unchecked Sendable {
         finishedBefore = checkpoint.finished
         let reader = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group + ".restore", properties: options.properties), logger: logger)
         suppressor = try OutputSuppressor.read(after: checkpoint.outputEnds, keeping: checkpoint.suppressions, consumer: reader,
-                                               producer: outputHeader, logger: logger)
+                                               producedBy: outputHeader, logger: logger)
         return true
     }
 

@@ -18,10 +18,10 @@ struct OutputSuppressor {
     init(pending: [UInt64: Int] = [:]) { self.pending = pending }
 
     /// The suppressions a checkpoint kept, and the records in every output partition from the
-    /// checkpoint's end offset to its current end; with `producer`, only the records that carry
+    /// checkpoint's end offset to its current end; with `producedBy`, only the records that carry
     /// that header (a task's, where several tasks write to the same topics).
     static func read(after ends: [TopicPartition: Int64], keeping kept: [UInt64: Int], consumer: KafkaConsumer,
-                     producer: KafkaHeader? = nil, logger: Logger) throws -> OutputSuppressor {
+                     producedBy header: KafkaHeader? = nil, logger: Logger) throws -> OutputSuppressor {
         var suppressor = OutputSuppressor(pending: kept)
         defer {
             let count = suppressor.pending.values.reduce(0, +)
@@ -29,7 +29,7 @@ struct OutputSuppressor {
         }
         let targets = try consumer.endOffsets(of: Array(ends.keys)).filter { $0.value > ends[$0.key]! }
         guard !targets.isEmpty else { return suppressor }
-        consumer.readsHeader = producer?.name
+        consumer.readsHeader = header?.name
         try consumer.assign(ends.filter { targets[$0.key] != nil })
         var remaining = Set(targets.keys)
         let deadline = Date().addingTimeInterval(120)
@@ -42,7 +42,7 @@ struct OutputSuppressor {
                 let tp = TopicPartition(topic: record.topic, partition: record.partition)
                 guard let target = targets[tp], record.offset < target else { continue }
                 if record.offset + 1 >= target { remaining.remove(tp) }
-                if let producer, record.header != producer.value { continue }
+                if let header, record.header != header.value { continue }
                 suppressor.pending[identity(topic: record.topic, key: record.key, value: record.value), default: 0] += 1
             }
         }

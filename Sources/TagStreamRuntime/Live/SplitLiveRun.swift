@@ -135,7 +135,8 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
         tasks[p] = task
         logger.info("running task \(p)")
         task.start { [reports] in
-            try reports.finished(p, counts: job.run { counts, tally in reports.update(p, counts: counts, tally: tally) }, tally: job.tally)
+            let counts = try job.run { counts, tally in reports.update(p, counts: counts, tally: tally) }
+            reports.update(p, counts: counts, tally: job.tally)
         } failed: { [reports] error in
             reports.fail(LiveJobError("task \(p): \(error)"))
         }
@@ -225,8 +226,6 @@ private final class TaskReports: @unchecked Sendable {
             tallyByTask[task] = tally
         }
     }
-
-    func finished(_ task: Int, counts: OutcomeCounts, tally: OutputTally) { update(task, counts: counts, tally: tally) }
 
     func fail(_ error: any Error) { lock.withLock { if firstFailure == nil { firstFailure = error } } }
 
