@@ -57,6 +57,12 @@ public final class EmbeddedKafkaCluster: @unchecked Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "broker \(id) \(up ? "up" : "down")") }
     }
 
+    /// Delays a broker's responses (not its handling of requests) by this much.
+    public func setRoundTripTime(_ id: Int32, milliseconds: Int) throws(KafkaError) {
+        let err = rd_kafka_mock_broker_set_rtt(cluster, id, Int32(milliseconds))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, context: "broker \(id) round trip time") }
+    }
+
     /// Makes the next requests of a kind fail with these errors, one each, in order.
     public func injectErrors(_ request: Request, codes: [KafkaError.Code]) {
         var errors = codes.compactMap(\.librdkafkaValue).map { rd_kafka_resp_err_t(rawValue: $0) }

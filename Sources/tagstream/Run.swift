@@ -46,6 +46,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "While Redis is unavailable, go on this long after the last checkpoint, then pause consumption.")
     var checkpointMaxDelay = TimeSpan(milliseconds: 30_000)
 
+    @Option(help: "How long the lease on the group's checkpoints outlives its holder's last renewal (at least 6s): a standby takes over that long after the holder stops, and a record waits for delivery at most half of it before the run stops.")
+    var lease = TimeSpan(milliseconds: 10_000)
+
     @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
     var httpPort: Int?
 
@@ -57,6 +60,7 @@ struct Run: AsyncParsableCommand {
             throw ValidationError("-X takes key=value, got '\(property)'.")
         }
         guard checkpointInterval.milliseconds > 0 else { throw ValidationError("--checkpoint-interval must be positive.") }
+        guard lease.milliseconds >= 6_000 else { throw ValidationError("--lease must be at least 6s (librdkafka checks for records to time out once a second).") }
         if splitByPartition, redis == nil { throw ValidationError("--split-by-partition needs --redis: each task's state moves with its partitions.") }
         if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
     }
@@ -72,6 +76,7 @@ struct Run: AsyncParsableCommand {
             checkpoints.onMissing = onMissingCheckpoint
             checkpoints.profilePrefix = profilePrefix
             checkpoints.maxDelay = TimeInterval(checkpointMaxDelay.milliseconds) / 1000
+            checkpoints.leaseTTL = TimeInterval(lease.milliseconds) / 1000
             options.checkpoints = checkpoints
         }
         for property in properties {

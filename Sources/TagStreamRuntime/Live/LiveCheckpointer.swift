@@ -23,7 +23,8 @@ public struct LiveCheckpointOptions: Sendable {
     /// stay exactly-once: a restart suppresses them), then pauses consumption until one succeeds.
     public var maxDelay: TimeInterval = 30
     /// How long the lease of the group's checkpoints outlives its holder's last renewal: a
-    /// standby instance takes over that long after the holder stopped. Default: 10 s.
+    /// standby instance takes over that long after the holder stopped, and a record waits for
+    /// delivery at most half of it. At least 6 s. Default: 10 s.
     public var leaseTTL: TimeInterval = 10
 
     public init(redis: RedisURL) { self.redis = redis }
@@ -35,7 +36,10 @@ final class LiveCheckpointer {
     let store: RedisCheckpointStore
     let profiles: ProfileStore?
     let lease: CheckpointLease
-    private var leaseRenewed = Date.distantPast
+    /// When this instance last asked Redis for the lease (taken when the request was sent, so
+    /// that the lease in Redis runs at least `ttl` from then), on a clock that a stalled process
+    /// does not stop.
+    private var leaseAsked: ContinuousClock.Instant?
     private let options: LiveCheckpointOptions
     private let pipeline: Pipeline
     private let logger: Logger
@@ -61,10 +65,9 @@ final class LiveCheckpointer {
     /// Takes the lease, or extends it; false while another instance holds it or Redis is
     /// unreachable. Other Redis errors (a wrong password, missing permissions) are thrown.
     func acquireLease() throws -> Bool {
+        leaseAsked = .now
         do {
-            guard try lease.acquire() else { return false }
-            leaseRenewed = Date()
-            return true
+            return try lease.acquire()
         } catch let error as RedisError {
             guard case .connection = error else { throw error }
             return false
@@ -72,12 +75,23 @@ final class LiveCheckpointer {
     }
 
     /// Extends the lease every third of its time to live; throws `CheckpointLease.Lost` when
-    /// another instance took it over. While Redis is unreachable the run goes on degraded, and a
+    /// another instance took it over. Called before every record is produced, so that a holder
+    /// stalled past its lease learns it before it writes anything more. While Redis is
+    /// unreachable the run goes on degraded (asking again a third of the lease later), and a
     /// checkpoint is committed only once the lease is held again.
     func renewLeaseIfDue() throws {
-        guard Date().timeIntervalSince(leaseRenewed) >= lease.ttl / 3, !(try acquireLease()) else { return }
+        if let leaseAsked, ContinuousClock.now - leaseAsked < .seconds(lease.ttl / 3) { return }
+        guard !(try acquireLease()) else { return }
         if let holder = try? lease.holder() { throw CheckpointLease.Lost(namespace: store.namespace, holder: holder) }
     }
+
+    /// How long a produced record may wait for delivery (librdkafka's `message.timeout.ms`): half
+    /// the lease. A record is produced less than a third of the lease after its producer last
+    /// asked for the lease, so it is delivered or dropped (librdkafka times records out before it
+    /// sends them, also when its process resumes from a stall) before the lease can lapse and
+    /// another instance take over and read the outputs to suppress what it produces again: with a
+    /// lease of 6 s or more, the sixth left covers librdkafka's timeout scan, once a second.
+    var deliveryTimeout: TimeInterval { lease.ttl / 2 }
 
     /// Gives the lease up, so that a standby takes over at once.
     func releaseLease() {
@@ -120,8 +134,8 @@ final class LiveCheckpointer {
             lastSize = bytes.count
             // The lease may have lapsed while Redis was out of reach: take it again first (or learn
             // that another instance has held it since), since the commit below needs it.
+            leaseAsked = .now
             guard try lease.acquire() else { throw CheckpointLease.Lost(namespace: store.namespace, holder: try lease.holder()) }
-            leaseRenewed = Date()
             try store.save(bytes, summary: checkpoint.summary(processor), lease: lease)
             try profiles?.flush(to: store.client)
         } catch let error as RedisError where !error.isAccessDenied {

@@ -90,7 +90,7 @@ public final class LiveJob: @unchecked Sendable {
     @exclusivity(unchecked) private var lastRecord: [Date] = []
     /// The offset after the last record processed, per partition; -1: none yet.
     @exclusivity(unchecked) private var nextOffsets: [Int64] = []
-    private var checkpointer: LiveCheckpointer?
+    private let checkpointer: LiveCheckpointer?
     @exclusivity(unchecked) private var suppressor = OutputSuppressor()
     private let encoder = RecordEncoder()
     private let deadLetterRecord = DeadLetterRecord()
@@ -119,11 +119,16 @@ public final class LiveJob: @unchecked Sendable {
         var consumerProperties = options.properties
         if let instanceID = options.instanceID { consumerProperties["group.instance.id"] = instanceID }
         consumer = try KafkaConsumer(configuration: .consumer(brokers: options.brokers, group: options.group, properties: consumerProperties), logger: logger)
-        producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: options.properties), logger: logger)
-        processor = Processor(pipeline: options.pipeline, partitions: 0, shard: options.task ?? .single)
-        checkpointer = options.checkpoints.map {
+        let checkpointer = options.checkpoints.map {
             LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, task: options.task?.index, logger: logger)
         }
+        self.checkpointer = checkpointer
+        let fencing = checkpointer.map { ["message.timeout.ms": String(Int($0.deliveryTimeout * 1000))] } ?? [:]
+        if let given = options.properties["message.timeout.ms"].flatMap(Double.init), let checkpointer, given > checkpointer.deliveryTimeout * 1000 {
+            logger.warning("message.timeout.ms=\(Int(given)) is more than half the lease (\(Int(checkpointer.deliveryTimeout * 1000)) ms): an instance stalled past its lease may deliver records that the instance taking over produces too")
+        }
+        producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: fencing.merging(options.properties) { $1 }), logger: logger)
+        processor = Processor(pipeline: options.pipeline, partitions: 0, shard: options.task ?? .single)
         outputHeader = options.task.map { KafkaHeader(name: "tagstream-task", value: Array("\($0.index)".utf8)) }
         if let task = options.task {
             if options.checkpoints == nil { throw LiveJobError("task \(task.index) of a split run needs checkpoints (--redis): its state moves with its partitions") }
@@ -190,8 +195,7 @@ public final class LiveJob: @unchecked Sendable {
         monitor?.started(producer: producer)
         var moreToProcess = false, reachedEnd = false
         while !stopRequested.isSet {
-            // Before this turn produces anything: an instance that was stalled past its lease
-            // finds out here, before it writes records the instance that took over writes too.
+            // Keeps the lease also while nothing is produced (every record produced checks it too).
             try checkpointer?.renewLeaseIfDue()
             // Records left from the last turn are processed at once; else wait a little for more.
             let polled = Date()
@@ -396,6 +400,8 @@ public final class LiveJob: @unchecked Sendable {
     /// Produces a record, unless it is already in its topic from before a restart.
     private func send(topic: String, key: [UInt8]?, value: [UInt8]) throws {
         if !suppressor.isEmpty, suppressor.suppress(topic: topic, key: key, value: value) { return }
+        // Right before the record leaves: a stall may have begun anywhere in the turn.
+        try checkpointer?.renewLeaseIfDue()
         try producer.send(topic: topic, key: key, value: value, header: outputHeader)
     }
 
