@@ -513,6 +513,12 @@ import Testing
         #expect(try Fixtures.run(Fixtures.tagstreamBinary, ["checkpoints", "list", "--redis", redis.url]).stdout.contains("no checkpoints"))
     }
 
+    /// A lease that could lapse before librdkafka times out what a stalled holder had queued.
+    @Test func aLeaseShorterThanSixSecondsIsRefused() throws {
+        let result = try Fixtures.run(Fixtures.tagstreamBinary, ["run", "--brokers", "127.0.0.1:9", "--redis", "redis://127.0.0.1:9", "--lease", "5s"])
+        #expect(result.status == 64 && result.stderr.contains("--lease must be at least 6s"), "\(result.status) \(result.stderr)")
+    }
+
     @Test func wrongPasswordsAndMissingPermissionsAreClearErrors() throws {
         let redis = try RedisServer(arguments: ["--requirepass", "secret"])
         try redis.cli(["-a", "secret", "--no-auth-warning", "ACL", "SETUSER", "reader", "on", ">pw", "~*", "+get", "+scan", "+ping"])

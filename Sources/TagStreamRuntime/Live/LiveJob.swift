@@ -123,17 +123,24 @@ public final class LiveJob: @unchecked Sendable {
             LiveCheckpointer(options: $0, pipeline: options.pipeline, group: options.group, task: options.task?.index, logger: logger)
         }
         self.checkpointer = checkpointer
-        let fencing = checkpointer.map { ["message.timeout.ms": String(Int($0.deliveryTimeout * 1000))] } ?? [:]
-        if let given = options.properties["message.timeout.ms"].flatMap(Double.init), let checkpointer, given > checkpointer.deliveryTimeout * 1000 {
-            logger.warning("message.timeout.ms=\(Int(given)) is more than half the lease (\(Int(checkpointer.deliveryTimeout * 1000)) ms): an instance stalled past its lease may deliver records that the instance taking over produces too")
-        }
-        producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: fencing.merging(options.properties) { $1 }), logger: logger)
+        producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: Self.producerProperties(options, checkpointer, logger)), logger: logger)
         processor = Processor(pipeline: options.pipeline, partitions: 0, shard: options.task ?? .single)
         outputHeader = options.task.map { KafkaHeader(name: "tagstream-task", value: Array("\($0.index)".utf8)) }
         if let task = options.task {
             if options.checkpoints == nil { throw LiveJobError("task \(task.index) of a split run needs checkpoints (--redis): its state moves with its partitions") }
             if let obstacle = ShardRole.obstacle(in: options.pipeline) { throw LiveJobError(obstacle) }
         }
+    }
+
+    /// The producer's properties: with checkpoints, a record waits for delivery at most
+    /// `LiveCheckpointer.deliveryTimeout`, unless `-X message.timeout.ms` says otherwise.
+    private static func producerProperties(_ options: LiveOptions, _ checkpointer: LiveCheckpointer?, _ logger: Logger) -> [String: String] {
+        guard let checkpointer else { return options.properties }
+        let bound = Int(checkpointer.deliveryTimeout * 1000)
+        if let given = options.properties["message.timeout.ms"].flatMap(Int.init), given > bound {
+            logger.warning("message.timeout.ms=\(given) is more than half the lease (\(bound) ms): an instance stalled past its lease may deliver records that the instance taking over produces too")
+        }
+        return ["message.timeout.ms": String(bound)].merging(options.properties) { $1 }
     }
 
     /// Asks `run` to drain and return.
