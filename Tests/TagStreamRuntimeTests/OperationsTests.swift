@@ -30,6 +30,25 @@ import TagStreamCore
         #expect(health.report.healthy)
     }
 
+    /// The tasks of a split instance share its health and registry: one task's recovery does not
+    /// clear another's trouble, each has gauges of its own, and a task that ends takes its own away.
+    @Test func tasksOfOneInstanceReportHealthAndGaugesOfTheirOwn() {
+        let registry = PrometheusCollectorRegistry()
+        let health = HealthState()
+        let tasks = (0..<2).map { LiveMonitor(health: health, factory: OperationsEndpoint.metricsFactory(registry), task: $0) }
+        for task in tasks { task.holdsPartitions(true) }
+        tasks[0].checkpointed(saved: false, seconds: 0, bytes: 0, degradedReason: "checkpoint store unavailable")
+        tasks[1].checkpointed(saved: true, seconds: 0.1, bytes: 2_048, degradedReason: nil)
+        #expect(health.report.text == "degraded: task 0: checkpoint store unavailable")
+        let metrics = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+        #expect(PrometheusText.value(in: metrics, LiveMonitor.Name.checkpointBytes, labels: #"{task="1"}"#) == 2_048, "\(metrics)")
+        #expect(PrometheusText.value(in: metrics, LiveMonitor.Name.checkpointBytes, labels: #"{task="0"}"#) == 0, "\(metrics)")
+        tasks[0].taskEnded()
+        #expect(health.report.healthy, "\(health.report.text)")
+        let after = String(decoding: registry.emitToBuffer(), as: UTF8.self)
+        #expect(!after.contains(#"task="0""#) && after.contains(#"task="1""#), "\(after)")
+    }
+
     @Test func endpointServesHealthOfAnyComponentAndTheRegistry() async throws {
         let registry = PrometheusCollectorRegistry()
         let health = HealthState()

@@ -110,6 +110,12 @@ import Testing
         var processes = try engines.map { try $0.launch() }
         defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await Self.waitForProgress("split-kill", beyond: 0, redis: redis)
+        // Each task reports gauges of its own, under its label.
+        var labelled = false
+        for port in engines.compactMap({ Int($0.extra.last ?? "") }) where !labelled {
+            labelled = (try? await HTTP.get(port: port, path: "/metrics"))?.body.contains(#"tagstream_producer_queue_records{task=""#) ?? false
+        }
+        #expect(labelled, "no instance reports a task's gauges")
         try await Task.sleep(for: .seconds(Double.random(in: 0...1.5)))
         let victim = Int.random(in: 0..<3)
         try #require(processes[victim].isRunning, "instance \(victim) ended before the kill; use more data")

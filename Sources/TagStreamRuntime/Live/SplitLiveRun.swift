@@ -73,10 +73,12 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
             member.close()
         }
         try member.subscribe(topics)
+        monitor?.removeGauges()
         logger.info("joining group \(options.group): \(taskCount) tasks, one per partition of \(topics.joined(separator: " and "))")
         var lastStatus = Date.distantPast
         while !stopRequested.isSet {
             try member.poll(maxEvents: 1_000, timeoutMilliseconds: 100) { event in try handle(event) }
+            monitor?.holdsPartitions(!assignedTasks.isEmpty)
             try startAssignedTasks()
             commitReportedOffsets()
             if let failure = reports.failure { throw failure }
@@ -129,12 +131,13 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
         var taskOptions = options
         taskOptions.task = ShardRole(index: p, count: taskCount)
         let job = try LiveJob(options: taskOptions, logger: logger)
-        if let monitor { job.monitor = LiveMonitor(health: monitor.health, factory: monitor.factory) }
+        if let monitor { job.monitor = LiveMonitor(health: monitor.health, factory: monitor.factory, task: p) }
         job.commitOffsets = { [reports] offsets in reports.commit(offsets) }
         let task = RunningTask(job: job)
         tasks[p] = task
         logger.info("running task \(p)")
         task.start { [reports] in
+            defer { job.monitor?.taskEnded() }
             let counts = try job.run { counts, tally in reports.update(p, counts: counts, tally: tally) }
             reports.update(p, counts: counts, tally: job.tally)
         } failed: { [reports] error in

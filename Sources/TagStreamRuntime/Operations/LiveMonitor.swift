@@ -35,10 +35,15 @@ public final class LiveMonitor: @unchecked Sendable {
     /// Health components the run loop reports as.
     enum Component {
         static let assignment = "assignment", brokers = "brokers", producer = "producer", checkpoints = "checkpoints", lease = "lease"
+        static let all = [assignment, brokers, producer, checkpoints, lease]
     }
 
     public let health: HealthState
     let factory: any MetricsFactory
+    /// The task this monitors, in a run split by partition (nil: the whole run). A task's gauges
+    /// carry a `task` label and its health reasons name it, so that the tasks of an instance, which
+    /// share its registry and health, neither overwrite nor clear each other's.
+    let task: Int?
     private let eventsIn: [Counter]
     private var recordsOut: [OutputRecord.Kind: Counter] = [:]
     private let latency: Metrics.Timer
@@ -60,9 +65,11 @@ public final class LiveMonitor: @unchecked Sendable {
     /// Gauges are sampled this often. Default: 1 s.
     public var sampleInterval: TimeInterval = 1
 
-    public init(health: HealthState = HealthState(), factory: any MetricsFactory) {
+    public init(health: HealthState = HealthState(), factory: any MetricsFactory, task: Int? = nil) {
         self.health = health
         self.factory = factory
+        self.task = task
+        let taskLabel = task.map { [("task", String($0))] } ?? []
         eventsIn = ["accepted", "dead_letter", "duplicate", "late", "ignored"].map {
             Counter(label: Name.eventsIn, dimensions: [("outcome", $0)], factory: factory)
         }
@@ -70,33 +77,60 @@ public final class LiveMonitor: @unchecked Sendable {
             recordsOut[kind] = Counter(label: Name.recordsOut, dimensions: [("kind", kind.name)], factory: factory)
         }
         latency = Metrics.Timer(label: Name.latency, factory: factory)
-        producerQueue = Gauge(label: Name.producerQueue, factory: factory)
-        eventTimeLag = Gauge(label: Name.eventTimeLag, factory: factory)
-        assignedPartitions = Gauge(label: Name.assignedPartitions, factory: factory)
+        producerQueue = Gauge(label: Name.producerQueue, dimensions: taskLabel, factory: factory)
+        eventTimeLag = Gauge(label: Name.eventTimeLag, dimensions: taskLabel, factory: factory)
+        assignedPartitions = Gauge(label: Name.assignedPartitions, dimensions: taskLabel, factory: factory)
         checkpointsSaved = Counter(label: Name.checkpoints, dimensions: [("result", "saved")], factory: factory)
         checkpointsFailed = Counter(label: Name.checkpoints, dimensions: [("result", "failed")], factory: factory)
         checkpointDuration = Metrics.Timer(label: Name.checkpointDuration, factory: factory)
-        checkpointBytes = Gauge(label: Name.checkpointBytes, factory: factory)
+        checkpointBytes = Gauge(label: Name.checkpointBytes, dimensions: taskLabel, factory: factory)
         // Not consuming until the run loop has partitions (the endpoint may answer before it starts).
-        health.setDegraded(reason: "no partitions assigned", component: Component.assignment)
+        holdsPartitions(false)
     }
+
+    /// Whether the group has assigned the run any partitions.
+    func holdsPartitions(_ holds: Bool) {
+        if holds { clear(Component.assignment) } else { degrade(Component.assignment, "no partitions assigned") }
+    }
+
+    /// The tasks of a split instance report gauges of their own: the instance's go.
+    func removeGauges() {
+        for gauge in [producerQueue, eventTimeLag, assignedPartitions, checkpointBytes] + Array(lagGauges.values) { gauge.destroy() }
+        lagGauges = [:]
+    }
+
+    /// A task's run has ended (its partitions may be elsewhere now): its gauges and health reasons go.
+    func taskEnded() {
+        removeGauges()
+        for component in Component.all { clear(component) }
+    }
+
+    private func scoped(_ component: String) -> String { task.map { "\(component) of task \($0)" } ?? component }
+
+    private func degrade(_ component: String, _ reason: String) {
+        health.setDegraded(reason: task.map { "task \($0): \(reason)" } ?? reason, component: scoped(component))
+    }
+
+    private func clear(_ component: String) { health.clear(component: scoped(component)) }
 
     /// The run stands by while another instance (`holder`) holds the group's checkpoints; nil: it holds them.
     func standingBy(_ holder: String?) {
         if let holder {
-            health.setDegraded(reason: "standby: another instance (\(holder)) runs the group", component: Component.lease)
+            degrade(Component.lease, "standby: another instance (\(holder)) \(task == nil ? "runs the group" : "holds the task's lease")")
         } else {
-            health.clear(component: Component.lease)
+            clear(Component.lease)
         }
     }
 
     /// The run loop starts: a producer waiting for room in its queue makes the run degraded.
     func started(producer: KafkaProducer) {
+        // Called on librdkafka's thread: the health state is thread-safe, this monitor is not.
+        let component = scoped(Component.producer), reason = task.map { "task \($0): producer queue full" } ?? "producer queue full"
         producer.onQueueFull = { [health] waiting in
             if waiting {
-                health.setDegraded(reason: "producer queue full", component: Component.producer)
+                health.setDegraded(reason: reason, component: component)
             } else {
-                health.clear(component: Component.producer)
+                health.clear(component: component)
             }
         }
     }
@@ -119,9 +153,9 @@ public final class LiveMonitor: @unchecked Sendable {
     /// A poll returned.
     func polled(_ poll: PollHealth) {
         if poll.brokersAnswered {
-            health.clear(component: Component.brokers)
+            clear(Component.brokers)
         } else if poll.allBrokersDown {
-            health.setDegraded(reason: "broker unreachable", component: Component.brokers)
+            degrade(Component.brokers, "broker unreachable")
         }
     }
 
@@ -150,9 +184,9 @@ public final class LiveMonitor: @unchecked Sendable {
             checkpointsFailed.increment()
         }
         if let degradedReason {
-            health.setDegraded(reason: degradedReason, component: Component.checkpoints)
+            degrade(Component.checkpoints, degradedReason)
         } else {
-            health.clear(component: Component.checkpoints)
+            clear(Component.checkpoints)
         }
     }
 
@@ -177,11 +211,7 @@ public final class LiveMonitor: @unchecked Sendable {
         }
         guard let lag = try? consumer.lag(startOffsets: startOffsets) else { return }
         assignedPartitions.record(assigned.count)
-        if assigned.isEmpty {
-            health.setDegraded(reason: "no partitions assigned", component: Component.assignment)
-        } else {
-            health.clear(component: Component.assignment)
-        }
+        holdsPartitions(!assigned.isEmpty)
         for (tp, records) in lag {
             if lagGauges[tp] == nil {
                 lagGauges[tp] = Gauge(label: Name.consumerLag, dimensions: [("topic", tp.topic), ("partition", String(tp.partition))],
@@ -210,11 +240,11 @@ public final class LiveMonitor: @unchecked Sendable {
     /// While the brokers seem gone and no records come, asks one partition's end offset every
     /// few seconds: an answer means they are back.
     private func probeBrokers(_ consumer: KafkaConsumer, assigned: [TopicPartition], now: Date) {
-        guard health.reason(of: Component.brokers) != nil, let tp = assigned.first,
+        guard health.reason(of: scoped(Component.brokers)) != nil, let tp = assigned.first,
               now.timeIntervalSince(lastProbe) >= 2 else { return }
         lastProbe = now
         if (try? consumer.endOffset(of: tp, timeoutMilliseconds: 500)) != nil {
-            health.clear(component: Component.brokers)
+            clear(Component.brokers)
         }
     }
 }
