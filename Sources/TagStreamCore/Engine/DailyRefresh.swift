@@ -15,6 +15,8 @@ extension Engine {
     /// does, and at each refresh meets the other shards through `exchange`.
     public mutating func advance(through instant: Int64, exchange: any RefreshExchange) throws {
         advance(through: instant)
+        // Called for every event: the copies below (retains of every array they hold) only at a refresh.
+        guard waitingRefresh != nil else { return }
         let (program, layout) = (self.program, self.layout)
         while let m = waitingRefresh {
             statistics = try exchange.settle(takeSamples(at: m), from: shard.index, at: m) {
