@@ -244,7 +244,7 @@ public final class LiveJob: @unchecked Sendable {
             try processor.applyBuffered()
         }
         try produceRecords()
-        try producer.flush()
+        try flushProducer()
         if let checkpointer { try checkpoint(with: checkpointer, final: true, finished: reachedEnd) }
         else { commitProcessedOffsets(wait: true) }
         status(processor.counts, tally)
@@ -401,7 +401,23 @@ public final class LiveJob: @unchecked Sendable {
         producer.poll()
         // A record that could not be delivered stops the run before any checkpoint counts it as
         // produced: the restart from the last checkpoint produces it again, so nothing is lost.
-        if let failure = producer.deliveryFailure { throw failure }
+        if let failure = producer.deliveryFailure { throw leaseLost() ?? failure }
+    }
+
+    /// Waits until every record produced is acknowledged.
+    private func flushProducer() throws {
+        do { try producer.flush() } catch { throw leaseLost() ?? error }
+    }
+
+    /// Why the run must stop when the lease was lost: records time out while a process is stalled
+    /// past its lease, and the lost lease, not the timeout, is then what the run reports.
+    private func leaseLost() -> (any Error)? {
+        do {
+            try checkpointer?.renewLeaseIfDue()
+            return nil
+        } catch {
+            return error
+        }
     }
 
     /// Produces a record, unless it is already in its topic from before a restart.
@@ -505,7 +521,7 @@ public final class LiveJob: @unchecked Sendable {
     private func checkpoint(with checkpointer: LiveCheckpointer, final: Bool = false, finished: Bool = false) throws {
         let started = Date()
         try produceRecords()
-        try producer.flush()
+        try flushProducer()
         let ends = try consumer.endOffsets(of: try outputPartitions())
         var checkpoint = LiveCheckpoint(partitions: topicPartitions, nextOffsets: nextOffsets, outputEnds: ends,
                                         suppressions: suppressor.pending, tally: tally)

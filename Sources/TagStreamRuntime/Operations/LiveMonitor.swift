@@ -107,8 +107,10 @@ public final class LiveMonitor: @unchecked Sendable {
 
     private func scoped(_ component: String) -> String { task.map { "\(component) of task \($0)" } ?? component }
 
+    private func described(_ reason: String) -> String { task.map { "task \($0): \(reason)" } ?? reason }
+
     private func degrade(_ component: String, _ reason: String) {
-        health.setDegraded(reason: task.map { "task \($0): \(reason)" } ?? reason, component: scoped(component))
+        health.setDegraded(reason: described(reason), component: scoped(component))
     }
 
     private func clear(_ component: String) { health.clear(component: scoped(component)) }
@@ -125,7 +127,7 @@ public final class LiveMonitor: @unchecked Sendable {
     /// The run loop starts: a producer waiting for room in its queue makes the run degraded.
     func started(producer: KafkaProducer) {
         // Called on librdkafka's thread: the health state is thread-safe, this monitor is not.
-        let component = scoped(Component.producer), reason = task.map { "task \($0): producer queue full" } ?? "producer queue full"
+        let component = scoped(Component.producer), reason = described("producer queue full")
         producer.onQueueFull = { [health] waiting in
             if waiting {
                 health.setDegraded(reason: reason, component: component)
