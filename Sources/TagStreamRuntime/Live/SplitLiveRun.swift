@@ -36,7 +36,9 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
     private let member: KafkaConsumer
     private let stopRequested = LockedFlag()
     /// The partitions the group assigns this instance now, whose tasks run here.
-    private var assignedTasks: Set<Int> = []
+    private var assignedTasks: Set<Int> = [] {
+        didSet { monitor?.holdsPartitions(!assignedTasks.isEmpty) }
+    }
     /// The last task started here per partition: running, stopping or ended (run loop only).
     private var tasks: [Int: RunningTask] = [:]
     /// What the tasks report from their threads: their offsets to commit, counts and failures.
@@ -78,7 +80,6 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
         var lastStatus = Date.distantPast
         while !stopRequested.isSet {
             try member.poll(maxEvents: 1_000, timeoutMilliseconds: 100) { event in try handle(event) }
-            monitor?.holdsPartitions(!assignedTasks.isEmpty)
             try startAssignedTasks()
             commitReportedOffsets()
             if let failure = reports.failure { throw failure }
