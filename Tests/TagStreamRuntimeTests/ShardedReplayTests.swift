@@ -85,6 +85,22 @@ import TagStreamCore
         #expect(expected["dead_letters.jsonl"]?.isEmpty == true)
     }
 
+    /// The quick scan finds the key at every offset, up to the line's last bytes, and gives no
+    /// hint for a line without it.
+    @Test func quickScanFindsTheUserAtEveryOffset() {
+        for padding in 0..<20 {
+            for spacing in ["", " "] {
+                let line = #"{"\#(String(repeating: "p", count: padding))":1,"user_id"\#(spacing):\#(spacing)"u\#(padding)"}"#
+                let shard = Array(line.utf8).withUnsafeBufferPointer { UserRoute.shard(of: $0, count: 7) }
+                #expect(shard == Int32(ShardRole.shard(of: "u\(padding)", count: 7)), "\(line)")
+            }
+        }
+        for line in [#"{"user":"u1","user_idx":"u2"}"#, #"{"id":"u1"}"#, #""user_id"#, #"{"user_id":"#] {
+            #expect(Array(line.utf8).withUnsafeBufferPointer { UserRoute.shard(of: $0, count: 7) } == nil, "\(line)")
+        }
+        #expect(Array(" \t\r".utf8).withUnsafeBufferPointer { UserRoute.shard(of: $0, count: 7) } == -1)
+    }
+
     @Test func pipelineWithDailyCapsRunsInOneShardOnly() throws {
         let text = try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
             .replacingOccurrences(of: "cooldown: 24h", with: "cooldown: 24h\n      daily_cap_per_community: 5")

@@ -4,7 +4,8 @@
 public struct ShardProcessor: Sendable {
     /// What a record decoded to, as far as the run's sequencer needs to know.
     public enum Decoded: Sendable {
-        case event(Event, key: AcceptedIDs.Key)
+        /// An event of this shard's, appended to the caller's events.
+        case event(ts: Int64, key: AcceptedIDs.Key)
         /// An event of a user that another shard holds: that shard decodes it again.
         case elsewhere(shard: Int)
         case ignored(type: String)
@@ -31,15 +32,18 @@ public struct ShardProcessor: Sendable {
 
     public var shard: ShardRole { engine.shard }
 
-    /// Decodes one record (not blank), interning its names in this shard's engine.
-    public mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>) -> Decoded {
+    /// Decodes one record (not blank), interning its names in this shard's engine; an event of
+    /// this shard's goes to the end of `events` (handed over, not copied).
+    public mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, into events: inout [Event]) -> Decoded {
         switch decoder.decode(bytes, symbols: &engine.symbols) {
         case .deadLetter(let reason): return .deadLetter(reason)
         case .ignored(let type): return .ignored(type: type)
         case .event(let event):
             let owner = shard(ofUser: event.user)
             guard owner == shard.index else { return .elsewhere(shard: owner) }
-            return .event(event, key: AcceptedIDs.Key(event.eventID))
+            let ts = event.ts, key = AcceptedIDs.Key(event.eventID)
+            events.append(event)
+            return .event(ts: ts, key: key)
         }
     }
 

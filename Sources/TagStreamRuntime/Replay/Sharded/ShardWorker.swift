@@ -169,7 +169,7 @@ final class ShardWorker: @unchecked Sendable {
                 if elsewhere {
                     guard case .elsewhere(let shard) = facts[i], shard == index else { continue }
                 }
-                switch processor.decode(line(i)) {
+                switch processor.decode(line(i), into: &decoded) {
                 case .deadLetter(let reason):
                     notes.append(.deadLetter(reason))
                     facts[i] = .deadLetter(shard: Int32(index), note: Int32(notes.count - 1))
@@ -179,9 +179,8 @@ final class ShardWorker: @unchecked Sendable {
                 case .elsewhere(let shard):
                     sent += 1
                     facts[i] = .elsewhere(shard: Int32(shard))
-                case let .event(event, key):
-                    decoded.append(event)
-                    facts[i] = .event(ts: event.ts, key: key, shard: Int32(index), slot: Int32(decoded.count - 1))
+                case let .event(ts, key):
+                    facts[i] = .event(ts: ts, key: key, shard: Int32(index), slot: Int32(decoded.count - 1))
                 }
             }
         }
