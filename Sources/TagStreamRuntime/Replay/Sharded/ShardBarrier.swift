@@ -5,6 +5,8 @@ import TagStreamCore
 final class ThreadExchange: RefreshExchange, @unchecked Sendable {
     private let samples: ShardBarrier<StatisticSamples, StatisticValues>
     private let communities: ShardBarrier<CommunityContribution, [CommunityContribution]>
+    /// What a shard that waits for the others does first (set before the workers start).
+    var whileWaiting: (@Sendable () -> Void)?
 
     init(shards: Int) {
         samples = ShardBarrier(shards: shards)
@@ -14,16 +16,16 @@ final class ThreadExchange: RefreshExchange, @unchecked Sendable {
     /// One shard computes the statistics from every shard's samples, for all.
     func settle(_ part: StatisticSamples, from shard: Int, at refresh: Int64,
                 by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) -> StatisticValues {
-        samples.share(part, from: shard, combine: compute)
+        samples.share(part, from: shard, whileWaiting: whileWaiting, combine: compute)
     }
 
     func share(_ part: CommunityContribution, from shard: Int, at refresh: Int64) -> [CommunityContribution] {
-        communities.share(part, from: shard) { $0 }
+        communities.share(part, from: shard, whileWaiting: whileWaiting) { $0 }
     }
 }
 
-/// Every shard hands in a part and waits until all have; the last to arrive combines the parts,
-/// in shard order, into the result each gets.
+/// Every shard hands in a part and waits until all have (doing `whileWaiting` first); the last to
+/// arrive combines the parts, in shard order, into the result each gets.
 final class ShardBarrier<Part: Sendable, Result: Sendable>: @unchecked Sendable {
     private let condition = NSCondition()
     private var parts: [Part?]
@@ -33,7 +35,7 @@ final class ShardBarrier<Part: Sendable, Result: Sendable>: @unchecked Sendable 
 
     init(shards: Int) { parts = Array(repeating: nil, count: shards) }
 
-    func share(_ part: Part, from shard: Int, combine: ([Part]) -> Result) -> Result {
+    func share(_ part: Part, from shard: Int, whileWaiting: (() -> Void)?, combine: ([Part]) -> Result) -> Result {
         condition.lock()
         defer { condition.unlock() }
         parts[shard] = part
@@ -48,6 +50,11 @@ final class ShardBarrier<Part: Sendable, Result: Sendable>: @unchecked Sendable 
             condition.broadcast()
         } else {
             let current = round
+            if let whileWaiting {
+                condition.unlock()
+                whileWaiting()
+                condition.lock()
+            }
             var warned = false
             while round == current {
                 // Every shard meets at every refresh, so this only waits for slower shards; say so

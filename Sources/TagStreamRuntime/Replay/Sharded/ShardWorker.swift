@@ -24,9 +24,9 @@ enum ShardTask: Sendable {
     case stop
 }
 
-/// Tells the reading thread when every worker has done a task, and collects what each produced.
+/// Tells the reader when every worker has done a task, and collects what each produced.
 final class TaskCompletion: @unchecked Sendable {
-    private let condition = NSCondition()
+    private let lock = NSLock()
     private var remaining: Int
     private var records: [EncodedRecords?]
     private var elsewhere = 0
@@ -38,23 +38,70 @@ final class TaskCompletion: @unchecked Sendable {
     }
 
     func done(by worker: Int, records produced: EncodedRecords?, elsewhere lines: Int, failure: (any Error)? = nil) {
-        condition.lock()
+        lock.lock()
         records[worker] = produced
         elsewhere += lines
         if let failure { self.failure = self.failure ?? failure }
         remaining -= 1
-        if remaining == 0 { condition.broadcast() }
+        lock.unlock()
+    }
+
+    /// Once every worker has done the task, the records each produced and how many lines went
+    /// elsewhere, or what a worker failed with; nil before.
+    func result() throws -> (records: [EncodedRecords], elsewhere: Int)? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard remaining == 0 else { return nil }
+        if let failure { throw failure }
+        return (records.map { $0 ?? EncodedRecords() }, elsewhere)
+    }
+}
+
+/// The workers' tasks, and whether the reader may go on: one lock for all, so that a worker with
+/// nothing to do of its own is the one woken to read.
+final class Crew: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var queues: [Deque<(ShardTask, TaskCompletion)>]
+    private var readWanted = false
+
+    /// What a worker does next.
+    enum Turn {
+        case task(ShardTask, TaskCompletion)
+        case read
+    }
+
+    init(workers: Int) { queues = Array(repeating: [], count: workers) }
+
+    /// Hands each worker the task, in the order the tasks are given.
+    func broadcast(_ task: ShardTask) -> TaskCompletion {
+        let completion = TaskCompletion(workers: queues.count)
+        condition.lock()
+        for w in queues.indices { queues[w].append((task, completion)) }
+        condition.broadcast()
+        condition.unlock()
+        return completion
+    }
+
+    /// Asks a worker with nothing of its own to do to read on.
+    func wantRead() {
+        condition.lock()
+        readWanted = true
+        condition.broadcast()
         condition.unlock()
     }
 
-    /// Waits for every worker; returns the records each produced and how many lines went elsewhere,
-    /// or throws what a worker failed with.
-    func wait() throws -> (records: [EncodedRecords], elsewhere: Int) {
+    /// The worker's next task; with none, a turn to read once one is wanted.
+    func next(for worker: Int) -> Turn {
         condition.lock()
-        while remaining > 0 { condition.wait() }
         defer { condition.unlock() }
-        if let failure { throw failure }
-        return (records.map { $0 ?? EncodedRecords() }, elsewhere)
+        while true {
+            if let (task, completion) = queues[worker].popFirst() { return .task(task, completion) }
+            if readWanted {
+                readWanted = false
+                return .read
+            }
+            condition.wait()
+        }
     }
 }
 
@@ -64,8 +111,6 @@ final class ShardWorker: @unchecked Sendable {
     private let index: Int
     @exclusivity(unchecked) private var processor: ShardProcessor
     private let exchange: any RefreshExchange
-    private let queue = NSCondition()
-    private var tasks = Deque<(ShardTask, TaskCompletion)>()
     /// Decoded events of this shard per chunk, by slot, and emptied arrays to use again (their
     /// memory would otherwise be mapped anew for each chunk).
     @exclusivity(unchecked) private var events: [Int: [Event]] = [:]
@@ -81,26 +126,21 @@ final class ShardWorker: @unchecked Sendable {
     /// The shard's state, read once the worker has stopped.
     var state: ShardProcessor { processor }
 
-    func start() {
-        let thread = Thread { [self] in run() }
+    /// Starts the worker's thread. It takes its tasks from `crew`; with none, it calls `read` when
+    /// asked to, and after each task it asks for that, as the task may let the reader go on.
+    func start(crew: Crew, read: @escaping @Sendable () -> Void) {
+        let thread = Thread { [self] in run(crew: crew, read: read) }
         thread.name = "shard \(index)"
         thread.stackSize = 8 << 20
         thread.start()
     }
 
-    func submit(_ task: ShardTask, _ completion: TaskCompletion) {
-        queue.lock()
-        tasks.append((task, completion))
-        queue.signal()
-        queue.unlock()
-    }
-
-    private func run() {
+    private func run(crew: Crew, read: () -> Void) {
         while true {
-            queue.lock()
-            while tasks.isEmpty { queue.wait() }
-            let (task, completion) = tasks.removeFirst()
-            queue.unlock()
+            guard case let .task(task, completion) = crew.next(for: index) else {
+                read()
+                continue
+            }
             switch task {
             case .decode(let chunk):
                 completion.done(by: index, records: nil, elsewhere: decode(chunk, elsewhere: false))
@@ -113,14 +153,20 @@ final class ShardWorker: @unchecked Sendable {
                     spare.removeAll(keepingCapacity: true)
                     spareEvents.append(spare)
                 }
-                guard perform(completion, { try processor.release(below: watermark, firstApplied: firstApplied, exchange: exchange) }) else { return }
+                guard perform(completion, { try processor.release(below: watermark, firstApplied: firstApplied, exchange: exchange) }) else {
+                    read()
+                    return
+                }
             case let .finish(end, firstApplied):
                 perform(completion) { try processor.finish(end: end, firstApplied: firstApplied, exchange: exchange) }
+                // This thread ends here: it writes what it can of the last records itself.
+                read()
                 return
             case .stop:
                 completion.done(by: index, records: nil, elsewhere: 0)
                 return
             }
+            crew.wantRead()
         }
     }
 

@@ -8,25 +8,50 @@ public struct ShardedReplayError: Error, CustomStringConvertible {
 }
 
 /// A backtest whose users are split among several shards, one thread each, with output files
-/// byte-identical to `ReplayJob`'s. This thread reads the files and runs the one sequencer
+/// byte-identical to `ReplayJob`'s. The reader reads the files and runs the one sequencer
 /// (watermarks, duplicates, late events: they depend on every record, in read order); the shards
 /// decode their users' records ahead of it, then apply the events it accepts, meeting at each
 /// daily refresh; their records are merged back into one engine's order.
-public final class ShardedReplayJob {
+///
+/// The reader has no thread of its own: whichever shard's thread has nothing to do (an empty
+/// queue, a wait at a refresh) reads on, as far as it can without waiting. A reader thread of its
+/// own left a core idle whenever it and a shard waited for the other shard.
+public final class ShardedReplayJob: @unchecked Sendable {
     public let options: ReplayOptions
     private let shards: Int
     private let readers: [LineReader]
     private let workers: [ShardWorker]
+    private let crew: Crew
     @exclusivity(unchecked) private var sequencer: Sequencer
     @exclusivity(unchecked) private var counts = OutcomeCounts()
     private let output: ReplayOutput
 
-    /// A chunk handed to the workers, and whether its facts are all known yet.
+    /// A chunk handed to the workers, and the decoding its facts wait for, if any.
     private struct PendingChunk {
         var chunk: LineChunk
-        var decoding: TaskCompletion
-        var decoded = false
+        var decoding: TaskCompletion?
+        /// Whether its misplaced lines have been handed to their shards.
+        var sentOn = false
     }
+
+    /// What the reader found of a partition's next chunk.
+    private enum NextChunk {
+        case decoded(LineChunk)
+        case decoding
+        case endOfFile
+    }
+
+    /// One thread reads at a time; a thread that finds the reader busy asks for another round
+    /// (`readAgain`), so that no worker's progress goes unnoticed.
+    private let readerLock = NSLock()
+    private let requests = NSCondition()
+    private var readAgain = false
+    /// Set once every record is written, or the run failed.
+    private var outcome: Result<Void, any Error>?
+    private var applyingFinish = false
+    private var records = 0
+    private var started = Date()
+    private var progress = ProgressLine(enabled: false)
 
     /// Per partition: its chunks being decoded or read, oldest first; the next line of the first;
     /// whether its reader is at the end; whether the sequencer has seen its end.
@@ -60,6 +85,7 @@ public final class ShardedReplayJob {
     public convenience init(options: ReplayOptions, workers: Int) throws {
         let exchange = ThreadExchange(shards: workers)
         try self.init(options: options, workers: workers) { _ in exchange }
+        exchange.whileWaiting = { [weak self] in self?.read() }
     }
 
     /// A replay whose shards meet through the exchange `exchange(k)` gives shard k (a Kafka topic,
@@ -76,6 +102,7 @@ public final class ShardedReplayJob {
         self.workers = try (0..<workers).map { k in
             ShardWorker(pipeline: options.pipeline, shard: ShardRole(index: k, count: workers), until: options.until, exchange: try exchange(k))
         }
+        crew = Crew(workers: workers)
         let partitions = options.inputs.count
         sequencer = Sequencer(partitions: partitions, lateness: options.pipeline.time.lateness.milliseconds,
                               dedupeHorizon: options.pipeline.time.dedupeHorizon.milliseconds)
@@ -89,31 +116,81 @@ public final class ShardedReplayJob {
 
     /// Reads every file to its end, finishes the run and writes `summary.json`.
     public func run(progress: ProgressLine = ProgressLine()) throws -> ReplaySummary {
-        let started = Date()
-        for worker in workers { worker.start() }
+        started = Date()
+        self.progress = progress
+        for worker in workers { worker.start(crew: crew) { [weak self] in self?.read() } }
+        read()
+        requests.lock()
+        while outcome == nil { requests.wait() }
+        let outcome = self.outcome!
+        requests.unlock()
         do {
-            try sequenceEveryLine(progress: progress, since: started)
+            try outcome.get()
         } catch {
-            // Workers wait for tasks until told otherwise; a failed run tells them to stop.
-            _ = try? broadcast(.stop).wait()
+            // Workers wait for tasks until told otherwise (one whose step failed has stopped).
+            _ = crew.broadcast(.stop)
             throw error
         }
-        applying.append(broadcast(.finish(end: sequencer.maxAccepted, firstApplied: firstApplicable == .max ? nil : firstApplicable)))
-        while let step = applying.popFirst() { try output.writeMerged(step.wait().records) }
-        try output.flush()
-        progress.finish()
         return try summarize(since: started)
     }
 
+    /// Reads on as far as the workers let the reader go without waiting for them, here or on
+    /// another thread already reading; called by any thread whose work may let it go further.
+    func read() {
+        requests.lock()
+        readAgain = true
+        requests.unlock()
+        while readerLock.try() {
+            requests.lock()
+            let again = readAgain && outcome == nil
+            readAgain = false
+            requests.unlock()
+            if again {
+                do {
+                    if try readUntilWaiting() { end(.success(())) }
+                } catch {
+                    end(.failure(error))
+                }
+            }
+            readerLock.unlock()
+            requests.lock()
+            let asked = readAgain && outcome == nil
+            requests.unlock()
+            if !asked { return }
+        }
+    }
+
+    private func end(_ result: Result<Void, any Error>) {
+        requests.lock()
+        outcome = result
+        requests.broadcast()
+        requests.unlock()
+    }
+
     /// Reads the files in the order the watermark asks for them and hands what the sequencer
-    /// accepts to the shards.
-    private func sequenceEveryLine(progress: ProgressLine, since started: Date) throws {
-        var records = 0
-        while let p = nextPartition() {
-            guard let chunk = try decodedChunk(p) else {
+    /// accepts to the shards, until it must wait for a worker; true once every record is written.
+    private func readUntilWaiting() throws -> Bool {
+        while true {
+            try writeFinishedSteps()
+            if applyingFinish { return applying.isEmpty }
+            // Workers behind: the reader waits rather than hold more in memory.
+            if applying.count > Self.applyAhead { return false }
+            guard let p = nextPartition() else {
+                dispatchApply()
+                applying.append(broadcast(.finish(end: sequencer.maxAccepted, firstApplied: firstApplicable == .max ? nil : firstApplicable)))
+                applyingFinish = true
+                continue
+            }
+            let chunk: LineChunk
+            switch try nextChunk(p) {
+            case .decoding:
+                return false
+            case .endOfFile:
                 finished[p] = true
                 sequencer.setActive(false, partition: p)
                 continue
+            case .decoded(let decoded):
+                chunk = decoded
             }
             records += try consumeRun(of: chunk)
             progress.update(progressText(records: records, since: started))
@@ -123,14 +200,26 @@ public final class ShardedReplayJob {
                 doneChunks.append(chunk.id)
                 spareChunks.append(chunk)
             }
-            if acceptedCount >= Self.applyBatch { try dispatchApply() }
+            if acceptedCount >= Self.applyBatch { dispatchApply() }
         }
-        try dispatchApply()
     }
 
-    /// The first chunk of partition `p` with every fact known, reading ahead so that the workers
-    /// decode the next chunk while this one is sequenced; nil at the end of the file.
-    private func decodedChunk(_ p: Int) throws -> LineChunk? {
+    /// Writes the records of the apply steps the workers have finished, oldest first; after the
+    /// last, flushes the files.
+    private func writeFinishedSteps() throws {
+        while let step = applying.first, let result = try step.result() {
+            try output.writeMerged(result.records)
+            applying.removeFirst()
+            if applyingFinish, applying.isEmpty {
+                try output.flush()
+                progress.finish()
+            }
+        }
+    }
+
+    /// The first chunk of partition `p`, once every fact of it is known, reading ahead so that
+    /// the workers decode the next chunk while this one is sequenced.
+    private func nextChunk(_ p: Int) throws -> NextChunk {
         while chunks[p].count < 1 + Self.readAhead, !readerDone[p] {
             let chunk = spareChunks.popLast() ?? LineChunk(capacity: Self.chunkLines, shards: shards)
             guard try chunk.fill(id: nextChunkID, partition: p, reader: readers[p]) else {
@@ -141,19 +230,22 @@ public final class ShardedReplayJob {
             nextChunkID += 1
             chunks[p].append(PendingChunk(chunk: chunk, decoding: broadcast(.decode(chunk))))
         }
-        guard var first = chunks[p].first else { return nil }
-        if !first.decoded {
-            if try first.decoding.wait().elsewhere > 0 {
+        guard var first = chunks[p].first else { return .endOfFile }
+        if let decoding = first.decoding {
+            guard let result = try decoding.result() else { return .decoding }
+            first.decoding = nil
+            if result.elsewhere > 0, !first.sentOn {
                 // Lines whose user the quick scan placed wrongly go to the shard that holds the user.
                 for i in 0..<first.chunk.count {
                     if case .elsewhere(let shard) = first.chunk.facts[i] { first.chunk.routes[i] = shard }
                 }
-                _ = try broadcast(.decodeElsewhere(first.chunk)).wait()
+                first.decoding = broadcast(.decodeElsewhere(first.chunk))
+                first.sentOn = true
             }
-            first.decoded = true
             chunks[p][0] = first
+            if first.decoding != nil { return .decoding }
         }
-        return first.chunk
+        return .decoded(first.chunk)
     }
 
     /// Sequences the chunk's lines from its partition's position while the partition holds the
@@ -205,9 +297,8 @@ public final class ShardedReplayJob {
         return i - start
     }
 
-    /// Hands the accepted events and the watermark to the shards, and writes the records of the
-    /// apply tasks that are more than `applyAhead` behind.
-    private func dispatchApply() throws {
+    /// Hands the accepted events and the watermark to the shards.
+    private func dispatchApply() {
         // The first applicable event is the first applied once the watermark has passed it: no
         // event accepted later can come before it.
         let firstApplied = firstApplicable < sequencer.watermark ? firstApplicable : nil
@@ -215,7 +306,6 @@ public final class ShardedReplayJob {
         accepted = Array(repeating: [], count: shards)
         acceptedCount = 0
         doneChunks = []
-        while applying.count > Self.applyAhead { try output.writeMerged(applying.removeFirst().wait().records) }
     }
 
     /// The unfinished partition that holds the watermark back. Through the processor-style mutating
@@ -224,11 +314,7 @@ public final class ShardedReplayJob {
         sequencer.partitionHoldingWatermark { !finished[$0] }
     }
 
-    private func broadcast(_ task: ShardTask) -> TaskCompletion {
-        let completion = TaskCompletion(workers: shards)
-        for worker in workers { worker.submit(task, completion) }
-        return completion
-    }
+    private func broadcast(_ task: ShardTask) -> TaskCompletion { crew.broadcast(task) }
 
     private func summarize(since started: Date) throws -> ReplaySummary {
         let states = workers.map(\.state)
