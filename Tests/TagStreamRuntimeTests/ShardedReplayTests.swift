@@ -99,6 +99,7 @@ import TagStreamCore
             #expect(Array(line.utf8).withUnsafeBufferPointer { UserRoute.shard(of: $0, count: 7) } == nil, "\(line)")
         }
         #expect(Array(" \t\r".utf8).withUnsafeBufferPointer { UserRoute.shard(of: $0, count: 7) } == -1)
+        #expect(UserRoute.keyTail == Array(#"user_id""#.utf8).reversed().reduce(0) { $0 << 8 | UInt64($1) })
     }
 
     @Test func pipelineWithDailyCapsRunsInOneShardOnly() throws {

@@ -92,8 +92,8 @@ public struct EventDecoder: Sendable {
     }
 
     /// Decodes one record, and as soon as its `event_id` is read, starts loading that id's slot of
-    /// `acceptedIDs`, which the sequencer reads next (and, likewise, its `user_id`'s slot of the
-    /// user names, which validation reads).
+    /// `acceptedIDs`, which the sequencer reads next (and, likewise, with or without
+    /// `acceptedIDs`, its `user_id`'s slot of the user names, which validation reads).
     mutating func decode(_ bytes: UnsafeBufferPointer<UInt8>, symbols: inout SymbolTable, prefetchingIn acceptedIDs: AcceptedIDs?) -> DecodeResult {
         var reader = JSONReader(bytes)
         present = 0
@@ -162,7 +162,7 @@ public struct EventDecoder: Sendable {
                     eventIDKey = value.kind == .string && !value.flag
                         ? AcceptedIDs.Key(utf8: UnsafeBufferPointer(rebasing: reader.bytes[value.start..<value.end])) : nil
                     if let eventIDKey { acceptedIDs.prefetch(eventIDKey) }
-                } else if field == .userID, acceptedIDs != nil, value.kind == .string, !value.flag {
+                } else if field == .userID, value.kind == .string, !value.flag {
                     users.prefetch(UnsafeBufferPointer(rebasing: reader.bytes[value.start..<value.end]))
                 }
             }

@@ -7,8 +7,9 @@ import TagStreamCore
 /// shard that decodes the line checks the user, and sends a misplaced line on
 /// (`LineFact.elsewhere`).
 enum UserRoute {
-    /// `user_id"`, the eight bytes after the key's opening quote, as a little-endian word.
-    private static let keyTail = Array(#"user_id""#.utf8).reversed().reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+    /// `user_id"`, the eight bytes after the key's opening quote, as a little-endian word. A
+    /// literal: a computed static is initialized lazily, and each use checked that it was.
+    static let keyTail: UInt64 = 0x2264_695F_7265_7375
 
     /// The user's shard; -1 for a blank line; nil when the scan cannot tell.
     static func shard(of line: UnsafeBufferPointer<UInt8>, count: Int) -> Int32? {
