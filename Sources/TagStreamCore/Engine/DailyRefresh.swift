@@ -69,9 +69,15 @@ extension Engine {
             ensureCommunity(Int(c))
             communitySeen[Int(c)] = true
         }
-        var occurrences = contributions.flatMap { $0.occurrences.filter { shard.owns(community: $0.community) } }
-        occurrences.sort { $0.precedes($1) }
-        for occurrence in occurrences { recordForCommunity(occurrence.event(interningIn: &symbols)) }
+        // Sorted as positions, not copies: a copy retained each occurrence's strings and items.
+        var mine: [(shard: Int, index: Int)] = []
+        for (k, contribution) in contributions.enumerated() {
+            for (i, occurrence) in contribution.occurrences.enumerated() where shard.owns(community: occurrence.community) {
+                mine.append((k, i))
+            }
+        }
+        mine.sort { contributions[$0.shard].occurrences[$0.index].precedes(contributions[$1.shard].occurrences[$1.index]) }
+        for (k, i) in mine { recordForCommunity(contributions[k].occurrences[i].event(interningIn: &symbols)) }
         let owned = contributions.map { $0.counts.filter { shard.owns(community: $0.key) } }
         let columns = owned.flatMap { $0.map { (symbols.communities.intern($0.key), $0.value) } }
         ensureCommunity(symbols.communities.count - 1)

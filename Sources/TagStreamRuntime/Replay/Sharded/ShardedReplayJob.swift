@@ -71,12 +71,12 @@ public final class ShardedReplayJob: @unchecked Sendable {
     /// Apply tasks whose records are not written yet, oldest first.
     private var applying = Deque<TaskCompletion>()
 
-    /// Lines per chunk (about 2 MB of the benchmark's events).
-    static let chunkLines = 8_192
+    /// Lines per chunk (about 1 MB of the benchmark's events).
+    static let chunkLines = 4_096
     /// Accepted events per apply task. What is in flight (chunks read ahead, decoded events and
     /// records not written yet) is memory a single engine does not need: kept to what keeps every
     /// thread busy (see the performance log).
-    static let applyBatch = 8_192
+    static let applyBatch = 4_096
     /// Apply tasks that may run ahead of the writing of their records.
     static let applyAhead = 1
     /// Chunks per partition read and handed to the workers ahead of the one being sequenced.
