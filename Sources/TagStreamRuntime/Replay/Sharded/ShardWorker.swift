@@ -106,7 +106,8 @@ final class Crew: @unchecked Sendable {
 }
 
 /// One shard's thread: decodes the lines of its users, keeps their decoded events until the
-/// sequencer's verdict, and runs the shard's engine, encoding the records it produces.
+/// sequencer's verdict, and runs the shard's engine, encoding the records it produces; and reads
+/// on when it has nothing of its own to do.
 final class ShardWorker: @unchecked Sendable {
     private let index: Int
     @exclusivity(unchecked) private var processor: ShardProcessor

@@ -30,7 +30,7 @@ public final class ShardedReplayJob: @unchecked Sendable {
     private struct PendingChunk {
         var chunk: LineChunk
         var decoding: TaskCompletion?
-        /// Whether its misplaced lines have been handed to their shards.
+        /// Whether its misplaced lines have been handed to their shards, which decode them for good.
         var sentOn = false
     }
 
@@ -78,9 +78,9 @@ public final class ShardedReplayJob: @unchecked Sendable {
     /// thread busy (see the performance log).
     static let applyBatch = 4_096
     /// Apply tasks that may run ahead of the writing of their records.
-    static let applyAhead = 1
+    static let applyAhead = 2
     /// Chunks per partition read and handed to the workers ahead of the one being sequenced.
-    static let readAhead = 1
+    static let readAhead = 2
 
     public convenience init(options: ReplayOptions, workers: Int) throws {
         let exchange = ThreadExchange(shards: workers)
@@ -137,15 +137,9 @@ public final class ShardedReplayJob: @unchecked Sendable {
     /// Reads on as far as the workers let the reader go without waiting for them, here or on
     /// another thread already reading; called by any thread whose work may let it go further.
     func read() {
-        requests.lock()
-        readAgain = true
-        requests.unlock()
+        requests.withLock { readAgain = true }
         while readerLock.try() {
-            requests.lock()
-            let again = readAgain && outcome == nil
-            readAgain = false
-            requests.unlock()
-            if again {
+            while takeReadRequest() {
                 do {
                     if try readUntilWaiting() { end(.success(())) }
                 } catch {
@@ -153,18 +147,23 @@ public final class ShardedReplayJob: @unchecked Sendable {
                 }
             }
             readerLock.unlock()
-            requests.lock()
-            let asked = readAgain && outcome == nil
-            requests.unlock()
-            if !asked { return }
+            // A thread that asked between the last look and the unlock found the reader busy.
+            guard requests.withLock({ readAgain && outcome == nil }) else { return }
+        }
+    }
+
+    private func takeReadRequest() -> Bool {
+        requests.withLock {
+            defer { readAgain = false }
+            return readAgain && outcome == nil
         }
     }
 
     private func end(_ result: Result<Void, any Error>) {
-        requests.lock()
-        outcome = result
-        requests.broadcast()
-        requests.unlock()
+        requests.withLock {
+            outcome = result
+            requests.broadcast()
+        }
     }
 
     /// Reads the files in the order the watermark asks for them and hands what the sequencer
