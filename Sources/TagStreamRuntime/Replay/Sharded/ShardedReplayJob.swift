@@ -48,7 +48,9 @@ public final class ShardedReplayJob: @unchecked Sendable {
     private var readAgain = false
     /// Set once every record is written, or the run failed.
     private var outcome: Result<Void, any Error>?
-    private var applyingFinish = false
+    /// Whether the last step, which finishes the run, is handed to the workers.
+    private var finishHandedOut = false
+    /// Lines sequenced, and since when, for the progress line.
     private var records = 0
     private var started = Date()
     private var progress = ProgressLine(enabled: false)
@@ -171,13 +173,13 @@ public final class ShardedReplayJob: @unchecked Sendable {
     private func readUntilWaiting() throws -> Bool {
         while true {
             try writeFinishedSteps()
-            if applyingFinish { return applying.isEmpty }
+            if finishHandedOut { return applying.isEmpty }
             // Workers behind: the reader waits rather than hold more in memory.
             if applying.count > Self.applyAhead { return false }
             guard let p = nextPartition() else {
                 dispatchApply()
                 applying.append(broadcast(.finish(end: sequencer.maxAccepted, firstApplied: firstApplicable == .max ? nil : firstApplicable)))
-                applyingFinish = true
+                finishHandedOut = true
                 continue
             }
             let chunk: LineChunk
@@ -209,7 +211,7 @@ public final class ShardedReplayJob: @unchecked Sendable {
         while let step = applying.first, let result = try step.result() {
             try output.writeMerged(result.records)
             applying.removeFirst()
-            if applyingFinish, applying.isEmpty {
+            if finishHandedOut, applying.isEmpty {
                 try output.flush()
                 progress.finish()
             }
