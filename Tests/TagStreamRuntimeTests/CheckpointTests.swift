@@ -14,8 +14,9 @@ import TestServers
         ], into: try Fixtures.temporaryDirectory(name))
     }
 
-    /// Encoded records of a processor fed `lines` (partition, bytes), restoring from a snapshot at each of `cuts`.
-    static func run(_ lines: [(Int, [UInt8])], partitions: Int, pipeline: Pipeline, cuts: Set<Int>) throws -> [[UInt8]] {
+    /// Encoded records of a processor fed `lines` (partition, bytes), restoring from a snapshot at
+    /// each of `cuts`, and its dashboard at the end (which reads state no record shows).
+    static func run(_ lines: [(Int, [UInt8])], partitions: Int, pipeline: Pipeline, cuts: Set<Int>) throws -> (records: [[UInt8]], dashboard: DashboardPart) {
         var processor = Processor(pipeline: pipeline, partitions: partitions)
         let encoder = RecordEncoder()
         var records: [[UInt8]] = []
@@ -34,7 +35,7 @@ import TestServers
         }
         try processor.finish()
         drain(&processor)
-        return records
+        return (records, processor.engine.dashboardPart())
     }
 
     @Test func restoringSnapshotsAtRandomPointsChangesNoRecord() throws {
@@ -50,8 +51,10 @@ import TestServers
         let cuts = Set((0..<12).map { _ in Int.random(in: 0..<lines.count, using: &generator) })
         let straight = try Self.run(lines, partitions: files.count, pipeline: pipeline, cuts: [])
         let resumed = try Self.run(lines, partitions: files.count, pipeline: pipeline, cuts: cuts)
-        #expect(straight.count > 1000)
-        #expect(straight == resumed, "cuts at \(cuts.sorted())")
+        #expect(straight.records.count > 1000)
+        #expect(straight.records == resumed.records, "cuts at \(cuts.sorted())")
+        #expect(straight.dashboard == resumed.dashboard, "cuts at \(cuts.sorted())")
+        #expect(straight.dashboard.communities.values.contains { $0.history.count > 20 })
     }
 
     @Test func snapshotColumnsKeepEveryValueAndRefuseWhatDoesNotFit() throws {

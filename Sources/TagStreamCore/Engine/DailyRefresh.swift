@@ -6,6 +6,7 @@ extension Engine {
     mutating func refresh(at m: Int64) {
         statistics = Self.statistics(of: [takeSamples(at: m)], program: program, layout: layout).values
         refreshUsers(at: m)
+        recordCommunityDays(at: m)
         guard layout.hasCommunityOutputs else { return }
         countCommunities(at: m)
         emitCommunities(at: m)
@@ -34,6 +35,7 @@ extension Engine {
     /// users' communities need.
     private mutating func refreshOwnUsers(at m: Int64) -> CommunityContribution {
         refreshUsers(at: m)
+        recordCommunityDays(at: m)
         var contribution = CommunityContribution()
         guard layout.hasCommunityOutputs else { return contribution }
         countCommunities(at: m)
@@ -225,8 +227,9 @@ extension Engine {
             for i in SetBits(layout.windowedCommunityAggregates) { communityAggregates[i].evict(c, at: m) }
             frame = Frame(t: m, user: -1, community: Int32(c))
             if let stats = program.communityStats, expressions.communityStatsCondition.map({ evaluate($0).isTrue }) ?? true {
-                emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh,
-                                  body: .communityStats(figures(stats, community: c)), evidence: []))
+                let figures = figures(stats, community: c)
+                recordFigures(figures, community: c, at: m)
+                emit(OutputRecord(ts: m, user: -1, community: Int32(c), cause: .refresh, body: .communityStats(figures), evidence: []))
             }
             for a in communityAlerts { evaluateAlert(a, key: c, cause: .refresh) }
         }

@@ -47,6 +47,8 @@ public struct Engine: Sendable {
     /// Per community: whether an applied event named it. Only those get figures and alerts, so that
     /// they do not depend on how far ahead records were read.
     var communitySeen: [Bool] = []
+    /// Per community: the refreshes of the last `historySpan` (see `CommunityDay`).
+    var communityHistory: [Deque<CommunityDay>] = []
     /// Sharded: the communities first named since the last refresh, and the occurrences for
     /// community aggregates, which go to the communities' owners at the next refresh.
     var communitiesSinceRefresh: [Int32] = []
@@ -397,6 +399,7 @@ public struct Engine: Sendable {
         for i in communityAggregates.indices { communityAggregates[i].grow(to: n) }
         communityArmed.extend(to: n * layout.alerts, with: true)
         communitySeen.extend(to: n, with: false)
+        communityHistory.extend(to: n, with: [])
         communitySlots = n
     }
 
@@ -534,10 +537,14 @@ public struct Engine: Sendable {
             capCounts[key, default: 0] += 1
         }
         lastTrigger[slot] = t
-        let name = program.campaigns[c].name
-        let holdout = FNV1a64.hash("\(name):\(symbols.users[u])") % 100 < UInt64(program.holdoutPercent)
         emit(OutputRecord(ts: t, user: u, community: community, cause: cause,
-                          body: .coupon(campaign: name, holdout: holdout), evidence: []))
+                          body: .coupon(campaign: program.campaigns[c].name, holdout: isHeldOut(u, campaign: c)), evidence: []))
+    }
+
+    /// Whether user `u` is in campaign `c`'s holdout group: a hash of both names, so that the
+    /// same users are held out in every run.
+    func isHeldOut(_ u: Int32, campaign c: Int) -> Bool {
+        FNV1a64.hash("\(program.campaigns[c].name):\(symbols.users[u])") % 100 < UInt64(program.holdoutPercent)
     }
 
     // MARK: Records

@@ -141,6 +141,7 @@ extension Engine {
         w.write(capCounts.sorted { ($0.key.campaign, $0.key.community) < ($1.key.campaign, $1.key.community) }) { w, e in
             w.write(e.key.campaign); w.write(e.key.community); w.write(e.value)
         }
+        w.write(communityHistory) { w, days in w.write(days) { w, day in day.write(to: &w) } }
     }
 
     mutating func read(from r: inout SnapshotReader) throws {
@@ -217,6 +218,9 @@ extension Engine {
         for (campaign, community, count) in try r.readArray({ (try $0.readInt(), try $0.readInt32(), try $0.readInt()) }) {
             capCounts[CapKey(campaign: campaign, community: community)] = count
         }
+        let width = TagCounter(self).width
+        communityHistory = try r.readArray { r in Deque(try r.readArray { try CommunityDay(from: &$0, width: width) }) }
+        guard communityHistory.count == communitySlots else { throw SnapshotError("snapshot has a malformed community history") }
         output = []
     }
 }
@@ -250,6 +254,24 @@ extension CommunityOccurrence {
             let category = try r.readBool() ? try r.readString() : nil
             return Item(sku: sku, category: category, quantity: try r.readMoney())
         }
+    }
+}
+
+extension CommunityDay {
+    func write(to w: inout SnapshotWriter) {
+        w.write(at)
+        w.write(users)
+        w.write(column: tagCounts)
+        w.write(figures != nil)
+        if let figures { w.write(figures.fields) { w, field in w.write(field.0); w.write(field.1) } }
+    }
+
+    init(from r: inout SnapshotReader, width: Int) throws {
+        at = try r.readInt64()
+        users = try r.readInt32()
+        tagCounts = try r.readColumn()
+        guard tagCounts.count == width else { throw SnapshotError("snapshot has a malformed community history") }
+        figures = try r.readBool() ? CommunityFigures(fields: try r.readArray { (try $0.readString(), try $0.readFigure()) }) : nil
     }
 }
 
@@ -311,7 +333,34 @@ extension SnapshotWriter {
     }
 }
 
+extension SnapshotWriter {
+    mutating func write(_ figure: FigureValue) {
+        switch figure {
+        case .integer(let n): write(0); write(n)
+        case .money(let m): write(1); write(m)
+        case let .ratio(n, d): write(2); write(n); write(d)
+        case let .ranking(subjectKey, totalKey, entries):
+            write(3); write(subjectKey); write(totalKey)
+            write(entries) { w, e in w.write(e.0); w.write(e.1) }
+        case .absent: write(4)
+        }
+    }
+}
+
 extension SnapshotReader {
+    mutating func readFigure() throws -> FigureValue {
+        switch try readInt() {
+        case 0: return .integer(try readInt64())
+        case 1: return .money(try readMoney())
+        case 2: return .ratio(try readInt64(), try readInt64())
+        case 3:
+            let subjectKey = try readString(), totalKey = try readString()
+            return .ranking(subjectKey: subjectKey, totalKey: totalKey, try readArray { (try $0.readString(), try $0.readMoney()) })
+        case 4: return .absent
+        default: throw SnapshotError("snapshot has an unknown figure")
+        }
+    }
+
     mutating func readValue() throws -> Value {
         guard let kind = Value.Kind(rawValue: UInt8(clamping: try readInt())) else { throw SnapshotError("snapshot has an unknown value") }
         return Value(kind: kind, numerator: try readInt64(), denominator: try readInt64())

@@ -95,6 +95,12 @@ public final class ReplayJob {
         return summary
     }
 
+    /// The leaders' dashboard as the run left it (after `run`).
+    public func dashboardPart(_ names: DashboardBindings.Names = .init()) -> DashboardPart { processor.engine.dashboardPart(names) }
+
+    /// User `id` as the run left them (after `run`); nil for a user never seen.
+    public func userView(_ id: String) -> UserView? { processor.engine.userView(id) }
+
     /// Makes the outputs so far durable, then records where every input and output stands.
     private func checkpoint() throws {
         try output.flush(durable: true)

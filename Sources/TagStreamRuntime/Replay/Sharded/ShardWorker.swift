@@ -127,6 +127,12 @@ final class ShardWorker: @unchecked Sendable {
     /// The shard's state, read once the worker has stopped.
     var state: ShardProcessor { processor }
 
+    /// The shard's part of the leaders' dashboard, read once the worker has stopped.
+    func dashboardPart(_ names: DashboardBindings.Names) -> DashboardPart { processor.engine.dashboardPart(names) }
+
+    /// User `id`, if the shard holds them; read once the worker has stopped.
+    func userView(_ id: String) -> UserView? { processor.engine.userView(id) }
+
     /// Starts the worker's thread. It takes its tasks from `crew`; with none, it calls `read` when
     /// asked to, and after each task it asks for that, as the task may let the reader go on.
     func start(crew: Crew, read: @escaping @Sendable () -> Void) {

@@ -317,6 +317,14 @@ public final class ShardedReplayJob: @unchecked Sendable {
 
     private func broadcast(_ task: ShardTask) -> TaskCompletion { crew.broadcast(task) }
 
+    /// The leaders' dashboard as the run left it, merged from every shard (after `run`).
+    public func dashboardPart(_ names: DashboardBindings.Names = .init()) -> DashboardPart {
+        DashboardPart.merge(workers.map { $0.dashboardPart(names) })
+    }
+
+    /// User `id` as the run left them (after `run`), from the shard that holds them.
+    public func userView(_ id: String) -> UserView? { workers.lazy.compactMap { $0.userView(id) }.first }
+
     private func summarize(since started: Date) throws -> ReplaySummary {
         let states = workers.map(\.state)
         counts.notApplied = states.reduce(0) { $0 + $1.notApplied }
