@@ -110,6 +110,49 @@ import Testing
         }
     }
 
+    // MARK: Access policy
+
+    let token = Array("operator-token-0123456789abcdef0123".utf8)
+    var policy: AccessPolicy { AccessPolicy(signer: signer, operatorToken: token) }
+
+    @Test func anOperatorBearerTokenIsAcceptedAndAnyOtherRefused() throws {
+        let bearer = "Bearer " + String(decoding: token, as: UTF8.self)
+        for path in ["/api/v1/users/u1", "/communities", "/api/v1/communities/c001/events"] {
+            #expect(policy.access(path: path, query: [], authorization: bearer, now: now) == .operator, "\(path)")
+        }
+        #expect(policy.access(path: "/communities", query: [], authorization: "bearer " + String(decoding: token, as: UTF8.self), now: now) == .operator)
+        for header in [bearer + "x", String(bearer.dropLast()), "Bearer ", "Bearer", "Basic " + String(decoding: token, as: UTF8.self),
+                       String(decoding: token, as: UTF8.self), "Bearer  " + String(decoding: token, as: UTF8.self)] {
+            #expect(policy.access(path: "/communities", query: [], authorization: header, now: now) == .denied, "\(header)")
+        }
+        #expect(policy.access(path: "/communities/", query: [], authorization: bearer, now: now) == .denied)
+        let noTokens = AccessPolicy(signer: signer, operatorToken: nil)
+        #expect(noTokens.access(path: "/communities", query: [], authorization: bearer, now: now) == .denied)
+    }
+
+    @Test func aLinkGivesItsScopeUnlessAWrongTokenComesWithIt() throws {
+        let (_, query) = try parts(of: signer.sign(path: "/communities/c001", expires: expiry))
+        #expect(policy.access(path: "/api/v1/communities/c001", query: query, authorization: nil, now: now) == .leader(community: "c001"))
+        #expect(policy.access(path: "/api/v1/users/u1", query: query, authorization: nil, now: now) == .denied)
+        #expect(policy.access(path: "/api/v1/communities/c001", query: query, authorization: "Bearer nope", now: now) == .denied)
+        #expect(policy.access(path: "/api/v1/communities/c001", query: [], authorization: nil, now: now) == .denied)
+    }
+
+    @Test func theForbiddenResponseIsTheSameForAnExistingAndAMissingCommunity() throws {
+        // The policy never looks communities up: c001 stands for one that exists, zz-none for one that does not.
+        let (_, otherLink) = try parts(of: signer.sign(path: "/communities/c002", expires: expiry))
+        let responses = ["/api/v1/communities/c001", "/api/v1/communities/zz-none"].map { path in
+            let access = policy.access(path: path, query: otherLink, authorization: nil, now: now)
+            return access == .denied ? AccessPolicy.forbidden() : nil
+        }
+        let forbidden = try #require(responses[0])
+        #expect(responses[1] == forbidden)
+        #expect(forbidden.status == 403)
+        #expect(forbidden.headers == ["Content-Type": "text/plain; charset=utf-8"])
+        let body = String(decoding: forbidden.body, as: UTF8.self)
+        #expect(!body.contains("c001") && !body.contains("zz-none") && !body.isEmpty)
+    }
+
     // MARK: Constant-time comparison
 
     @Test(arguments: [
