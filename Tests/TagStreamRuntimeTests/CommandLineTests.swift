@@ -79,6 +79,44 @@ import TagStreamCore
         #expect(good.status == 0)
     }
 
+    @Test func leaderLinkPrintsALinkThatVerifiesWithTheSameSecretFile() throws {
+        let secretFile = try Fixtures.temporaryDirectory("cli-leader-link").appendingPathComponent("secret").path
+        #expect(FileManager.default.createFile(atPath: secretFile, contents: Data("a-dashboard-secret-longer-than-32-bytes\n".utf8),
+                                               attributes: [.posixPermissions: 0o600]))
+        let signer = try LinkSigner.readSecret(file: secretFile)
+        let started = Date()
+        for (arguments, base, scope) in [
+            (["--community", "c007", "--expires", "2h"], "http://127.0.0.1:8080/communities/c007?", DashboardScope.leader(community: "c007")),
+            (["--operator", "--base-url", "https://dash.example.org/"], "https://dash.example.org/communities?", .operator),
+        ] {
+            let result = try Fixtures.run(Fixtures.tagstreamBinary, ["leader-link", "--secret-file", secretFile] + arguments)
+            #expect(result.status == 0 && result.stderr.isEmpty, "stderr: \(result.stderr)")
+            let lines = result.stdout.split(separator: "\n")
+            #expect(lines.count == 1 && lines[0].hasPrefix(base), "\(result.stdout)")
+            let url = try #require(URLComponents(string: String(lines[0])))
+            let query = url.queryItems ?? []
+            #expect(signer.verify(path: url.percentEncodedPath, query: query, now: Date()) == scope)
+            let lifetime: TimeInterval = arguments.contains("2h") ? 2 * 3600 : 30 * 86_400
+            #expect(signer.verify(path: url.percentEncodedPath, query: query, now: started.addingTimeInterval(lifetime - 60)) == scope)
+            #expect(signer.verify(path: url.percentEncodedPath, query: query, now: Date().addingTimeInterval(lifetime + 1)) == nil)
+        }
+    }
+
+    @Test func leaderLinkRefusesAShortOrMissingSecretFileWithoutShowingIt() throws {
+        let directory = try Fixtures.temporaryDirectory("cli-leader-link-short")
+        let short = directory.appendingPathComponent("short").path
+        let content = "only-31-bytes-of-secret-xyz0123"
+        #expect(FileManager.default.createFile(atPath: short, contents: Data((content + "\n").utf8), attributes: [.posixPermissions: 0o600]))
+        let missing = directory.appendingPathComponent("missing").path
+        for file in [short, missing] {
+            let result = try Fixtures.run(Fixtures.tagstreamBinary, ["leader-link", "--community", "c001", "--secret-file", file])
+            #expect(result.status == 1)
+            #expect(result.stdout.isEmpty)
+            #expect(result.stderr.hasPrefix("\(file): the secret file "), "stderr: \(result.stderr)")
+            #expect(!result.stderr.contains(content) && !result.stderr.contains("xyz0123"), "stderr: \(result.stderr)")
+        }
+    }
+
     @Test(arguments: [
         (["replay", "--out", "/tmp/x"], "<files>"),
         (["replay", "--pipeline", "/nonexistent.yaml", "--out", "/tmp/x", "f.jsonl"], "/nonexistent.yaml:1:1: cannot read the file"),
@@ -89,6 +127,10 @@ import TagStreamCore
         (["generate", "--merged", "/tmp/x.jsonl", "--partitions", "2"], "--partitions applies to --out"),
         (["generate", "--out", "/tmp/x", "--dup-rate", "0.6", "--late-rate", "0.6"], "must add up to at most 1"),
         (["generate", "--out", "/tmp/x", "--ts-format", "iso"], "--ts-format"),
+        (["leader-link", "--secret-file", "/tmp/x"], "Give --community ID or --operator"),
+        (["leader-link", "--secret-file", "/tmp/x", "--community", "c001", "--operator"], "not both"),
+        (["leader-link", "--secret-file", "/tmp/x", "--community", ".."], "is not a community id"),
+        (["leader-link", "--secret-file", "/tmp/x", "--operator", "--expires", "soon"], "--expires"),
     ])
     func misuseGivesAClearErrorAndTheUsage(arguments: [String], mention: String) throws {
         let result = try Fixtures.run(Fixtures.tagstreamBinary, arguments)
