@@ -101,6 +101,7 @@ let package = Package(
                 "TagStreamRuntime", "TagStreamCore", "TagStreamSimulation", "Kafka", "Redis", "TestServers",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
             ],
             resources: []
         ),
