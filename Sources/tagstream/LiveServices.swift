@@ -5,9 +5,9 @@ import TagStreamCore
 import TagStreamRuntime
 
 /// The services of a live run (`run`, `demo`): the run loop and, with `httpPort`, the endpoint
-/// serving `/metrics` and `/health`. SIGTERM and SIGINT shut the group down gracefully, run loop
+/// serving `/metrics`, `/health` and, with `dashboard`, the dashboard's API (of a `LiveJob`). SIGTERM and SIGINT shut the group down gracefully, run loop
 /// first (it drains); the run loop finishing on its own (`--stop-at-end`) shuts down the rest.
-func liveServices(job: any LiveRun, httpPort: Int?, logger: Logger,
+func liveServices(job: any LiveRun, httpPort: Int?, dashboard: DashboardRoutes? = nil, logger: Logger,
                   status: @escaping @Sendable (OutcomeCounts, OutputTally) -> Void) -> (group: ServiceGroup, run: LiveJobService) {
     let run = LiveJobService(job: job, status: status)
     var services: [ServiceGroupConfiguration.ServiceConfiguration] = []
@@ -15,7 +15,8 @@ func liveServices(job: any LiveRun, httpPort: Int?, logger: Logger,
         let registry = PrometheusCollectorRegistry()
         let monitor = LiveMonitor(factory: OperationsEndpoint.metricsFactory(registry))
         job.monitor = monitor
-        services.append(.init(service: OperationsEndpoint(port: httpPort, registry: registry, health: monitor.health, logger: logger),
+        if let dashboard { (job as? LiveJob)?.views = dashboard.hub }
+        services.append(.init(service: OperationsEndpoint(port: httpPort, registry: registry, health: monitor.health, dashboard: dashboard, logger: logger),
                               serviceName: "http"))
     }
     // Graceful shutdown goes through the services in reverse order: the run loop drains first.

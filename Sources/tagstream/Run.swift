@@ -52,6 +52,12 @@ struct Run: AsyncParsableCommand {
     @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
     var httpPort: Int?
 
+    @Option(help: "Serve the leaders' dashboard API on --http-port, opened by links signed with the secret in this file (at least 32 bytes; see leader-link).")
+    var secretFile: String?
+
+    @Option(help: "With --secret-file: operators may also send 'Authorization: Bearer <token>' with the token in this file (at least 32 bytes).")
+    var operatorTokenFile: String?
+
     @Flag(help: "Split the run by input partition: every instance of the group runs the tasks of the partitions it is assigned, and they meet at each daily refresh through Kafka (needs --redis and co-partitioned input topics keyed by user_id).")
     var splitByPartition = false
 
@@ -63,6 +69,9 @@ struct Run: AsyncParsableCommand {
         guard lease.milliseconds >= 6_000 else { throw ValidationError("--lease must be at least 6s (librdkafka checks for records to time out once a second).") }
         if splitByPartition, redis == nil { throw ValidationError("--split-by-partition needs --redis: each task's state moves with its partitions.") }
         if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
+        if secretFile != nil, httpPort == nil { throw ValidationError("--secret-file serves the dashboard on --http-port: give both.") }
+        if operatorTokenFile != nil, secretFile == nil { throw ValidationError("--operator-token-file needs --secret-file.") }
+        if secretFile != nil, splitByPartition { throw ValidationError("the dashboard is not served by a run split by partition yet; leave out --secret-file or --split-by-partition.") }
     }
 
     func run() async throws {
@@ -94,7 +103,16 @@ struct Run: AsyncParsableCommand {
         }
         // The status closure runs on the run loop's thread only, and `finish` after it has stopped.
         nonisolated(unsafe) let progress = ProgressLine()
-        let (services, service) = liveServices(job: job, httpPort: httpPort, logger: Logger(label: "tagstream.run")) { counts, tally in
+        let dashboard: DashboardRoutes?
+        do {
+            dashboard = try secretFile.map { file in
+                let access = AccessPolicy(signer: try LinkSigner.readSecret(file: file), operatorToken: try operatorTokenFile.map { try SecretFile.read($0) })
+                return DashboardRoutes(hub: ViewHub(), access: access)
+            }
+        } catch let error as SecretFileError {
+            throw ValidationError(error.description)
+        }
+        let (services, service) = liveServices(job: job, httpPort: httpPort, dashboard: dashboard, logger: Logger(label: "tagstream.run")) { counts, tally in
             progress.update("run: \(counts.total) records in (accepted \(counts.accepted)), out: "
                             + tally.byKind.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }

@@ -207,15 +207,20 @@ enum HTTP {
     struct Response: Sendable {
         var status: Int
         var body: String
+        var headers: [String: String] = [:]
     }
 
-    static func get(port: Int, path: String) async throws -> Response {
+    static func get(port: Int, path: String, headers: [String: String] = [:]) async throws -> Response {
         let address = "http://127.0.0.1:\(port)\(path)"
         guard let url = URL(string: address) else { throw TestFailure("not a URL: \(address)") }
         var request = URLRequest(url: url)
         request.timeoutInterval = 5
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
-        return Response(status: (response as? HTTPURLResponse)?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self))
+        let http = response as? HTTPURLResponse
+        var fields: [String: String] = [:]
+        for case let (name as String, value as String) in http?.allHeaderFields ?? [:] { fields[name.lowercased()] = value }
+        return Response(status: http?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self), headers: fields)
     }
 
     /// Asks until the server answers with a response that `accept`s (connection errors are retried).

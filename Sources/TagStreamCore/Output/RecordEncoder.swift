@@ -57,14 +57,7 @@ public struct RecordEncoder {
             writer.beginObject()
             for (name, value) in record.evidence {
                 writer.key(name)
-                switch value {
-                case .integer(let v): writer.integer(v)
-                case .money(let m): writer.money(m)
-                case .instant(let t): writer.instant(t)
-                case let .ratio(part, whole): writer.number(whole != 0 ? Double(part) / Double(whole) : 0)
-                case .text(let s): writer.string(s)
-                case .absent: writer.null()
-                }
+                writer.evidence(value)
             }
             writer.endObject()
         }
@@ -94,6 +87,18 @@ public struct RecordEncoder {
 }
 
 extension JSONWriter {
+    /// Writes a value of a record's `evidence` object.
+    public func evidence(_ value: EvidenceValue) {
+        switch value {
+        case .integer(let v): integer(v)
+        case .money(let m): money(m)
+        case .instant(let t): instant(t)
+        case let .ratio(part, whole): number(whole != 0 ? Double(part) / Double(whole) : 0)
+        case .text(let s): string(s)
+        case .absent: null()
+        }
+    }
+
     /// Writes a `community_stats` field's value.
     public func figure(_ value: FigureValue) {
         switch value {

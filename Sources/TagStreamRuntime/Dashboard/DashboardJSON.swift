@@ -138,18 +138,6 @@ extension FigureValue {
 }
 
 extension JSONWriter {
-    /// Writes an evidence value as a record's `evidence` object does.
-    fileprivate func evidence(_ value: EvidenceValue) {
-        switch value {
-        case .integer(let n): integer(n)
-        case .money(let m): money(m)
-        case .instant(let t): instant(t)
-        case let .ratio(part, whole): figure(.ratio(part, whole))
-        case .text(let s): string(s)
-        case .absent: null()
-        }
-    }
-
     /// `.min` is the clock of an engine that has applied nothing yet.
     fileprivate func instant(orNull t: Int64?) {
         if let t, t != .min { instant(t) } else { null() }

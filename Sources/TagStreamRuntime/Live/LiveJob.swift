@@ -102,6 +102,8 @@ public final class LiveJob: @unchecked Sendable {
     public var onRecord: ((OutputRecord.Kind, [UInt8]) -> Void)?
     /// Metrics and health of the run (`--http-port`); set before `run`.
     public var monitor: LiveMonitor?
+    /// Where the dashboard asks about users and communities; answered between turns. Set before `run`.
+    public var views: ViewHub?
     /// Where a task's offsets are committed (for lag monitoring), when not by its own consumer, which
     /// is no member of the group: by the instance's member, which holds the task's partitions.
     public var commitOffsets: (([TopicPartition: Int64]) -> Void)?
@@ -149,6 +151,7 @@ public final class LiveJob: @unchecked Sendable {
     /// Consumes until `stop()` (or, with `stopAtEnd`, until every partition is at its end), then
     /// applies what it holds, flushes the producer and commits offsets.
     public func run(status: (OutcomeCounts, OutputTally) -> Void = { _, _ in }) throws -> OutcomeCounts {
+        defer { views?.close() }
         do {
             return try runUntilStopped(status: status)
         } catch is TaskStopped {
@@ -218,6 +221,7 @@ public final class LiveJob: @unchecked Sendable {
                 try processor.followOtherTasks()
             }
             try produceRecords()
+            views?.serve(&processor.engine)
             monitor?.looped(processor: processor, consumer: consumer, producer: producer)
             if Date().timeIntervalSince(lastStatus) >= 1 {
                 lastStatus = Date()

@@ -4,14 +4,14 @@ import Prometheus
 import ServiceLifecycle
 
 /// The HTTP endpoint of a live run (`--http-port`), a service of its `ServiceGroup`:
-/// `GET /metrics` in Prometheus text format and `GET /health` (200 `ok: consuming`, or 503 with
-/// the reason the run is degraded).
+/// `GET /metrics` in Prometheus text format, `GET /health` (200 `ok: consuming`, or 503 with
+/// the reason the run is degraded) and, when given, the dashboard's routes.
 public struct OperationsEndpoint: Service {
     private let application: Application<RouterResponder<BasicRequestContext>>
 
     /// Serves on `host:port`; `onListening` gets the bound port once the server accepts connections.
     public init(host: String = "0.0.0.0", port: Int, registry: PrometheusCollectorRegistry, health: HealthState,
-                logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
+                dashboard: DashboardRoutes? = nil, logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }) {
         let router = Router()
         router.get("metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
@@ -22,6 +22,7 @@ public struct OperationsEndpoint: Service {
             return Response(status: report.healthy ? .ok : .serviceUnavailable, headers: [.contentType: "text/plain; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(string: report.text + "\n")))
         }
+        dashboard?.register(on: router)
         application = Application(
             router: router, configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "tagstream"),
             onServerRunning: { channel in await onListening(channel.localAddress?.port ?? port) },
