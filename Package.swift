@@ -52,7 +52,11 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             // A symbolic link to pipelines/community-grocery.yaml: the reference pipeline is built in.
-            resources: [.embedInCode("PipelineFile/community-grocery.yaml")]
+            resources: [
+                .embedInCode("PipelineFile/community-grocery.yaml"),
+                .embedInCode("Dashboard/Assets/dashboard.js"),
+                .embedInCode("Dashboard/Assets/dashboard.css"),
+            ]
         ),
         .executableTarget(
             name: "tagstream",

@@ -2,10 +2,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// The dashboard's JSON API on the operations endpoint: `GET /api/v1/users/{id}`,
-/// `/api/v1/communities/{id}` and `/api/v1/communities`. Access is decided first, before any
-/// lookup, with one 403 for every denial; then the engine answers through the hub (503 with
-/// `Retry-After` when it cannot in time). Every response carries `DashboardResponse.securityHeaders`.
+/// The dashboard on the operations endpoint: the JSON API (`GET /api/v1/users/{id}`,
+/// `/api/v1/communities/{id}` and `/api/v1/communities`) and the pages (`DashboardPages`).
+/// Access is decided first, before any lookup, with one 403 for every denial; then the engine
+/// answers through the hub (503 with `Retry-After` when it cannot in time). Every response
+/// carries `DashboardResponse.securityHeaders`.
 public struct DashboardRoutes: Sendable {
     public let hub: ViewHub
     let access: AccessPolicy
@@ -19,14 +20,20 @@ public struct DashboardRoutes: Sendable {
         for path in ["api/v1/users/:id", "api/v1/communities/:id", "api/v1/communities"] {
             router.get(RouterPath(path)) { request, _ in await respond(to: request).http }
         }
+        DashboardPages(routes: self).register(on: router)
+    }
+
+    /// What the request may see: the resource its path names, if its link or token opens it.
+    func allowed(_ request: Request) -> DashboardResource? {
+        let query = request.uri.queryParameters.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
+        let path = request.uri.path
+        guard access.access(path: path, query: query, authorization: request.headers[.authorization], now: Date()) != .denied else { return nil }
+        return DashboardResource(path: path)
     }
 
     /// The answer to a GET of a dashboard API path.
     func respond(to request: Request) async -> DashboardResponse {
-        let query = request.uri.queryParameters.map { URLQueryItem(name: String($0.key), value: String($0.value)) }
-        let path = request.uri.path
-        guard access.access(path: path, query: query, authorization: request.headers[.authorization], now: Date()) != .denied,
-              let resource = DashboardResource(path: path) else { return AccessPolicy.forbidden() }
+        guard let resource = allowed(request) else { return AccessPolicy.forbidden() }
         switch resource {
         case .user(let id):
             guard let answer = await hub.user(id) else { return .busy }

@@ -75,6 +75,9 @@ public final class ViewHub: @unchecked Sendable {
         }
     }
 
+    /// Whether the run has ended (see `close`).
+    public var isClosed: Bool { lock.withLock { closed } }
+
     /// Stops answering: the run has ended, and its state is no longer the engine's now.
     public func close() {
         let questions = lock.withLock {
