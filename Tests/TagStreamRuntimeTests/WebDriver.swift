@@ -18,7 +18,8 @@ final class WebDriver {
         let command: String
         let error: String
         let message: String
-        var description: String { "WebDriver \(command): \(error): \(message)" }
+        // chromedriver's messages start with the error already.
+        var description: String { "WebDriver \(command): " + (message.hasPrefix(error) ? message : "\(error): \(message)") }
     }
 
     static let chromium = "/usr/bin/chromium"
