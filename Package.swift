@@ -106,6 +106,7 @@ let package = Package(
             dependencies: [
                 "TagStreamRuntime", "TagStreamCore", "TagStreamSimulation", "Kafka", "Redis", "TestServers",
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages TagStream builds and tests with, when they are missing.
 set -euo pipefail
-packages=(zlib1g-dev librdkafka-dev kcat libhiredis-dev redis-server)
+packages=(zlib1g-dev librdkafka-dev kcat libhiredis-dev redis-server chromium chromium-driver fonts-wqy-microhei)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then
