@@ -25,7 +25,7 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Partitions of every topic; each keeps its newest \(partitionRetention).")
     var partitions = 16
 
-    @Option(help: "Serve /metrics (Prometheus) and /health on this port.")
+    @Option(help: "Serve /metrics (Prometheus), /health and the leaders' dashboard on this port; the demo signs its own links and prints them.")
     var httpPort: Int?
 
     func validate() throws {
@@ -47,16 +47,17 @@ struct Demo: AsyncParsableCommand {
         for topic in topics.all {
             try cluster.createTopic(topic, partitions: partitions, replicationFactor: 3)
         }
+        let view = DemoView()
         print("bootstrap: \(cluster.bootstrapServers)")
         print("watch with: kcat -b \(cluster.bootstrapServers) -C -t \(topics.tags) -o end")
         print(retentionLine(inputPartitions: partitions, more: "more --partitions"))
+        let dashboard = httpPort.map { port in Self.dashboard(port: port, view: view) }
 
-        let view = DemoView()
         let job = try LiveJob(options: LiveOptions(pipeline: compiled, brokers: cluster.bootstrapServers, group: "tagstream-demo"))
         job.onRecord = { kind, bytes in view.record(kind, String(decoding: bytes, as: UTF8.self)) }
         let traffic = try TrafficPublisher(brokers: cluster.bootstrapServers, topics: topics,
                                            config: SimulationConfig(users: users, days: 36_500), secondsPerDay: secondsPerDay)
-        let (services, _) = liveServices(job: job, httpPort: httpPort, logger: Logger(label: "tagstream.demo")) { counts, tally in
+        let (services, _) = liveServices(job: job, httpPort: httpPort, dashboard: dashboard, logger: Logger(label: "tagstream.demo")) { counts, tally in
             view.update(counts: counts, tally: tally, published: traffic.published, day: traffic.day)
         }
         let failure = ErrorBox()
@@ -87,6 +88,21 @@ struct Demo: AsyncParsableCommand {
         try await services.run()
         if let error = failure.value { throw error }
         view.draw(final: true)
+    }
+}
+
+extension Demo {
+    /// The dashboard with a secret made for this run, and its links printed for the operator and
+    /// for the leader of the first community (valid for a day; the secret dies with the demo).
+    static func dashboard(port: Int, view: DemoView) -> DashboardRoutes {
+        let signer = LinkSigner(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
+        let expires = Date().addingTimeInterval(86_400)
+        let base = "http://127.0.0.1:\(port)"
+        let links = ["dashboard: " + base + signer.sign(path: DashboardScope.operator.pagePath, expires: expires),
+                     "leader link: " + base + signer.sign(path: DashboardScope.leader(community: "c001").pagePath, expires: expires)]
+        for line in links { print(line) }
+        view.links = links
+        return DashboardRoutes(hub: ViewHub(), access: AccessPolicy(signer: signer, operatorToken: nil))
     }
 }
 
@@ -153,6 +169,8 @@ final class DemoView: @unchecked Sendable {
     private let started = Date()
     private var lastAccepted = 0, lastDraw = Date()
     private let isTerminal = isatty(STDOUT_FILENO) == 1
+    /// The dashboard's links, shown at the top of the screen; set before the first draw.
+    var links: [String] = []
 
     func update(counts: OutcomeCounts, tally: OutputTally, published: Int, day: Int) {
         lock.withLock {
@@ -202,7 +220,8 @@ final class DemoView: @unchecked Sendable {
                 print(final ? "final: \(status)" : status)
                 return
             }
-            var screen = "\u{1B}[H\u{1B}[2J TagStream demo · \(Int(now.timeIntervalSince(started))) s · Ctrl-C stops\n\n \(status)\n"
+            var screen = "\u{1B}[H\u{1B}[2J TagStream demo · \(Int(now.timeIntervalSince(started))) s · Ctrl-C stops\n"
+                + links.map { " \($0)\n" }.joined() + "\n \(status)\n"
             for kind in [OutputRecord.Kind.tag, .alert, .coupon] {
                 screen += "\n latest \(kind.name) records:\n"
                 for line in recent[kind] ?? [] { screen += "   \(line.prefix(150))\n" }

@@ -10,10 +10,10 @@ const LABELS = {
     sleeping_ratio: "沉睡占比", new_customers_30d: "30天新客", users: "用户",
     trend: "近30天趋势", groups: "顾客分层（现在与30天前）", tag: "标签", now: "现在", change: "30天变化",
     vips: "需要关怀的VIP", user: "用户", tier: "等级", lastPaid: "上次付款", usualGap: "平常间隔（天）",
-    silentDays: "已沉默（天）", sleeping: "可唤醒的沉睡顾客", stage: "阶段", coupon: "唤醒券",
+    silentDays: "已沉默（天）", worthWaking: "可唤醒的沉睡顾客", stage: "阶段", coupon: "唤醒券",
     sent: "已发", heldOut: "对照组（未发）", none: "无", topSkus: "7天热销商品", sku: "商品", qty: "数量",
     alerts: "社区预警", noAlerts: "无预警", open: "打开", updating: "数据更新中…", forbidden: "链接无效或已过期",
-    lifecycle: "生命周期", prospect: "潜在", new: "新客", active: "活跃", at_risk: "流失风险",
+    lifecycle: "生命周期", prospect: "潜在", new: "新客", active: "活跃", at_risk: "流失风险", sleeping: "沉睡",
     churned: "已流失", platinum: "白金", gold: "黄金", silver: "白银",
     community_sleeping_ratio_high: "沉睡占比过高", vip_churn_risk: "VIP流失风险",
   },
@@ -23,11 +23,11 @@ const LABELS = {
     sleeping_ratio: "Sleeping ratio", new_customers_30d: "New customers 30d", users: "Users",
     trend: "Trend, last 30 days", groups: "Customers by stage and tier (now and 30 days ago)", tag: "Tag", now: "Now",
     change: "Change 30d", vips: "VIPs at risk", user: "User", tier: "Tier", lastPaid: "Last paid",
-    usualGap: "Usual gap (days)", silentDays: "Silent (days)", sleeping: "Sleeping customers worth waking",
+    usualGap: "Usual gap (days)", silentDays: "Silent (days)", worthWaking: "Sleeping customers worth waking",
     stage: "Stage", coupon: "Wake-up coupon", sent: "sent", heldOut: "held out", none: "none",
     topSkus: "Top SKUs, 7 days", sku: "SKU", qty: "Qty", alerts: "Community alerts", noAlerts: "No alerts",
     open: "Open", updating: "Updating…", forbidden: "This link is not valid or has expired",
-    lifecycle: "Lifecycle", prospect: "Prospect", new: "New", active: "Active", at_risk: "At risk",
+    lifecycle: "Lifecycle", prospect: "Prospect", new: "New", active: "Active", at_risk: "At risk", sleeping: "Sleeping",
     churned: "Churned", platinum: "Platinum", gold: "Gold", silver: "Silver",
     community_sleeping_ratio_high: "Sleeping ratio high", vip_churn_risk: "VIP churn risk",
   },
@@ -88,7 +88,7 @@ function sparkline(points, key) {
   const lo = Math.min(...values), hi = Math.max(...values), span = hi - lo || 1;
   const xy = values.map((v, i) => `${(i * width / (values.length - 1)).toFixed(1)},${(height - 6 - (v - lo) / span * (height - 12)).toFixed(1)}`);
   return el("figure", { class: "chart", "data-series": key },
-    svg("svg", { viewBox: `0 0 ${width} ${height}`, role: "img", "aria-label": L(key) },
+    svg("svg", { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: "none", role: "img", "aria-label": L(key) },
       svg("polyline", { points: xy.join(" "), fill: "none", stroke: "currentColor", "stroke-width": "2" })),
     el("figcaption", {}, `${L(key)}: ${format(key, values[0])} → `, figure("trend.last." + key, values[values.length - 1])));
 }
@@ -96,7 +96,7 @@ function sparkline(points, key) {
 function bars(entries) {
   const max = Math.max(1, ...entries.map((e) => e.qty));
   return el("figure", { class: "bars" }, svg("svg", { viewBox: `0 0 320 ${entries.length * 24}`, role: "img", "aria-label": L("topSkus") },
-    ...entries.map((e, i) => svg("rect", { x: "110", y: String(i * 24 + 4), height: "16", width: String(Math.max(2, e.qty / max * 200)), fill: "currentColor" }))),
+    ...entries.map((e, i) => svg("rect", { x: "0", y: String(i * 24 + 4), height: "16", width: String(Math.max(2, e.qty / max * 300)), fill: "currentColor" }))),
     el("ol", {}, entries.map((e, i) => el("li", {}, el("span", { "data-field": `figures.top_skus_7d.${i}.sku`, "data-value": e.sku }, e.sku), " × ",
       figure(`figures.top_skus_7d.${i}.qty`, e.qty)))));
 }
@@ -126,7 +126,7 @@ function renderCommunity(doc) {
     el("section", {}, el("h2", {}, L("trend")), el("div", { class: "charts" }, sparkline(doc.trend, "gmv_30d"), sparkline(doc.trend, "orders_7d"))),
     el("section", {}, el("h2", {}, L("groups")), el("div", { class: "groups" }, groups)),
     el("section", {}, el("h2", {}, L("vips"), " ", figure("vips_at_risk.count", doc.vips_at_risk.length)), vips),
-    el("section", {}, el("h2", {}, L("sleeping")),
+    el("section", {}, el("h2", {}, L("worthWaking")),
       el("p", {}, `${L("sent")}: `, figure("sleeping.wake_coupons_sent", doc.sleeping.wake_coupons_sent),
         ` · ${L("heldOut")}: `, figure("sleeping.wake_coupons_held_out", doc.sleeping.wake_coupons_held_out)), sleeping),
     el("section", {}, el("h2", {}, L("topSkus")), bars(f.top_skus_7d ?? [])),
