@@ -91,6 +91,11 @@ let package = Package(
             path: "benchmarks/RefreshExchange"
         ),
         .executableTarget(
+            name: "dashboard-bench",
+            dependencies: ["TagStreamCore", "TagStreamRuntime", "TagStreamSimulation"],
+            path: "benchmarks/Dashboard"
+        ),
+        .executableTarget(
             name: "checkpoint-bench",
             dependencies: ["Kafka", "Redis", "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "TestServers",
                            .product(name: "Logging", package: "swift-log")],
