@@ -59,6 +59,108 @@ struct TagCounter {
     }
 }
 
+/// One community's refreshes within `Engine.historySpan`, oldest first, as flat columns: every
+/// community keeps a month of them, so a day costs only its numbers, not arrays of its own, and
+/// only the latest figures keep their rankings (the trend shows the scalar ones).
+struct CommunityHistory: Sendable {
+    /// Per refresh that counted users of the community: when, how many, and per counted tag.
+    var countedAt: Deque<Int64> = []
+    var users: Deque<Int32> = []
+    var tagCounts: Deque<Int32> = []
+    /// Per refresh that emitted figures for it: when, and each field's value (rankings absent).
+    var figuresAt: Deque<Int64> = []
+    var figures: Deque<ScalarFigure> = []
+    /// The latest figures emitted, rankings included.
+    var latest: CommunityFigures?
+
+    /// Refreshes a history holds at most (one a day, within `Engine.historySpan`).
+    static let days = Int(Engine.historySpan / EventTime.day)
+
+    /// Appends a refresh's counts; the columns hold a month exactly (grown by doubling, they
+    /// would hold up to twice as much, in every community).
+    mutating func appendCounts(at m: Int64, users count: Int32, tagCounts counts: [Int32]) {
+        if countedAt.isEmpty {
+            countedAt.reserveCapacity(Self.days)
+            users.reserveCapacity(Self.days)
+            tagCounts.reserveCapacity(Self.days * counts.count)
+        }
+        countedAt.append(m)
+        users.append(count)
+        tagCounts.append(contentsOf: counts)
+    }
+
+    /// Appends a refresh's figures (see `appendCounts`).
+    mutating func appendFigures(at m: Int64, _ emitted: CommunityFigures) {
+        if figuresAt.isEmpty {
+            figuresAt.reserveCapacity(Self.days)
+            figures.reserveCapacity(Self.days * emitted.fields.count)
+        }
+        figuresAt.append(m)
+        figures.append(contentsOf: emitted.fields.map { ScalarFigure($0.1) })
+        latest = emitted
+    }
+
+    /// Forgets what is at or before `limit`.
+    mutating func drop(atOrBefore limit: Int64, width: Int, fields: Int) {
+        while let first = countedAt.first, first <= limit {
+            countedAt.removeFirst()
+            users.removeFirst()
+            tagCounts.removeFirst(width)
+        }
+        while let first = figuresAt.first, first <= limit {
+            figuresAt.removeFirst()
+            figures.removeFirst(fields)
+        }
+        if figuresAt.isEmpty { latest = nil }
+    }
+
+    /// The refreshes as days, oldest first; the latest figures are whole, the others scalar only.
+    func days(width: Int, fieldNames: [String]) -> [CommunityDay] {
+        var days: [Int64: CommunityDay] = [:]
+        for (i, at) in countedAt.enumerated() {
+            days[at] = CommunityDay(at: at, users: users[i], tagCounts: Array(tagCounts[(i * width)..<((i + 1) * width)]))
+        }
+        for (i, at) in figuresAt.enumerated() {
+            let values = figures[(i * fieldNames.count)..<((i + 1) * fieldNames.count)]
+            let scalars = CommunityFigures(fields: zip(fieldNames, values).compactMap { name, value in value.figure.map { (name, $0) } })
+            days[at, default: CommunityDay(at: at, users: 0, tagCounts: Array(repeating: 0, count: width))].figures =
+                i == figuresAt.count - 1 ? latest : scalars
+        }
+        return days.values.sorted { $0.at < $1.at }
+    }
+}
+
+/// A `community_stats` field's value as the history keeps it: 24 bytes, where a `FigureValue`,
+/// which may hold a ranking, takes 48. A ranking is kept as `.absent` (`figure` nil).
+enum ScalarFigure: Sendable, Equatable {
+    case integer(Int64)
+    case money(Money)
+    case ratio(Int64, Int64)
+    case absent
+    case ranking
+
+    init(_ value: FigureValue) {
+        switch value {
+        case .integer(let n): self = .integer(n)
+        case .money(let m): self = .money(m)
+        case let .ratio(n, d): self = .ratio(n, d)
+        case .absent: self = .absent
+        case .ranking: self = .ranking
+        }
+    }
+
+    /// The value, nil for a ranking (which the history does not keep).
+    var figure: FigureValue? {
+        switch self {
+        case .integer(let n): .integer(n)
+        case .money(let m): .money(m)
+        case let .ratio(n, d): .ratio(n, d)
+        case .absent: .absent
+        case .ranking: nil
+        }
+    }
+}
+
 extension Engine {
     /// How long the history reaches back: the dashboard's 30 days of movement and trend, and the
     /// refresh 30 days before the latest.
@@ -69,34 +171,33 @@ extension Engine {
         TagCounter(self).groups.map { CountedGroup(name: program.groups[$0].name, tags: program.groups[$0].tags) }
     }
 
+    /// The names of the `community_stats` fields, in the record's order.
+    var figureNames: [String] { program.communityStats?.fields.map(\.0) ?? [] }
+
     /// The refreshes of community slot `c` within `historySpan` of the latest, oldest first.
-    func history(ofCommunity c: Int) -> Deque<CommunityDay> {
-        c < communityHistory.count ? communityHistory[c] : []
+    func history(ofCommunity c: Int) -> [CommunityDay] {
+        c < communityHistory.count ? communityHistory[c].days(width: TagCounter(self).width, fieldNames: figureNames) : []
     }
 
     /// Counts this engine's users of every community by tag at refresh `m`, and forgets the
     /// refreshes that left the span.
     mutating func recordCommunityDays(at m: Int64) {
-        let counter = TagCounter(self)
-        var days: [CommunityDay?] = Array(repeating: nil, count: communitySlots)
+        let counter = TagCounter(self), fields = figureNames.count
+        var users = Array(repeating: Int32(0), count: communitySlots)
+        var counts = Array(repeating: counter.zero, count: communitySlots)
         for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
             let c = Int(userCommunity[u])
-            if days[c] == nil { days[c] = CommunityDay(at: m, users: 0, tagCounts: counter.zero) }
-            days[c]!.users += 1
-            counter.add(user: u, of: self, to: &days[c]!.tagCounts)
+            users[c] += 1
+            counter.add(user: u, of: self, to: &counts[c])
         }
         for c in 0..<communitySlots {
-            while let first = communityHistory[c].first, first.at <= m - Self.historySpan { communityHistory[c].removeFirst() }
-            if let day = days[c] { communityHistory[c].append(day) }
+            communityHistory[c].drop(atOrBefore: m - Self.historySpan, width: counter.width, fields: fields)
+            if users[c] > 0 { communityHistory[c].appendCounts(at: m, users: users[c], tagCounts: counts[c]) }
         }
     }
 
-    /// Keeps the figures emitted for community slot `c` at refresh `m` with that refresh's counts
-    /// (an owner whose shard holds none of the community's users has a day of figures only).
+    /// Keeps the figures emitted for community slot `c` at refresh `m`.
     mutating func recordFigures(_ figures: CommunityFigures, community c: Int, at m: Int64) {
-        if communityHistory[c].last?.at != m {
-            communityHistory[c].append(CommunityDay(at: m, users: 0, tagCounts: TagCounter(self).zero))
-        }
-        communityHistory[c][communityHistory[c].count - 1].figures = figures
+        communityHistory[c].appendFigures(at: m, figures)
     }
 }

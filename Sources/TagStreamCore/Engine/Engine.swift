@@ -48,7 +48,7 @@ public struct Engine: Sendable {
     /// they do not depend on how far ahead records were read.
     var communitySeen: [Bool] = []
     /// Per community: the refreshes of the last `historySpan` (see `CommunityDay`).
-    var communityHistory: [Deque<CommunityDay>] = []
+    var communityHistory: [CommunityHistory] = []
     /// Sharded: the communities first named since the last refresh, and the occurrences for
     /// community aggregates, which go to the communities' owners at the next refresh.
     var communitiesSinceRefresh: [Int32] = []
@@ -399,7 +399,7 @@ public struct Engine: Sendable {
         for i in communityAggregates.indices { communityAggregates[i].grow(to: n) }
         communityArmed.extend(to: n * layout.alerts, with: true)
         communitySeen.extend(to: n, with: false)
-        communityHistory.extend(to: n, with: [])
+        communityHistory.extend(to: n, with: CommunityHistory())
         communitySlots = n
     }
 

@@ -141,7 +141,7 @@ extension Engine {
         w.write(capCounts.sorted { ($0.key.campaign, $0.key.community) < ($1.key.campaign, $1.key.community) }) { w, e in
             w.write(e.key.campaign); w.write(e.key.community); w.write(e.value)
         }
-        w.write(communityHistory) { w, days in w.write(days) { w, day in day.write(to: &w) } }
+        w.write(communityHistory) { w, history in history.write(to: &w) }
     }
 
     mutating func read(from r: inout SnapshotReader) throws {
@@ -218,8 +218,8 @@ extension Engine {
         for (campaign, community, count) in try r.readArray({ (try $0.readInt(), try $0.readInt32(), try $0.readInt()) }) {
             capCounts[CapKey(campaign: campaign, community: community)] = count
         }
-        let width = TagCounter(self).width
-        communityHistory = try r.readArray { r in Deque(try r.readArray { try CommunityDay(from: &$0, width: width) }) }
+        let (width, fields) = (TagCounter(self).width, figureNames.count)
+        communityHistory = try r.readArray { try CommunityHistory(from: &$0, width: width, fields: fields) }
         guard communityHistory.count == communitySlots else { throw SnapshotError("snapshot has a malformed community history") }
         output = []
     }
@@ -257,21 +257,27 @@ extension CommunityOccurrence {
     }
 }
 
-extension CommunityDay {
+extension CommunityHistory {
     func write(to w: inout SnapshotWriter) {
-        w.write(at)
-        w.write(users)
+        w.write(column: countedAt)
+        w.write(column: users)
         w.write(column: tagCounts)
-        w.write(figures != nil)
-        if let figures { w.write(figures.fields) { w, field in w.write(field.0); w.write(field.1) } }
+        w.write(column: figuresAt)
+        w.write(figures) { w, value in w.write(value.figure ?? .ranking(subjectKey: "", totalKey: "", [])) }
+        w.write(latest != nil)
+        if let latest { w.write(latest.fields) { w, field in w.write(field.0); w.write(field.1) } }
     }
 
-    init(from r: inout SnapshotReader, width: Int) throws {
-        at = try r.readInt64()
-        users = try r.readInt32()
-        tagCounts = try r.readColumn()
-        guard tagCounts.count == width else { throw SnapshotError("snapshot has a malformed community history") }
-        figures = try r.readBool() ? CommunityFigures(fields: try r.readArray { (try $0.readString(), try $0.readFigure()) }) : nil
+    init(from r: inout SnapshotReader, width: Int, fields: Int) throws {
+        countedAt = Deque(try r.readColumn(Int64.self))
+        users = Deque(try r.readColumn(Int32.self))
+        tagCounts = Deque(try r.readColumn(Int32.self))
+        figuresAt = Deque(try r.readColumn(Int64.self))
+        figures = Deque(try r.readArray { ScalarFigure(try $0.readFigure()) })
+        latest = try r.readBool() ? CommunityFigures(fields: try r.readArray { (try $0.readString(), try $0.readFigure()) }) : nil
+        guard users.count == countedAt.count, tagCounts.count == countedAt.count * width, figures.count == figuresAt.count * fields else {
+            throw SnapshotError("snapshot has a malformed community history")
+        }
     }
 }
 

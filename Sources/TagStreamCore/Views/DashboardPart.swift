@@ -92,7 +92,7 @@ extension Engine {
         let b = DashboardBindings(names, program: program)
         let counter = TagCounter(self)
         let t = clock
-        var parts = (0..<communitySlots).map { c in CommunityPart(tagCounts: counter.zero, history: Array(history(ofCommunity: c))) }
+        var parts = (0..<communitySlots).map { c in CommunityPart(tagCounts: counter.zero, history: history(ofCommunity: c)) }
         for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
             let c = Int(userCommunity[u])
             parts[c].users += 1
