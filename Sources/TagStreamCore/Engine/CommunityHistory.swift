@@ -67,7 +67,7 @@ struct CommunityHistory: Sendable {
     var countedAt: Deque<Int64> = []
     var users: Deque<Int32> = []
     var tagCounts: Deque<Int32> = []
-    /// Per refresh that emitted figures for it: when, and each field's value (rankings absent).
+    /// Per refresh that emitted figures for it: when, and the value of each scalar field.
     var figuresAt: Deque<Int64> = []
     var figures: Deque<ScalarFigure> = []
     /// The latest figures emitted, rankings included.
@@ -96,7 +96,7 @@ struct CommunityHistory: Sendable {
             figures.reserveCapacity(Self.days * emitted.fields.count)
         }
         figuresAt.append(m)
-        figures.append(contentsOf: emitted.fields.map { ScalarFigure($0.1) })
+        figures.append(contentsOf: emitted.fields.compactMap { ScalarFigure($0.1) })
         latest = emitted
     }
 
@@ -114,7 +114,8 @@ struct CommunityHistory: Sendable {
         if figuresAt.isEmpty { latest = nil }
     }
 
-    /// The refreshes as days, oldest first; the latest figures are whole, the others scalar only.
+    /// The refreshes as days, oldest first; the latest figures are whole, the others scalar only
+    /// (`fieldNames`: the scalar fields').
     func days(width: Int, fieldNames: [String]) -> [CommunityDay] {
         var days: [Int64: CommunityDay] = [:]
         for (i, at) in countedAt.enumerated() {
@@ -122,7 +123,7 @@ struct CommunityHistory: Sendable {
         }
         for (i, at) in figuresAt.enumerated() {
             let values = figures[(i * fieldNames.count)..<((i + 1) * fieldNames.count)]
-            let scalars = CommunityFigures(fields: zip(fieldNames, values).compactMap { name, value in value.figure.map { (name, $0) } })
+            let scalars = CommunityFigures(fields: zip(fieldNames, values).map { ($0, $1.figure) })
             days[at, default: CommunityDay(at: at, users: 0, tagCounts: Array(repeating: 0, count: width))].figures =
                 i == figuresAt.count - 1 ? latest : scalars
         }
@@ -130,33 +131,37 @@ struct CommunityHistory: Sendable {
     }
 }
 
-/// A `community_stats` field's value as the history keeps it: 24 bytes, where a `FigureValue`,
-/// which may hold a ranking, takes 48. A ranking is kept as `.absent` (`figure` nil).
-enum ScalarFigure: Sendable, Equatable {
-    case integer(Int64)
-    case money(Money)
-    case ratio(Int64, Int64)
-    case absent
-    case ranking
+/// A scalar `community_stats` value as the history keeps it, in 16 bytes (a `FigureValue`, which
+/// may hold a ranking, takes 48); nil for a ranking, which the history keeps for the latest day only.
+struct ScalarFigure: Sendable, Equatable {
+    /// The integer, the money's units, or a ratio's numerator.
+    private let value: Int64
+    /// A ratio's denominator when positive; else what `value` is (see `Form`).
+    private let form: Int64
 
-    init(_ value: FigureValue) {
-        switch value {
-        case .integer(let n): self = .integer(n)
-        case .money(let m): self = .money(m)
-        case let .ratio(n, d): self = .ratio(n, d)
-        case .absent: self = .absent
-        case .ranking: self = .ranking
+    private enum Form: Int64 {
+        case integer = 0, money = -1, absent = -2, ratioOverZero = -3
+    }
+
+    init?(_ figure: FigureValue) {
+        switch figure {
+        case .integer(let n): (value, form) = (n, Form.integer.rawValue)
+        case .money(let m): (value, form) = (m.units, Form.money.rawValue)
+        case let .ratio(n, d) where d > 0: (value, form) = (n, d)
+        case let .ratio(n, d) where d < 0: (value, form) = (-n, -d)
+        case .ratio(let n, _): (value, form) = (n, Form.ratioOverZero.rawValue)
+        case .absent: (value, form) = (0, Form.absent.rawValue)
+        case .ranking: return nil
         }
     }
 
-    /// The value, nil for a ranking (which the history does not keep).
-    var figure: FigureValue? {
-        switch self {
-        case .integer(let n): .integer(n)
-        case .money(let m): .money(m)
-        case let .ratio(n, d): .ratio(n, d)
+    var figure: FigureValue {
+        switch Form(rawValue: form) {
+        case .integer: .integer(value)
+        case .money: .money(Money(units: value))
         case .absent: .absent
-        case .ranking: nil
+        case .ratioOverZero: .ratio(value, 0)
+        case nil: .ratio(value, form)
         }
     }
 }
@@ -171,8 +176,12 @@ extension Engine {
         TagCounter(self).groups.map { CountedGroup(name: program.groups[$0].name, tags: program.groups[$0].tags) }
     }
 
-    /// The names of the `community_stats` fields, in the record's order.
-    var figureNames: [String] { program.communityStats?.fields.map(\.0) ?? [] }
+    /// The names of the scalar `community_stats` fields (not rankings), in the record's order.
+    var figureNames: [String] {
+        (program.communityStats?.fields ?? []).filter { _, node in
+            if case .communityAggregate(let i) = node { program.communityAggregates[i].kind != .top } else { true }
+        }.map(\.0)
+    }
 
     /// The refreshes of community slot `c` within `historySpan` of the latest, oldest first.
     func history(ofCommunity c: Int) -> [CommunityDay] {

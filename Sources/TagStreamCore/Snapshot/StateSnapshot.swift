@@ -263,7 +263,7 @@ extension CommunityHistory {
         w.write(column: users)
         w.write(column: tagCounts)
         w.write(column: figuresAt)
-        w.write(figures) { w, value in w.write(value.figure ?? .ranking(subjectKey: "", totalKey: "", [])) }
+        w.write(figures) { w, value in w.write(value.figure) }
         w.write(latest != nil)
         if let latest { w.write(latest.fields) { w, field in w.write(field.0); w.write(field.1) } }
     }
@@ -273,7 +273,10 @@ extension CommunityHistory {
         users = Deque(try r.readColumn(Int32.self))
         tagCounts = Deque(try r.readColumn(Int32.self))
         figuresAt = Deque(try r.readColumn(Int64.self))
-        figures = Deque(try r.readArray { ScalarFigure(try $0.readFigure()) })
+        figures = Deque(try r.readArray { r in
+            guard let figure = ScalarFigure(try r.readFigure()) else { throw SnapshotError("snapshot has a ranking in a community's trend") }
+            return figure
+        })
         latest = try r.readBool() ? CommunityFigures(fields: try r.readArray { (try $0.readString(), try $0.readFigure()) }) : nil
         guard users.count == countedAt.count, tagCounts.count == countedAt.count * width, figures.count == figuresAt.count * fields else {
             throw SnapshotError("snapshot has a malformed community history")
