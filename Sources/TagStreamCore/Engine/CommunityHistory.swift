@@ -12,7 +12,7 @@ public struct CommunityDay: Sendable, Equatable {
     /// Users per tag of the counted groups, group after group (`CountedGroup`).
     public var tagCounts: [Int32]
     /// The figures of the community's `community_stats` record at this refresh, if this engine
-    /// owns the community and emitted one.
+    /// owns the community and emitted one: whole for the latest, the scalar fields for the others.
     public var figures: CommunityFigures?
 
     /// Adds another engine's day of the same community and refresh: their users are disjoint,
