@@ -183,11 +183,6 @@ extension Engine {
         }.map(\.0)
     }
 
-    /// The refreshes of community slot `c` within `historySpan` of the latest, oldest first.
-    func history(ofCommunity c: Int) -> [CommunityDay] {
-        c < communityHistory.count ? communityHistory[c].days(width: TagCounter(self).width, fieldNames: figureNames) : []
-    }
-
     /// Counts this engine's users of every community by tag at refresh `m`, and forgets the
     /// refreshes that left the span.
     mutating func recordCommunityDays(at m: Int64) {

@@ -92,7 +92,8 @@ extension Engine {
         let b = DashboardBindings(names, program: program)
         let counter = TagCounter(self)
         let t = clock
-        var parts = (0..<communitySlots).map { c in CommunityPart(tagCounts: counter.zero, history: history(ofCommunity: c)) }
+        let names = figureNames
+        var parts = communityHistory.map { CommunityPart(tagCounts: counter.zero, history: $0.days(width: counter.width, fieldNames: names)) }
         for u in userSeen.indices where userSeen[u] && userCommunity[u] >= 0 {
             let c = Int(userCommunity[u])
             parts[c].users += 1
