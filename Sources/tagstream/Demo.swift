@@ -51,10 +51,10 @@ struct Demo: AsyncParsableCommand {
         print("bootstrap: \(cluster.bootstrapServers)")
         print("watch with: kcat -b \(cluster.bootstrapServers) -C -t \(topics.tags) -o end")
         print(retentionLine(inputPartitions: partitions, more: "more --partitions"))
-        let dashboard = httpPort.map { port in Self.dashboard(port: port, view: view) }
 
         let job = try LiveJob(options: LiveOptions(pipeline: compiled, brokers: cluster.bootstrapServers, group: "tagstream-demo"))
         job.onRecord = { kind, bytes in view.record(kind, String(decoding: bytes, as: UTF8.self)) }
+        let dashboard = httpPort.map { port in Self.dashboard(port: port, view: view, source: job.serveDashboard()) }
         let traffic = try TrafficPublisher(brokers: cluster.bootstrapServers, topics: topics,
                                            config: SimulationConfig(users: users, days: 36_500), secondsPerDay: secondsPerDay)
         let (services, _) = liveServices(job: job, httpPort: httpPort, dashboard: dashboard, logger: Logger(label: "tagstream.demo")) { counts, tally in
@@ -94,7 +94,7 @@ struct Demo: AsyncParsableCommand {
 extension Demo {
     /// The dashboard with a secret made for this run, and its links printed for the operator and
     /// for the leader of the first community (valid for a day; the secret dies with the demo).
-    static func dashboard(port: Int, view: DemoView) -> DashboardRoutes {
+    static func dashboard(port: Int, view: DemoView, source: any DashboardSource) -> DashboardRoutes {
         let signer = LinkSigner(secret: (0..<32).map { _ in UInt8.random(in: 0...255) })
         let expires = Date().addingTimeInterval(86_400)
         let base = "http://127.0.0.1:\(port)"
@@ -102,7 +102,7 @@ extension Demo {
                      "leader link: " + base + signer.sign(path: DashboardScope.leader(community: "c001").pagePath, expires: expires)]
         for line in links { print(line) }
         view.links = links
-        return DashboardRoutes(hub: ViewHub(), access: AccessPolicy(signer: signer, operatorToken: nil))
+        return DashboardRoutes(source: source, access: AccessPolicy(signer: signer, operatorToken: nil))
     }
 }
 

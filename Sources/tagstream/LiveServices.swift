@@ -5,8 +5,9 @@ import TagStreamCore
 import TagStreamRuntime
 
 /// The services of a live run (`run`, `demo`): the run loop and, with `httpPort`, the endpoint
-/// serving `/metrics`, `/health` and, with `dashboard`, the dashboard's API (of a `LiveJob`). SIGTERM and SIGINT shut the group down gracefully, run loop
-/// first (it drains); the run loop finishing on its own (`--stop-at-end`) shuts down the rest.
+/// serving `/metrics`, `/health` and, with `dashboard` (from `job.serveDashboard()`), the dashboard.
+/// SIGTERM and SIGINT shut the group down gracefully, run loop first (it drains); the run loop
+/// finishing on its own (`--stop-at-end`) shuts down the rest.
 func liveServices(job: any LiveRun, httpPort: Int?, dashboard: DashboardRoutes? = nil, logger: Logger,
                   status: @escaping @Sendable (OutcomeCounts, OutputTally) -> Void) -> (group: ServiceGroup, run: LiveJobService) {
     let run = LiveJobService(job: job, status: status)
@@ -15,7 +16,6 @@ func liveServices(job: any LiveRun, httpPort: Int?, dashboard: DashboardRoutes? 
         let registry = PrometheusCollectorRegistry()
         let monitor = LiveMonitor(factory: OperationsEndpoint.metricsFactory(registry))
         job.monitor = monitor
-        if let dashboard { (job as? LiveJob)?.views = dashboard.hub }
         services.append(.init(service: OperationsEndpoint(port: httpPort, registry: registry, health: monitor.health, dashboard: dashboard, logger: logger),
                               serviceName: "http"))
     }

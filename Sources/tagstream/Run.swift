@@ -58,6 +58,9 @@ struct Run: AsyncParsableCommand {
     @Option(help: "With --secret-file: operators may also send 'Authorization: Bearer <token>' with the token in this file (at least 32 bytes).")
     var operatorTokenFile: String?
 
+    @Option(help: "With --secret-file and --split-by-partition: the base URL at which the other instances send clients to this one's dashboard (default: http://<host name>:<http-port>).")
+    var advertiseUrl: String?
+
     @Flag(help: "Split the run by input partition: every instance of the group runs the tasks of the partitions it is assigned, and they meet at each daily refresh through Kafka (needs --redis and co-partitioned input topics keyed by user_id).")
     var splitByPartition = false
 
@@ -71,7 +74,8 @@ struct Run: AsyncParsableCommand {
         if let httpPort, !(1...65_535).contains(httpPort) { throw ValidationError("--http-port must be from 1 to 65535.") }
         if secretFile != nil, httpPort == nil { throw ValidationError("--secret-file serves the dashboard on --http-port: give both.") }
         if operatorTokenFile != nil, secretFile == nil { throw ValidationError("--operator-token-file needs --secret-file.") }
-        if secretFile != nil, splitByPartition { throw ValidationError("the dashboard is not served by a run split by partition yet; leave out --secret-file or --split-by-partition.") }
+        if advertiseUrl != nil, secretFile == nil || !splitByPartition { throw ValidationError("--advertise-url tells the other instances of a run split by partition where this one serves the dashboard: give --secret-file and --split-by-partition too.") }
+        if let advertiseUrl, URL(string: advertiseUrl)?.host == nil { throw ValidationError("--advertise-url takes a URL such as http://host:8080, got '\(advertiseUrl)'.") }
     }
 
     func run() async throws {
@@ -86,6 +90,9 @@ struct Run: AsyncParsableCommand {
             checkpoints.profilePrefix = profilePrefix
             checkpoints.maxDelay = TimeInterval(checkpointMaxDelay.milliseconds) / 1000
             checkpoints.leaseTTL = TimeInterval(lease.milliseconds) / 1000
+            if splitByPartition, secretFile != nil, let httpPort {
+                checkpoints.advertisedURL = advertiseUrl ?? "http://\(ProcessInfo.processInfo.hostName):\(httpPort)"
+            }
             options.checkpoints = checkpoints
         }
         for property in properties {
@@ -107,7 +114,7 @@ struct Run: AsyncParsableCommand {
         do {
             dashboard = try secretFile.map { file in
                 let access = AccessPolicy(signer: try LinkSigner.readSecret(file: file), operatorToken: try operatorTokenFile.map { try SecretFile.read($0) })
-                return DashboardRoutes(hub: ViewHub(), access: access)
+                return DashboardRoutes(source: job.serveDashboard(), access: access)
             }
         } catch let error as SecretFileError {
             throw ValidationError(error.description)

@@ -73,13 +73,7 @@ import TestServers
         for community in communities {
             let response = try await HTTP.get(port: port, path: "/api/v1/communities/\(community)", headers: bearer)
             let figures = try #require(try Self.json(response)["figures"] as? [String: Any], "\(community): no figures")
-            let stored = try Self.hash("tagstream:community:\(community)", client)
-            for (name, value) in figures {
-                let text = String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]), as: UTF8.self)
-                #expect(try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? NSObject
-                        == (try JSONSerialization.jsonObject(with: Data((stored[name] ?? "null").utf8), options: [.fragmentsAllowed]) as? NSObject),
-                        "\(community) \(name): API \(text), Redis \(stored[name] ?? "none")")
-            }
+            try Self.expectFiguresEqualStore(figures, community: community, client)
         }
 
         // A plain id (messy input holds empty and escaped ones too).
@@ -89,6 +83,18 @@ import TestServers
         try await OperationsTests.waitForExit(process)
         #expect(process.terminationStatus == 0, "log: \(engine.logText.suffix(600))")
         #expect(!engine.logText.contains(String(decoding: secret.bytes, as: UTF8.self)) && !engine.logText.contains("sig="))
+    }
+
+    /// A community document's figures equal the fields of its hash in the profile store.
+    static func expectFiguresEqualStore(_ figures: [String: Any], community: String, _ client: RedisClient) throws {
+        let stored = try hash("tagstream:community:\(community)", client)
+        #expect(!figures.isEmpty)
+        for (name, value) in figures {
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed]), as: UTF8.self)
+            #expect(try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? NSObject
+                    == (try JSONSerialization.jsonObject(with: Data((stored[name] ?? "null").utf8), options: [.fragmentsAllowed]) as? NSObject),
+                    "\(community) \(name): API \(text), Redis \(stored[name] ?? "none")")
+        }
     }
 
     static func expectAccessFollowsTheLinks(port: Int, secret: [UInt8], communities: [String], user: String, bearer: [String: String]) async throws {

@@ -27,6 +27,11 @@ import TagStreamCore
         let expected = one.dashboardPart()
         #expect(expected.communities.count >= 5, "too few communities for the test to prove much")
         #expect(expected.communities.values.contains { !$0.vipsAtRisk.isEmpty } && expected.communities.values.contains { !$0.sleeping.isEmpty })
+        // A part crosses instances of a split run as bytes, which only the same pipeline reads.
+        let fingerprint = one.options.pipeline.fingerprint
+        let bytes = expected.encoded(pipelineFingerprint: fingerprint)
+        #expect(try DashboardPart(encoded: bytes, pipelineFingerprint: fingerprint) == expected)
+        #expect(throws: SnapshotError.self) { try DashboardPart(encoded: bytes, pipelineFingerprint: fingerprint &+ 1) }
         let users = try Self.userIDs(in: files)
         for n in [2, 3, 4] {
             let sharded = try ShardedReplayJob(options: Self.options(files, try Fixtures.temporaryDirectory("dashboard-messy-\(n)")), workers: n)

@@ -210,17 +210,30 @@ enum HTTP {
         var headers: [String: String] = [:]
     }
 
-    static func get(port: Int, path: String, headers: [String: String] = [:]) async throws -> Response {
-        let address = "http://127.0.0.1:\(port)\(path)"
+    static func get(port: Int, path: String, headers: [String: String] = [:], followRedirects: Bool = true) async throws -> Response {
+        try await get(url: "http://127.0.0.1:\(port)\(path)", headers: headers, followRedirects: followRedirects)
+    }
+
+    static func get(url address: String, headers: [String: String] = [:], followRedirects: Bool = true) async throws -> Response {
         guard let url = URL(string: address) else { throw TestFailure("not a URL: \(address)") }
         var request = URLRequest(url: url)
         request.timeoutInterval = 5
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let (data, response) = try await (followRedirects ? URLSession.shared : withoutRedirects).data(for: request)
         let http = response as? HTTPURLResponse
         var fields: [String: String] = [:]
         for case let (name as String, value as String) in http?.allHeaderFields ?? [:] { fields[name.lowercased()] = value }
         return Response(status: http?.statusCode ?? 0, body: String(decoding: data, as: UTF8.self), headers: fields)
+    }
+
+    /// A session that hands redirects back instead of following them.
+    private static let withoutRedirects = URLSession(configuration: .ephemeral, delegate: RedirectRefusal(), delegateQueue: nil)
+
+    private final class RedirectRefusal: NSObject, URLSessionTaskDelegate, Sendable {
+        func urlSession(_ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+                        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void) {
+            completionHandler(nil)
+        }
     }
 
     /// Asks until the server answers with a response that `accept`s (connection errors are retried).

@@ -13,6 +13,10 @@ final class CheckpointLease {
     let key: String
     private let namespace: String
     private let epochKey: String
+    /// Where the holder's dashboard answers (`<namespace>:http`), kept exactly while it holds the
+    /// lease, so that other instances redirect requests about its users and communities there.
+    let addressKey: String
+    private let advertisedURL: String?
     /// This instance's value of the key: host, process and a random part.
     let token: String
     let ttl: TimeInterval
@@ -20,12 +24,15 @@ final class CheckpointLease {
     /// The epoch of this instance's latest taking of the lease; 0 before its first.
     private var epoch: Int64 = 0
 
-    init(client: RedisClient, namespace: String, ttl: TimeInterval) {
+    /// `advertisedURL`: this instance's dashboard, set beside the lease while it holds it.
+    init(client: RedisClient, namespace: String, ttl: TimeInterval, advertisedURL: String? = nil) {
         self.client = client
         self.ttl = ttl
         self.namespace = namespace
+        self.advertisedURL = advertisedURL
         key = "\(namespace):owner"
         epochKey = "\(namespace):owner-epoch"
+        addressKey = Self.addressKey(namespace: namespace)
         token = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8))"
     }
 
@@ -33,7 +40,7 @@ final class CheckpointLease {
     /// another instance holds it. Throws `Lost` when this instance takes again a lease that
     /// lapsed and another instance held it in between: its state is then behind that one's.
     func acquire() throws -> Bool {
-        let taken = try client.command(["EVAL", Self.acquireScript, 2, key, epochKey, token, Int64(ttl * 1000)]).integer()
+        let taken = try client.command(["EVAL", Self.acquireScript, 3, key, epochKey, addressKey, token, Int64(ttl * 1000), advertisedURL ?? ""]).integer()
         guard taken != 0 else { return false }
         if taken > 0 {
             // Below the last epoch: Redis lost its data (and the checkpoints with it), not a takeover.
@@ -44,6 +51,8 @@ final class CheckpointLease {
         return true
     }
 
+    static func addressKey(namespace: String) -> String { "\(namespace):http" }
+
     /// The instance that holds the lease now, if any.
     func holder() throws -> String? {
         try client.command(["GET", key]).text()
@@ -51,7 +60,7 @@ final class CheckpointLease {
 
     /// Gives the lease up, so that a standby takes over at once.
     func release() throws {
-        _ = try client.command(["EVAL", Self.releaseScript, 1, key, token])
+        _ = try client.command(["EVAL", Self.releaseScript, 2, key, addressKey, token])
     }
 
     /// Another instance holds the lease: this one must not commit checkpoints.
@@ -63,22 +72,19 @@ final class CheckpointLease {
         }
     }
 
-    /// -1: extended; 0: another instance holds it; else taken, and the new epoch.
+    /// -1: extended; 0: another instance holds it; else taken, and the new epoch. The address
+    /// (ARGV[3], unless empty) lives exactly as long as the lease.
     private static let acquireScript = """
         local holder = redis.call('GET', KEYS[1])
-        if holder == ARGV[1] then
-          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-          return -1
-        end
-        if holder == false then
-          redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-          return redis.call('INCR', KEYS[2])
-        end
-        return 0
+        if holder ~= ARGV[1] and holder ~= false then return 0 end
+        redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+        if ARGV[3] ~= '' then redis.call('SET', KEYS[3], ARGV[3], 'PX', ARGV[2]) end
+        if holder == ARGV[1] then return -1 end
+        return redis.call('INCR', KEYS[2])
         """
 
     private static let releaseScript = """
-        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+        if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1], KEYS[2]) end
         return 0
         """
 }

@@ -1,4 +1,3 @@
-import CZlib
 import Foundation
 import Redis
 import TagStreamCore
@@ -38,7 +37,12 @@ public final class RedisCheckpointStore: CheckpointStore {
     /// `{<pipeline>:<group>:task-<index>}`, so that they live in one slot.
     public init(client: RedisClient, pipeline: String, group: String, task: Int) {
         self.client = client
-        namespace = "\(Self.keyPrefix):{\(pipeline):\(group):task-\(task)}"
+        namespace = Self.namespace(pipeline: pipeline, group: group, task: task)
+    }
+
+    /// The namespace of a task's keys.
+    static func namespace(pipeline: String, group: String, task: Int) -> String {
+        "\(keyPrefix):{\(pipeline):\(group):task-\(task)}"
     }
 
     init(client: RedisClient, namespace: String) {
@@ -93,7 +97,7 @@ public final class RedisCheckpointStore: CheckpointStore {
             guard let chunk = try client.command(["GET", chunkKey(id, n)]).bytes() else {
                 throw SnapshotError("checkpoint \(id) of \(namespace) is incomplete: chunk \(n) is missing")
             }
-            guard Self.crc32(chunk) == checksum else {
+            guard CRC32.checksum(chunk) == checksum else {
                 throw SnapshotError("checkpoint \(id) of \(namespace) is damaged: chunk \(n) does not match its checksum")
             }
             bytes += chunk
@@ -116,7 +120,7 @@ public final class RedisCheckpointStore: CheckpointStore {
         var commands: [[any RedisArgument]] = []
         for (n, start) in stride(from: 0, to: max(checkpoint.count, 1), by: chunkSize).enumerated() {
             let chunk = checkpoint[start..<min(start + chunkSize, checkpoint.count)]
-            checksums.append(Self.crc32(chunk))
+            checksums.append(CRC32.checksum(chunk))
             commands.append(["SET", chunkKey(id, n), chunk])
             if commands.count == 4 { try setAll(&commands) }
         }
@@ -203,11 +207,6 @@ public final class RedisCheckpointStore: CheckpointStore {
         try client.command(["ZRANGE", key("ids"), 0, -1]).array().compactMap { try $0.text().flatMap { Int64($0) } }
     }
 
-    static func crc32<C: Collection<UInt8>>(_ bytes: C) -> UInt32 {
-        bytes.withContiguousStorageIfAvailable { buffer in
-            UInt32(CZlib.crc32(0, buffer.baseAddress, UInt32(buffer.count)))
-        } ?? crc32(Array(bytes))
-    }
 }
 
 extension RedisClient {

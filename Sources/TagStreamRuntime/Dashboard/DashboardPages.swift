@@ -17,6 +17,7 @@ struct DashboardPages: Sendable {
         for path in ["communities", "communities/:id"] {
             router.get(RouterPath(path)) { request, _ in
                 guard let resource = routes.allowed(request) else { return AccessPolicy.forbidden().http }
+                if let elsewhere = await routes.redirect(request, for: resource) { return elsewhere.http }
                 let page: String
                 switch resource {
                 case .community(let id): page = Self.shell(page: "community", community: id)
@@ -27,6 +28,7 @@ struct DashboardPages: Sendable {
         }
         router.get("api/v1/communities/:id/events") { request, _ in
             guard case .community(let id)? = routes.allowed(request) else { return AccessPolicy.forbidden().http }
+            if let elsewhere = await routes.redirect(request, for: .community(id)) { return elsewhere.http }
             return stream(community: id)
         }
         for (name, type, bytes) in [("dashboard.js", "text/javascript; charset=utf-8", PackageResources.dashboard_js),
@@ -62,16 +64,17 @@ struct DashboardPages: Sendable {
     }
 
     /// Server-sent events: `update` with the community's document whenever it changes, a comment
-    /// now and then so that proxies keep the connection, until the run stops or `streamFor` passes.
+    /// now and then so that proxies keep the connection, until the run stops, the community moves
+    /// to another instance, or `streamFor` passes.
     private func stream(community id: String) -> Response {
-        let hub = routes.hub, checkEvery = self.checkEvery, pingEvery = self.pingEvery, streamFor = self.streamFor
+        let source = routes.source, checkEvery = self.checkEvery, pingEvery = self.pingEvery, streamFor = self.streamFor
         var headers = DashboardResponse.securityHeaders
         headers["Content-Type"] = "text/event-stream"
         let body = ResponseBody { writer in
             let clock = ContinuousClock(), end = clock.now + streamFor
             var sent: [UInt8]?, lastWrite = clock.now
-            while clock.now < end, !hub.isClosed, !Task.isCancelled {
-                if let part = await hub.dashboard(), let document = DashboardJSON.community(id, in: part), document != sent {
+            while clock.now < end, !source.isClosed, !Task.isCancelled, await source.locate(.community(id)) == .here {
+                if let part = await source.dashboard(), let document = DashboardJSON.community(id, in: part), document != sent {
                     try await writer.write(ByteBuffer(bytes: Array("event: update\ndata: ".utf8) + document + Array("\n\n".utf8)))
                     (sent, lastWrite) = (document, clock.now)
                 } else if clock.now - lastWrite >= pingEvery {

@@ -17,7 +17,7 @@ public enum DashboardScope: Hashable, Sendable {
 }
 
 /// A dashboard resource, read off a request path in canonical form.
-enum DashboardResource: Equatable {
+public enum DashboardResource: Equatable, Sendable {
     /// The overview page `/communities` and its API `/api/v1/communities`.
     case overview
     /// A community's page `/communities/{id}`, its API `/api/v1/communities/{id}` and its event

@@ -4,15 +4,16 @@ import Hummingbird
 
 /// The dashboard on the operations endpoint: the JSON API (`GET /api/v1/users/{id}`,
 /// `/api/v1/communities/{id}` and `/api/v1/communities`) and the pages (`DashboardPages`).
-/// Access is decided first, before any lookup, with one 403 for every denial; then the engine
-/// answers through the hub (503 with `Retry-After` when it cannot in time). Every response
-/// carries `DashboardResponse.securityHeaders`.
+/// Access is decided first, before any lookup, with one 403 for every denial; then a request
+/// about what another instance answers (a run split by partition) is redirected there (307), and
+/// the engine answers the rest through `source` (503 with `Retry-After` when it cannot in time).
+/// Every response carries `DashboardResponse.securityHeaders`.
 public struct DashboardRoutes: Sendable {
-    public let hub: ViewHub
+    public let source: any DashboardSource
     let access: AccessPolicy
 
-    public init(hub: ViewHub, access: AccessPolicy) {
-        self.hub = hub
+    public init(source: any DashboardSource, access: AccessPolicy) {
+        self.source = source
         self.access = access
     }
 
@@ -31,19 +32,32 @@ public struct DashboardRoutes: Sendable {
         return DashboardResource(path: path)
     }
 
+    /// Nil when this instance answers for `resource`; else a redirect to the one that does, with
+    /// the same path and query (links and tokens open every instance alike), or 503.
+    func redirect(_ request: Request, for resource: DashboardResource) async -> DashboardResponse? {
+        switch await source.locate(resource) {
+        case .here: return nil
+        case .unavailable: return .busy
+        case .elsewhere(let base):
+            let target = (base.hasSuffix("/") ? String(base.dropLast()) : base) + request.uri.path + (request.uri.query.map { "?" + $0 } ?? "")
+            return DashboardResponse(status: 307, headers: ["Location": target], body: [])
+        }
+    }
+
     /// The answer to a GET of a dashboard API path.
     func respond(to request: Request) async -> DashboardResponse {
         guard let resource = allowed(request) else { return AccessPolicy.forbidden() }
+        if let elsewhere = await redirect(request, for: resource) { return elsewhere }
         switch resource {
         case .user(let id):
-            guard let answer = await hub.user(id) else { return .busy }
+            guard let answer = await source.user(id) else { return .busy }
             guard let view = answer else { return .notFound }
             return .json(DashboardJSON.user(view))
         case .community(let id):
-            guard let part = await hub.dashboard() else { return .busy }
+            guard let part = await source.dashboard() else { return .busy }
             return DashboardJSON.community(id, in: part).map(DashboardResponse.json) ?? .notFound
         case .overview:
-            guard let part = await hub.dashboard() else { return .busy }
+            guard let part = await source.dashboard() else { return .busy }
             return .json(DashboardJSON.overview(part))
         }
     }
@@ -66,7 +80,8 @@ extension DashboardResponse {
 
     static let notFound = DashboardResponse(status: 404, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array("not found\n".utf8))
 
-    /// The engine did not answer in time: restoring, waiting for the other shards, or stopping.
+    /// The engine did not answer in time (restoring, waiting for the other shards, or stopping),
+    /// or the task that answers is moving between instances.
     static let busy = DashboardResponse(status: 503, headers: ["Content-Type": "text/plain; charset=utf-8", "Retry-After": "1"],
                                         body: Array("the engine is busy; try again in a second\n".utf8))
 

@@ -26,6 +26,9 @@ public struct LiveCheckpointOptions: Sendable {
     /// standby instance takes over that long after the holder stopped, and a record waits for
     /// delivery at most half of it. At least 6 s. Default: 10 s.
     public var leaseTTL: TimeInterval = 10
+    /// Where this instance serves the dashboard, kept beside each lease it holds, so that the other
+    /// instances of a run split by partition redirect requests about its tasks' users here.
+    public var advertisedURL: String?
 
     public init(redis: RedisURL) { self.redis = redis }
 }
@@ -59,7 +62,7 @@ final class LiveCheckpointer {
         store = task.map { RedisCheckpointStore(client: client, pipeline: pipeline.name, group: group, task: $0) }
             ?? RedisCheckpointStore(client: client, pipeline: pipeline.name, group: group)
         profiles = options.profilePrefix.map(ProfileStore.init)
-        lease = CheckpointLease(client: store.client, namespace: store.namespace, ttl: options.leaseTTL)
+        lease = CheckpointLease(client: store.client, namespace: store.namespace, ttl: options.leaseTTL, advertisedURL: options.advertisedURL)
     }
 
     /// Takes the lease, or extends it; false while another instance holds it or Redis is
@@ -148,4 +151,17 @@ final class LiveCheckpointer {
         lastSaved = Date()
         return true
     }
+
+    /// Publishes the task's dashboard part as of the checkpoint just saved, for the instances
+    /// that answer for its communities (`SplitDashboard`); a failure costs freshness only.
+    func publish(dashboard part: DashboardPart) {
+        do {
+            _ = try store.client.command(["SET", Self.dashboardKey(namespace: store.namespace), part.encoded(pipelineFingerprint: pipeline.fingerprint)])
+        } catch {
+            logger.warning("the dashboard part of \(store.namespace) was not published: \(error)")
+        }
+    }
+
+    /// Where a task's dashboard part is published.
+    static func dashboardKey(namespace: String) -> String { "\(namespace):dashboard" }
 }

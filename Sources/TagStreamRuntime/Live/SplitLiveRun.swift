@@ -17,9 +17,17 @@ public protocol LiveRun: AnyObject, Sendable {
     var tally: OutputTally { get }
     /// The final lifecycle and tier distribution of the users held (read after `run`).
     var finalState: StateDistribution { get }
+    /// Makes the run answer the dashboard, and returns what the dashboard's routes ask; call before `run`.
+    func serveDashboard() -> any DashboardSource
 }
 
-extension LiveJob: LiveRun {}
+extension LiveJob: LiveRun {
+    public func serveDashboard() -> any DashboardSource {
+        let hub = ViewHub()
+        views = hub
+        return hub
+    }
+}
 
 /// One instance of a live run split by input partition, as Kafka Streams runs its tasks: a member
 /// of the consumer group that runs task p, on a thread of its own, while the group assigns it
@@ -44,6 +52,8 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
     /// What the tasks report from their threads: their offsets to commit, counts and failures.
     private let reports = TaskReports()
     private var taskCount = 0
+    /// Set by `serveDashboard`: each task answers through a hub of its own.
+    private var dashboard: SplitDashboard?
     private lazy var client = RedisClient(url: options.checkpoints!.redis)
 
     /// `options.checkpoints` must be set: each task's state moves with its partitions.
@@ -61,6 +71,12 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
 
     public var tally: OutputTally { reports.tally }
 
+    public func serveDashboard() -> any DashboardSource {
+        let dashboard = SplitDashboard(of: options, checkpoints: options.checkpoints!)
+        self.dashboard = dashboard
+        return dashboard
+    }
+
     public var finalState: StateDistribution {
         tasks.values.map(\.job.finalState).reduce(into: StateDistribution()) { $0.add($1) }
     }
@@ -70,9 +86,11 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
         let counts = try topics.map { try member.partitions(of: $0).count }
         taskCount = counts[0]
         try LiveJob.checkCoPartitioned(topics, counts: counts, tasks: taskCount)
+        dashboard?.start(taskCount: taskCount)
         defer {
             stopTasks(Array(tasks.keys))
             member.close()
+            dashboard?.close()
         }
         try member.subscribe(topics)
         monitor?.removeGauges()
@@ -134,11 +152,20 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
         let job = try LiveJob(options: taskOptions, logger: logger)
         if let monitor { job.monitor = LiveMonitor(health: monitor.health, factory: monitor.factory, task: p) }
         job.commitOffsets = { [reports] offsets in reports.commit(offsets) }
+        let hub = dashboard.map { dashboard in
+            let hub = ViewHub()
+            job.views = hub
+            dashboard.attach(hub, task: p)
+            return hub
+        }
         let task = RunningTask(job: job)
         tasks[p] = task
         logger.info("running task \(p)")
-        task.start { [reports] in
-            defer { job.monitor?.taskEnded() }
+        task.start { [reports, dashboard] in
+            defer {
+                job.monitor?.taskEnded()
+                if let hub { dashboard?.detach(hub, task: p) }
+            }
             let counts = try job.run { counts, tally in reports.update(p, counts: counts, tally: tally) }
             reports.update(p, counts: counts, tally: job.tally)
         } failed: { [reports] error in

@@ -180,7 +180,9 @@ function notice(key) {
 }
 
 async function load(path) {
-  const response = await fetch(path + link, { cache: "no-store" });
+  // Another instance answers now (a split run moved the community): the page goes there.
+  const response = await fetch(path + link, { cache: "no-store", redirect: "manual" });
+  if (response.type === "opaqueredirect") return location.reload();
   if (response.status === 403) return notice("forbidden");
   if (!response.ok) return notice("updating");
   render(await response.json());
