@@ -44,7 +44,14 @@ let encode = median {
 let ids = Array(part.communities.values.flatMap { $0.sleeping.map(\.user) + $0.vipsAtRisk.map(\.user) }.prefix(100))
 var found = 0
 let lookup = median { found = ids.filter { job.userView($0) != nil }.count } / Double(max(1, ids.count))
+// What a task of a split run publishes after each checkpoint, and what a page costs to read it.
+let fingerprint = options.pipeline.fingerprint
+var published: [UInt8] = []
+let publish = median { published = part.encoded(pipelineFingerprint: fingerprint) }
+let read = median { _ = try? DashboardPart(encoded: published, pipelineFingerprint: fingerprint) }
 say("\(users) users, \(part.communities.count) communities:")
 say(String(format: "  dashboard build (every community): %.1f ms (median of %d)", build, rounds))
 say(String(format: "  JSON of the overview and every community page: %.1f ms; largest page %d bytes, overview %d bytes", encode, communityBytes, overviewBytes))
 say(String(format: "  user lookup: %.1f µs (%d of %d ids found)", lookup * 1_000, found, ids.count))
+say(String(format: "  published part (split runs): %d bytes, %.0f per community; encoded in %.1f ms, decoded in %.1f ms",
+           published.count, Double(published.count) / Double(max(1, part.communities.count)), publish, read))
