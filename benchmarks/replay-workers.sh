@@ -34,7 +34,7 @@ for i in $(seq "$pairs"); do
     set -- $(replay "$n" "$file" "$results/out-$n")
     echo "$n $1 $2" >> "$results/runs"
   done
-  for f in tags alerts coupons community_stats dead_letters late; do
+  for f in tags alerts coupons community_stats coupon_outcomes dead_letters late; do
     cmp -s "$results/out-1/$f.jsonl" "$results/out-2/$f.jsonl" || { echo "FAIL: $f.jsonl differs between 1 and 2 workers"; exit 1; }
   done
 done

@@ -32,6 +32,8 @@ public struct EventSimulator: Sendable {
     private var forcedQuietDay: [Int32]
     private var quietVisitsUntil: [Int32]
     private var returnDay: [Int32]
+    /// The day of each user's last paid order (`never`: none yet).
+    private var lastOrderDay: [Int32]
     private var joinedUsers = 0
 
     // Per-community state.
@@ -81,6 +83,7 @@ public struct EventSimulator: Sendable {
         forcedQuietDay = Array(repeating: Self.never, count: users)
         quietVisitsUntil = Array(repeating: 0, count: users)
         returnDay = Array(repeating: Self.never, count: users)
+        lastOrderDay = Array(repeating: Self.never, count: users)
         // A quarter of newcomers order on the day they join; the rest settle into their rhythm.
         var behaviour = RandomSource(seed: config.seed, stream: 3)
         var firstOrderDay = [Int32](repeating: 0, count: users)
@@ -212,6 +215,11 @@ public struct EventSimulator: Sendable {
         // For a month or two they still open the app now and then without buying.
         quietVisitsUntil[user] = Int32(day + random.int(in: 30...60))
         returnDay[user] = random.chance(comebackChance) ? Int32(day + random.int(in: 60...200)) : Self.never
+        // The wake-up coupon the pipeline sends once they sleep brings some of them back.
+        if lastOrderDay[user] != Self.never, case let sleeping = lastOrderDay[user] + CouponResponse.sleepingAfterDays, sleeping > day,
+           !CouponResponse.isHeldOut("wake_up", user: population.userIDs[user]), random.chance(CouponResponse.wakeUpChance) {
+            returnDay[user] = min(returnDay[user], sleeping + Int32(random.int(in: 0...4)))
+        }
     }
 
     private mutating func comeBack(user: Int, day: Int) {
@@ -294,6 +302,11 @@ public struct EventSimulator: Sendable {
         var gap = Int((Double(population.orderGap[user]) * random.double(in: 0.6...1.4)).rounded())
         if random.chance(0.04) { gap += random.int(in: 10...30) }  // a holiday away
         nextOrderDay[user] = Int32(day + max(1, gap))
+        lastOrderDay[user] = Int32(day)
+        if firstOrder, !CouponResponse.isHeldOut("second_order", user: population.userIDs[user]),
+           random.chance(CouponResponse.secondOrderChance) {
+            nextOrderDay[user] = min(nextOrderDay[user], Int32(day + random.int(in: 2...6)))
+        }
         if ordersPlaced[user] >= orderLimit[user] {
             forcedQuietDay[user] = Int32(day + random.int(in: 3...20))  // the trial is over
         }

@@ -49,7 +49,7 @@ struct Cluster: ParsableCommand {
         print("""
             bootstrap: \(cluster.bootstrapServers)
             topics: \(topics.clickstream), \(topics.orders) (\(inputPartitions) partitions each) → \(topics.tags), \(topics.alerts), \
-            \(topics.coupons), \(topics.communityStats), \(topics.deadLetters), \(topics.late) (\(outputPartitions) partitions each)
+            \(topics.coupons), \(topics.communityStats), \(topics.couponOutcomes), \(topics.deadLetters), \(topics.late) (\(outputPartitions) partitions each)
             \(retentionLine(inputPartitions: inputPartitions, more: "more --input-partitions"))
             clients: kcat and other librdkafka clients, kafka-python 2.x (\(kafkaPython3))
             try: kcat -b \(cluster.bootstrapServers) -L      Ctrl-C stops the cluster

@@ -201,6 +201,9 @@ final class DemoView: @unchecked Sendable {
             return "\(when)  \(who)  \(r["alert"] ?? "")"
         case "coupon":
             return "\(when)  \(who)  \(r["campaign"] ?? "")" + ((r["holdout"] as? Bool) == true ? " (holdout: not sent)" : "")
+        case "coupon_outcome":
+            let converted = (r["converted"] as? Bool) == true ? "converted, paid \(r["amount"] ?? 0)" : "not converted"
+            return "\(when)  \(who)  \(r["campaign"] ?? "")" + ((r["holdout"] as? Bool) == true ? " (held out)" : "") + ": \(converted)"
         default:
             return nil
         }
@@ -222,7 +225,7 @@ final class DemoView: @unchecked Sendable {
             }
             var screen = "\u{1B}[H\u{1B}[2J TagStream demo · \(Int(now.timeIntervalSince(started))) s · Ctrl-C stops\n"
                 + links.map { " \($0)\n" }.joined() + "\n \(status)\n"
-            for kind in [OutputRecord.Kind.tag, .alert, .coupon] {
+            for kind in [OutputRecord.Kind.tag, .alert, .coupon, .couponOutcome] {
                 screen += "\n latest \(kind.name) records:\n"
                 for line in recent[kind] ?? [] { screen += "   \(line.prefix(150))\n" }
             }

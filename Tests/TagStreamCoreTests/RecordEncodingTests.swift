@@ -29,10 +29,19 @@ import Testing
         let objects = try replay(sampleFeed(), until: t0 + 100 * day).jsonObjects()
         #expect(!objects.isEmpty)
         for object in objects {
-            #expect(["tag", "alert", "coupon", "community_stats"].contains(object["kind"] as? String ?? ""))
+            #expect(["tag", "alert", "coupon", "community_stats", "coupon_outcome"].contains(object["kind"] as? String ?? ""))
             #expect(object["id"] is String)
             let ts = object["ts"] as? NSNumber
             #expect(ts.map { Double($0.int64Value) == $0.doubleValue } == true)
+        }
+        // SPEC §6: an outcome names its coupon and says how the coupon's window went.
+        let outcomes = objects.filter { $0["kind"] as? String == "coupon_outcome" }
+        let couponIDs = Set(objects.filter { $0["kind"] as? String == "coupon" }.compactMap { $0["id"] as? String })
+        #expect(!outcomes.isEmpty)
+        for outcome in outcomes {
+            #expect(Set(outcome.keys) == ["kind", "id", "coupon_id", "campaign", "user_id", "community_id", "ts", "holdout", "converted", "converted_ts", "amount"])
+            #expect(couponIDs.contains(outcome["coupon_id"] as? String ?? ""))
+            #expect((outcome["converted"] as? Bool) == !(outcome["converted_ts"] is NSNull))
         }
     }
 

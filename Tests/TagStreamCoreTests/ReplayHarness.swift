@@ -170,7 +170,7 @@ struct Replay {
     }
 
     /// One record as `ts kind …`: `1767225600000 tag lifecycle new<-prospect u1`,
-    /// `… alert vip_churn_risk v`, `… coupon wake_up u1`, `… stats c1 customers=2 …`.
+    /// `… alert vip_churn_risk v`, `… coupon wake_up u1`, `… stats c1 customers=2 …`, `… outcome wake_up u1 not converted`.
     func describe(_ record: OutputRecord) -> String {
         let who = userName(record) ?? "@" + (communityName(record) ?? "null")
         switch record.body {
@@ -196,6 +196,9 @@ struct Replay {
             }
             return "\(record.ts) stats \(who) customers=\(text("customers")) active=\(text("active_30d")) gmv=\(text("gmv_30d")) "
                 + "orders=\(text("orders_7d")) sleeping=\(sleeping) top=[\(text("top_skus_7d"))]"
+        case let .couponOutcome(o):
+            return "\(record.ts) outcome \(o.campaign) \(who)\(o.holdout ? " holdout" : "") "
+                + (o.convertedAt.map { "converted@\($0) \(o.amount)" } ?? "not converted")
         }
     }
 

@@ -9,7 +9,7 @@ import Testing
 
     static func recordBytes(_ directory: URL) throws -> [String: Data] {
         var files: [String: Data] = [:]
-        for name in RecordSet.recordFiles { files[name] = try Data(contentsOf: directory.appendingPathComponent(name)) }
+        for name in ReplayOutput.recordFiles { files[name] = try Data(contentsOf: directory.appendingPathComponent(name)) }
         return files
     }
 

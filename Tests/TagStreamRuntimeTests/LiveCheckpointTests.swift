@@ -87,7 +87,7 @@ import Testing
     /// The output topics equal replay's files byte for byte, per key in order: no gap, no duplicate.
     static func expectOutputsEqualReplay(_ replayed: URL, cluster: EmbeddedKafkaCluster, topics: Topics) throws {
         for (file, topic) in [("tags.jsonl", topics.tags), ("alerts.jsonl", topics.alerts), ("coupons.jsonl", topics.coupons),
-                              ("community_stats.jsonl", topics.communityStats)] {
+                              ("community_stats.jsonl", topics.communityStats), ("coupon_outcomes.jsonl", topics.couponOutcomes)] {
             let expected = try LiveRunTests.replayRecords(replayed.appendingPathComponent(file))
             let actual = try readAll(topic, brokers: cluster.bootstrapServers)
             let count = actual.values.map(\.count).reduce(0, +)

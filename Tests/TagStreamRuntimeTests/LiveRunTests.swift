@@ -81,7 +81,7 @@ import TagStreamCore
         #expect(counts.duplicate == summary.duplicate && counts.ignored == summary.ignored)
 
         for (file, topic) in [("tags.jsonl", topics.tags), ("alerts.jsonl", topics.alerts), ("coupons.jsonl", topics.coupons),
-                              ("community_stats.jsonl", topics.communityStats)] {
+                              ("community_stats.jsonl", topics.communityStats), ("coupon_outcomes.jsonl", topics.couponOutcomes)] {
             let expected = try Self.replayRecords(replayed.appendingPathComponent(file))
             let actual = try Self.readTopic(topic, brokers: cluster.bootstrapServers, expecting: expected.count)
             let differing = Set(actual.keys).union(expected.byKey.keys).filter { actual[$0] != expected.byKey[$0] }.sorted()

@@ -71,6 +71,9 @@ import TagStreamCore
         (header + "alerts:\n" + (0...64).map { "  a\($0): {when: orders >= 1}\n" }.joined(), "p.yaml:70:3: at most 64 alerts"),
         (header + "coupons:\n  campaigns:\n" + (0...64).map { "    c\($0): {trigger: order_paid}\n" }.joined(),
          "p.yaml:71:5: at most 64 coupon campaigns"),
+        (header + "coupons:\n  campaigns:\n    c: {trigger: order_paid, outcome: {event: order_payed}}\n", "p.yaml:7:47: an outcome is an event type"),
+        (header + "coupons:\n  campaigns:\n    c: {trigger: order_paid, outcome: {within: 0d}}\n", "p.yaml:7:39: an outcome's window ('within') must be longer than 0"),
+        (header + "coupons:\n  campaigns:\n    c: {trigger: order_paid, outcome: {wihtin: 7d}}\n", "p.yaml:7:40: unknown key 'wihtin'"),
         ("pipeline: x\ntags: {\n", "p.yaml:"),
         ("aggregates: {}\n", "p.yaml:1:1: the pipeline needs 'pipeline'"),
     ]

@@ -194,7 +194,7 @@ import Testing
         }
     }
 
-    static let outputFiles = ["tags.jsonl", "alerts.jsonl", "coupons.jsonl", "community_stats.jsonl"]
+    static let outputFiles = ["tags.jsonl", "alerts.jsonl", "coupons.jsonl", "community_stats.jsonl", "coupon_outcomes.jsonl"]
 
     /// Replay's output records before `bound`, by file and key.
     static func recordsBefore(_ bound: Int64, in directory: URL) throws -> [String: [String]] {
@@ -206,7 +206,7 @@ import Testing
 
     /// The live run's output records before `bound`, by the file replay writes them to, and key.
     static func recordsBefore(_ bound: Int64, cluster: EmbeddedKafkaCluster, topics: Topics) throws -> [String: [String]] {
-        try zip(outputFiles, [topics.tags, topics.alerts, topics.coupons, topics.communityStats]).reduce(into: [:]) { records, output in
+        try zip(outputFiles, [topics.tags, topics.alerts, topics.coupons, topics.communityStats, topics.couponOutcomes]).reduce(into: [:]) { records, output in
             let lines = try LiveCheckpointTests.readRecords(output.1, brokers: cluster.bootstrapServers).map { String(decoding: $0.value, as: UTF8.self) }
             try add(lines, before: bound, as: output.0, to: &records)
         }

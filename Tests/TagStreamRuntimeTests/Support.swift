@@ -97,6 +97,8 @@ struct TestFailure: Error, CustomStringConvertible {
 
 /// Output records compared as the worked examples are: a multiset, ignoring `id`, `evidence` and key order.
 enum RecordSet {
+    /// The records of SPEC §2, which the worked examples and the independent oracle give (not the
+    /// outcomes of §6, which `CouponOutcomeTests` recomputes from the events).
     static let recordFiles = ["tags.jsonl", "alerts.jsonl", "coupons.jsonl", "community_stats.jsonl"]
 
     /// Canonical text of each record line of the files, `summary` lines left out.

@@ -61,6 +61,8 @@ public struct Engine: Sendable {
     /// after events that come in time order, so each list stays in order as it is appended to and
     /// needs no heap (in the reference pipeline they are most timers: one per `add_to_cart`).
     var delayedTriggers: [Deque<TimerEntry>]
+    /// Per campaign with an outcome: its coupons whose windows are open, in time order.
+    var pendingOutcomes: [Deque<PendingOutcome>]
     /// The next daily refresh; `.max` until the first event is applied.
     var nextRefresh: Int64 = .max
     /// The last instant whose timers and refresh have fired.
@@ -114,6 +116,8 @@ public struct Engine: Sendable {
         var campaignsByType: [UInt64]
         /// Per campaign: how long its triggers wait, if they do.
         var campaignDelays: [Int64?]
+        /// Per event type: the campaigns whose outcome it is, as a mask.
+        var outcomesByType: [UInt64]
         /// The windowed user and community aggregates, as masks.
         var windowedUserAggregates: UInt64
         var windowedCommunityAggregates: UInt64
@@ -181,6 +185,7 @@ public struct Engine: Sendable {
                 bits(p.campaigns.indices.filter { if case .event(let e) = p.campaigns[$0].trigger { e == t } else { false } })
             }
             campaignDelays = p.campaigns.map(\.delay)
+            outcomesByType = types.map { t in bits(p.campaigns.indices.filter { p.campaigns[$0].outcome?.event == t }) }
             campaignsByGroup = p.groups.indices.map { g in
                 p.campaigns.indices.filter { if case .tag(let group, _) = p.campaigns[$0].trigger { group == g } else { false } }
             }
@@ -236,6 +241,7 @@ public struct Engine: Sendable {
         communityAggregates = program.communityAggregates.map(AggregateColumn.init)
         statistics = Array(repeating: .none, count: program.statistics.count)
         delayedTriggers = Array(repeating: Deque(), count: program.campaigns.count)
+        pendingOutcomes = Array(repeating: Deque(), count: program.campaigns.count)
     }
 
     // MARK: Time
@@ -244,7 +250,7 @@ public struct Engine: Sendable {
     /// stops before a refresh, at `waitingRefresh`, once it has fired the timers due then.
     public mutating func advance(through instant: Int64) {
         while waitingRefresh == nil {
-            let nextTimer = delayedTriggers.reduce(timers.min?.instant ?? .max) { min($0, $1.first?.instant ?? .max) }
+            let nextTimer = delayedTriggers.reduce(min(timers.min?.instant ?? .max, nextOutcomeClose)) { min($0, $1.first?.instant ?? .max) }
             let next = min(nextTimer, nextRefresh)
             guard next <= instant else { break }
             if nextTimer == next { fireTimers(at: next) }
@@ -293,6 +299,7 @@ public struct Engine: Sendable {
                 tryCampaign(code - layout.rules, cause: .timer)
             }
         }
+        closeOutcomes(at: instant)
     }
 
     // MARK: Events
@@ -323,6 +330,7 @@ public struct Engine: Sendable {
             see(community: event.community)
         }
         let type = Int(event.type.rawValue)
+        if layout.outcomesByType[type] != 0 { noteOutcomeEvent(event) }
         var touched: UInt64 = 0
         for i in SetBits(layout.userAggregatesByType[type])
         where userAggregates[i].record(event, key: Int(u), symbols: symbols) {
@@ -536,9 +544,13 @@ public struct Engine: Sendable {
             guard capCounts[key, default: 0] < cap else { return }
             capCounts[key, default: 0] += 1
         }
+        let previous = lastTrigger[slot]
         lastTrigger[slot] = t
-        emit(OutputRecord(ts: t, user: u, community: community, cause: cause,
-                          body: .coupon(campaign: program.campaigns[c].name, holdout: isHeldOut(u, campaign: c)), evidence: []))
+        let holdout = isHeldOut(u, campaign: c)
+        let coupon = OutputRecord(ts: t, user: u, community: community, cause: cause,
+                                  body: .coupon(campaign: program.campaigns[c].name, holdout: holdout), evidence: [])
+        emit(coupon)
+        followOutcome(of: coupon, campaign: c, holdout: holdout, previous: previous)
     }
 
     /// Whether user `u` is in campaign `c`'s holdout group: a hash of both names, so that the

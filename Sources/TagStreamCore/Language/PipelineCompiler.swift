@@ -215,9 +215,18 @@ struct PipelineCompiler {
             report(c.trigger.origin, "a trigger is an event type (e.g. order_paid) or GROUP -> TAG (e.g. lifecycle -> sleeping)")
         }
         let condition = c.condition.map { check($0, in: Scope(key: .user, statistics: true, since: true), expect: [.bool]) }
+        var outcome: (event: EventType, within: Int64)?
+        if let goal = c.outcome {
+            if let type = EventType.allCases.first(where: { $0.name == goal.event.name }) {
+                outcome = (type, goal.within)
+            } else {
+                report(goal.event.origin, "an outcome is an event type (e.g. order_paid), not '\(goal.event.name)'")
+            }
+            if goal.within <= 0 { report(goal.event.origin, "an outcome's window ('within') must be longer than 0") }
+        }
         program.campaigns.append(CompiledCampaign(
             name: c.name.name, trigger: trigger, delay: c.delay, condition: condition?.node, cooldown: c.cooldown,
-            dailyCapPerCommunity: c.dailyCapPerCommunity))
+            dailyCapPerCommunity: c.dailyCapPerCommunity, outcome: outcome))
     }
 
     private mutating func evaluationPoints(_ names: [SourceName], key: KeyKind) -> EvaluationPoints {

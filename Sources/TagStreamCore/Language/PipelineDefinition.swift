@@ -139,7 +139,7 @@ public struct AlertDefinition: Sendable, Hashable {
 }
 
 /// A coupon campaign: a trigger (an event type, or `group -> tag`), an optional delay and condition,
-/// a cooldown and an optional daily cap per community.
+/// a cooldown, an optional daily cap per community, and the goal whose outcome each coupon follows.
 public struct CampaignDefinition: Sendable, Hashable {
     public var name: SourceName
     public var trigger: SourceName
@@ -147,10 +147,27 @@ public struct CampaignDefinition: Sendable, Hashable {
     public var condition: ExpressionSource?
     public var cooldown: Int64?
     public var dailyCapPerCommunity: Int?
+    public var outcome: OutcomeDefinition?
 
     public init(name: SourceName, trigger: SourceName) {
         self.name = name
         self.trigger = trigger
+    }
+}
+
+/// A campaign's goal: whether the user did `event` within `within` after a coupon (sent or held
+/// out), which each coupon's `coupon_outcome` record says when that window closes.
+public struct OutcomeDefinition: Sendable, Hashable {
+    /// The default goal: a paid order within 7 days.
+    public static let defaultEvent = "order_paid"
+    public static let defaultWithin: Int64 = 7 * 86_400_000
+
+    public var event: SourceName
+    public var within: Int64
+
+    public init(event: SourceName, within: Int64 = defaultWithin) {
+        self.event = event
+        self.within = within
     }
 }
 

@@ -205,6 +205,8 @@ struct CompiledCampaign: Sendable {
     var condition: Node?
     var cooldown: Int64?
     var dailyCapPerCommunity: Int?
+    /// Each coupon's goal: this event within this long after it.
+    var outcome: (event: EventType, within: Int64)?
 }
 
 struct CompiledCommunityStats: Sendable {

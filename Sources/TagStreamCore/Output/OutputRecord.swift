@@ -50,24 +50,38 @@ public struct CommunityFigures: Sendable, Equatable {
     }
 }
 
-/// One output record of SPEC §2, before encoding.
+/// How a coupon's goal went (SPEC §6 `coupon_outcome`): whether its user did the campaign's
+/// outcome event in the window after it, when first, and the amounts of those events.
+public struct CouponOutcome: Sendable, Equatable {
+    public var campaign: String
+    /// The coupon record's id.
+    public var couponID: UInt64
+    public var holdout: Bool
+    /// The first goal event's instant; nil: not converted.
+    public var convertedAt: Int64?
+    public var amount: Money
+}
+
+/// One output record of SPEC §2 (and §6), before encoding.
 public struct OutputRecord: Sendable, Equatable {
     public enum Body: Sendable, Equatable {
         case tag(group: String, tag: String?, previous: String?)
         case alert(name: String)
         case coupon(campaign: String, holdout: Bool)
         case communityStats(CommunityFigures)
+        case couponOutcome(CouponOutcome)
     }
 
     /// The record kinds, which are also the output streams.
     public enum Kind: Int, CaseIterable, Sendable {
-        case tag, alert, coupon, communityStats
+        case tag, alert, coupon, communityStats, couponOutcome
         public var name: String {
             switch self {
             case .tag: "tag"
             case .alert: "alert"
             case .coupon: "coupon"
             case .communityStats: "community_stats"
+            case .couponOutcome: "coupon_outcome"
             }
         }
     }
@@ -87,6 +101,7 @@ public struct OutputRecord: Sendable, Equatable {
         case .alert: .alert
         case .coupon: .coupon
         case .communityStats: .communityStats
+        case .couponOutcome: .couponOutcome
         }
     }
 

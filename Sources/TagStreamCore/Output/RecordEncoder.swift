@@ -51,6 +51,17 @@ public struct RecordEncoder {
                 writer.key(name)
                 writer.figure(value)
             }
+        case let .couponOutcome(outcome):
+            writer.key("coupon_id"); writer.hex(outcome.couponID)
+            writer.key("campaign"); writer.string(outcome.campaign)
+            writer.key("user_id"); writer.string(userID)
+            writer.key("community_id"); writer.string(communityID)
+            writer.key("ts"); writer.integer(record.ts)
+            writer.key("holdout"); writer.bool(outcome.holdout)
+            writer.key("converted"); writer.bool(outcome.convertedAt != nil)
+            writer.key("converted_ts")
+            if let at = outcome.convertedAt { writer.integer(at) } else { writer.null() }
+            writer.key("amount"); writer.money(outcome.amount)
         }
         if !record.evidence.isEmpty {
             writer.key("evidence")
@@ -76,6 +87,7 @@ public struct RecordEncoder {
         case let .alert(name): hash.add(name)
         case let .coupon(campaign, _): hash.add(campaign)
         case .communityStats: break
+        case let .couponOutcome(outcome): hash.add(outcome.campaign); withUnsafeBytes(of: outcome.couponID.littleEndian) { hash.add(bytes: $0) }
         }
         switch record.cause {
         case .event(let id): hash.add("e"); hash.add(id)

@@ -49,9 +49,11 @@ public struct Topics: Sendable, Hashable {
     public var alerts = "alerts"
     public var coupons = "coupons"
     public var communityStats = "community.stats"
+    /// The outcomes of coupons (SPEC §6), apart from the records of SPEC §2.
+    public var couponOutcomes = "coupon.outcomes"
     public var deadLetters = "events.dlq"
     public var late = "events.late"
 
     /// Every topic: the two inputs, then the outputs.
-    public var all: [String] { [clickstream, orders, tags, alerts, coupons, communityStats, deadLetters, late] }
+    public var all: [String] { [clickstream, orders, tags, alerts, coupons, communityStats, couponOutcomes, deadLetters, late] }
 }

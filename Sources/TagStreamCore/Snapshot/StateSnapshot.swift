@@ -142,6 +142,7 @@ extension Engine {
             w.write(e.key.campaign); w.write(e.key.community); w.write(e.value)
         }
         w.write(communityHistory) { w, history in history.write(to: &w) }
+        w.write(pendingOutcomes) { w, queue in w.write(queue) { w, o in o.write(to: &w) } }
     }
 
     mutating func read(from r: inout SnapshotReader) throws {
@@ -221,7 +222,25 @@ extension Engine {
         let (width, fields) = (TagCounter(self).width, figureNames.count)
         communityHistory = try r.readArray { try CommunityHistory(from: &$0, width: width, fields: fields) }
         guard communityHistory.count == communitySlots else { throw SnapshotError("snapshot has a malformed community history") }
+        pendingOutcomes = try r.readArray { r in Deque(try r.readArray { try PendingOutcome(from: &$0) }) }
+        guard pendingOutcomes.count == layout.campaigns,
+              pendingOutcomes.indices.allSatisfy({ c in pendingOutcomes[c].isEmpty || program.campaigns[c].outcome != nil }),
+              pendingOutcomes.joined().allSatisfy({ $0.user >= 0 && Int($0.user) < users && Int($0.community) < communitySlots }) else {
+            throw SnapshotError("snapshot has a malformed table of coupon outcomes")
+        }
         output = []
+    }
+}
+
+extension PendingOutcome {
+    func write(to w: inout SnapshotWriter) {
+        w.write(user); w.write(community); w.write(holdout); w.write(couponAt); w.write(couponID)
+        w.write(previousAt); w.write(convertedAt); w.write(amount)
+    }
+
+    init(from r: inout SnapshotReader) throws {
+        self.init(user: try r.readInt32(), community: try r.readInt32(), holdout: try r.readBool(), couponAt: try r.readInt64(),
+                  couponID: try r.readUInt64(), previousAt: try r.readInt64(), convertedAt: try r.readInt64(), amount: try r.readMoney())
     }
 }
 

@@ -5,7 +5,7 @@ import TagStreamCore
 /// Used from one thread; its state skips the run-time exclusivity checks (see `ReplayJob`).
 public final class ReplayOutput {
     /// File names by record kind, in `OutputRecord.Kind` order.
-    public static let recordFiles = ["tags.jsonl", "alerts.jsonl", "coupons.jsonl", "community_stats.jsonl"]
+    public static let recordFiles = ["tags.jsonl", "alerts.jsonl", "coupons.jsonl", "community_stats.jsonl", "coupon_outcomes.jsonl"]
     public static let deadLetterFile = "dead_letters.jsonl"
     public static let lateFile = "late.jsonl"
     public static var allFiles: [String] { recordFiles + [deadLetterFile, lateFile] }
@@ -94,7 +94,7 @@ public struct OutputTally: Sendable, Codable, Equatable {
         case let .coupon(campaign, holdout):
             coupons[campaign, default: 0] += 1
             if holdout { holdouts[campaign, default: 0] += 1 }
-        case .communityStats:
+        case .communityStats, .couponOutcome:
             break
         }
     }

@@ -392,6 +392,7 @@ public final class LiveJob: @unchecked Sendable {
                 case .alert: topic = topics.alerts
                 case .coupon: topic = topics.coupons
                 case .communityStats: topic = topics.communityStats
+                case .couponOutcome: topic = topics.couponOutcomes
                 }
                 let key = record.user >= 0 ? symbols.users[record.user] : record.community >= 0 ? symbols.communities[record.community] : ""
                 let value = encoder.encode(record, symbols: symbols)
@@ -596,7 +597,7 @@ public final class LiveJob: @unchecked Sendable {
     private func outputPartitions() throws -> [TopicPartition] {
         if knownOutputPartitions.isEmpty {
             let topics = options.pipeline.topics
-            knownOutputPartitions = try [topics.tags, topics.alerts, topics.coupons, topics.communityStats, topics.deadLetters, topics.late]
+            knownOutputPartitions = try [topics.tags, topics.alerts, topics.coupons, topics.communityStats, topics.couponOutcomes, topics.deadLetters, topics.late]
                 .flatMap { try consumer.partitions(of: $0) }
         }
         return knownOutputPartitions

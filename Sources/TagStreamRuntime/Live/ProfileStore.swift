@@ -31,7 +31,7 @@ final class ProfileStore {
                 value.figure(figure)
                 return (name, String(decoding: value.bytes, as: UTF8.self))
             } + [("updated_at", updated)])
-        case .alert, .coupon:
+        case .alert, .coupon, .couponOutcome:
             break
         }
     }

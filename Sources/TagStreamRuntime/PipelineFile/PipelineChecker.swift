@@ -28,7 +28,7 @@ struct PipelineChecker {
             duration(time["dedupe_horizon"]).map { p.time.dedupeHorizon = $0 }
         }
         if let t = mapping(fields["topics"], "topics", allowed: [
-            "clickstream", "orders", "tags", "alerts", "coupons", "community_stats", "dead_letters", "late",
+            "clickstream", "orders", "tags", "alerts", "coupons", "community_stats", "coupon_outcomes", "dead_letters", "late",
         ]) {
             string(t["clickstream"]).map { p.topics.clickstream = $0 }
             string(t["orders"]).map { p.topics.orders = $0 }
@@ -36,6 +36,7 @@ struct PipelineChecker {
             string(t["alerts"]).map { p.topics.alerts = $0 }
             string(t["coupons"]).map { p.topics.coupons = $0 }
             string(t["community_stats"]).map { p.topics.communityStats = $0 }
+            string(t["coupon_outcomes"]).map { p.topics.couponOutcomes = $0 }
             string(t["dead_letters"]).map { p.topics.deadLetters = $0 }
             string(t["late"]).map { p.topics.late = $0 }
         }
@@ -178,7 +179,7 @@ struct PipelineChecker {
     }
 
     mutating func campaign(_ name: SourceName, _ node: Node) -> CampaignDefinition? {
-        guard let f = mapping(node, "campaign '\(name.name)'", allowed: ["trigger", "delay", "when", "cooldown", "daily_cap_per_community"],
+        guard let f = mapping(node, "campaign '\(name.name)'", allowed: ["trigger", "delay", "when", "cooldown", "daily_cap_per_community", "outcome"],
                               required: ["trigger"]),
               let trigger = sourceName(f["trigger"]) else { return nil }
         var c = CampaignDefinition(name: name, trigger: trigger)
@@ -186,6 +187,10 @@ struct PipelineChecker {
         c.condition = f["when"].flatMap { expression($0) }
         c.cooldown = duration(f["cooldown"])?.milliseconds
         c.dailyCapPerCommunity = integer(f["daily_cap_per_community"], minimum: 1)
+        if let node = f["outcome"], let o = mapping(node, "campaign '\(name.name)' outcome", allowed: ["event", "within"], required: []) {
+            let event = o["event"].flatMap { sourceName($0) } ?? SourceName(OutcomeDefinition.defaultEvent, at: origin(node))
+            c.outcome = OutcomeDefinition(event: event, within: duration(o["within"])?.milliseconds ?? OutcomeDefinition.defaultWithin)
+        }
         return c
     }
 
