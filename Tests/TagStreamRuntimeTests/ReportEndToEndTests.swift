@@ -338,4 +338,34 @@ enum ReportChecks {
         let broken = try Fixtures.run(Fixtures.tagstreamBinary, ["report", directory.path])
         #expect(broken.status == 1 && broken.stderr.contains("tags.jsonl:1: not a JSON object"), "\(broken.stderr)")
     }
+
+    /// A/B runs: records carry `variant`, and each campaign's figures are also given per variant.
+    @Test func outcomesOfTwoVariantsAreCountedPerVariant() throws {
+        let directory = try Fixtures.temporaryDirectory("report-variants")
+        try Data(#"{"input_files": []}"#.utf8).write(to: directory.appendingPathComponent("summary.json"))
+        try Data(#"{"kind":"tag","id":"t","user_id":"u1","community_id":null,"group":"lifecycle","tag":"new","previous":null,"ts":1772355600000}"#.utf8 + [0x0A])
+            .write(to: directory.appendingPathComponent("tags.jsonl"))
+        var coupons = "", outcomes = ""
+        for i in 0..<40 {
+            let variant = i % 2 == 0 ? "A" : "B", holdout = i % 10 == 9, converted = i % 4 < 2
+            coupons += #"{"kind":"coupon","id":"c\#(i)","campaign":"wake_up","user_id":"u\#(i)","community_id":null,"ts":1772355600000,"holdout":\#(holdout),"variant":"\#(variant)"}"# + "\n"
+            outcomes += #"{"kind":"coupon_outcome","id":"o\#(i)","coupon_id":"c\#(i)","campaign":"wake_up","user_id":"u\#(i)","community_id":null,"ts":1772960400000,"holdout":\#(holdout),"converted":\#(converted),"converted_ts":null,"amount":\#(converted ? "10.5" : "0"),"variant":"\#(variant)"}"# + "\n"
+        }
+        try Data(coupons.utf8).write(to: directory.appendingPathComponent("coupons.jsonl"))
+        try Data(outcomes.utf8).write(to: directory.appendingPathComponent("coupon_outcomes.jsonl"))
+        let result = try Fixtures.run(Fixtures.tagstreamBinary, ["report", directory.path])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: directory.appendingPathComponent("report.json"))) as? [String: Any])
+        let wakeUp = try #require((report["campaigns"] as? [String: Any])?["wake_up"] as? [String: Any])
+        let variants = try #require(wakeUp["variants"] as? [String: [String: Any]])
+        #expect(Set(variants.keys) == ["A", "B"])
+        for (variant, figures) in variants {
+            let indices = (0..<40).filter { ($0 % 2 == 0) == (variant == "A") }
+            let sent = indices.filter { $0 % 10 != 9 }, heldOut = indices.filter { $0 % 10 == 9 }
+            #expect(figures["sent"] as? Int == sent.count && figures["held_out"] as? Int == heldOut.count, "\(variant)")
+            #expect(figures["sent_converted"] as? Int == sent.filter { $0 % 4 < 2 }.count, "\(variant)")
+            #expect(figures["held_out_converted"] as? Int == heldOut.filter { $0 % 4 < 2 }.count, "\(variant)")
+        }
+        #expect(wakeUp["sent"] as? Int == 36 && wakeUp["held_out"] as? Int == 4)
+    }
 }

@@ -56,13 +56,13 @@ import TagStreamCore
         var figures = CampaignFigures()
         for i in 0..<200 { figures.sent.add(converted: i < 50, amount: .zero) }
         for i in 0..<29 { figures.heldOut.add(converted: i < 10, amount: .zero) }
-        #expect(figures.warning?.contains("29 held-out coupons") == true)
+        #expect(figures.warning?.contains("only 29 held-out coupons") == true)
         figures.heldOut.add(converted: false, amount: .zero)
         #expect(figures.warning == nil)
         var fewConversions = CampaignFigures()
         for i in 0..<100 { fewConversions.sent.add(converted: i < 4, amount: .zero) }
         for i in 0..<100 { fewConversions.heldOut.add(converted: i < 20, amount: .zero) }
-        #expect(fewConversions.warning?.contains("4 sent conversions") == true)
+        #expect(fewConversions.warning?.contains("only 4 conversions among sent coupons") == true)
         #expect(CampaignFigures().uplift == nil && CampaignFigures().incrementalGMVPer1000 == nil)
     }
 

@@ -60,9 +60,9 @@ public struct CampaignFigures: Equatable, Sendable {
         var problems: [String] = []
         for (name, arm) in [("sent", sent), ("held-out", heldOut)] {
             if arm.coupons < Self.minimumCoupons {
-                problems.append("\(arm.coupons) \(name) coupons (fewer than \(Self.minimumCoupons))")
+                problems.append("only \(arm.coupons) \(name) coupon\(arm.coupons == 1 ? "" : "s") (at least \(Self.minimumCoupons) needed)")
             } else if arm.converted < Self.minimumConversions {
-                problems.append("\(arm.converted) \(name) conversions (fewer than \(Self.minimumConversions))")
+                problems.append("only \(arm.converted) conversion\(arm.converted == 1 ? "" : "s") among \(name) coupons (at least \(Self.minimumConversions) needed)")
             }
         }
         return problems.isEmpty ? nil : "too small to tell: " + problems.joined(separator: ", ")

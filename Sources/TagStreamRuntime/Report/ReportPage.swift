@@ -70,6 +70,10 @@ struct ReportPage {
             let weeks = result.weeks.keys.sorted()
             out += "<h3>\(escape(name))</h3>"
             if let warning = result.overall.warning { out += "<p class=\"warning\">\(escape(warning)).</p>" }
+            guard !weeks.isEmpty else {
+                out += "<p>No coupon of this campaign had its window closed by the end of the replay.</p>"
+                continue
+            }
             let uplift = weeks.map { result.weeks[$0]!.uplift }
             out += SVGChart(id: "campaign-\(name)-uplift", title: "\(name): uplift per week, with its 95 % interval", kind: .intervals, xLabels: weeks,
                             xTitle: "week the coupon was triggered (ISO week)", yTitle: "uplift (percentage points)",
