@@ -9,7 +9,7 @@ struct TagStream: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tagstream",
         abstract: "Streaming real-time tagging for community group-buying platforms.",
-        subcommands: [Replay.self, Run.self, Demo.self, Generate.self, Validate.self, Cluster.self, Checkpoints.self, LeaderLink.self])
+        subcommands: [Replay.self, Run.self, Demo.self, Generate.self, Validate.self, Cluster.self, Checkpoints.self, LeaderLink.self, Report.self, Compare.self])
 
     static func main() async {
         lineBufferStandardOutput()
