@@ -45,7 +45,6 @@ import TagStreamRuntime
         let (json, stdout) = try Self.compare(replay.directory, other)
         #expect(json["identical"] as? Bool == false)
         let records = try #require(json["records"] as? [String: [String: Any]])
-        #expect(records["coupon_outcome"] == nil, "only the first replay has outcomes")
 
         // Records as multisets of their content without id, evidence and variant, labelled as compare labels them.
         func multiset(_ directory: URL, _ file: String) throws -> [String: (count: Int, record: [String: Any])] {
@@ -57,7 +56,8 @@ import TagStreamRuntime
             }
             return result
         }
-        for (kind, file) in [("tag", "tags.jsonl"), ("alert", "alerts.jsonl"), ("coupon", "coupons.jsonl"), ("community_stats", "community_stats.jsonl")] {
+        for (kind, file) in [("tag", "tags.jsonl"), ("alert", "alerts.jsonl"), ("coupon", "coupons.jsonl"), ("community_stats", "community_stats.jsonl"),
+                             ("coupon_outcome", "coupon_outcomes.jsonl")] {
             let a = try multiset(replay.directory, file), b = try multiset(other, file)
             var added: [String: Int] = [:], removed: [String: Int] = [:]
             for key in Set(a.keys).union(b.keys) {
@@ -66,6 +66,7 @@ import TagStreamRuntime
                 case "tag": "\(record["group"]!):\(record["tag"] as? String ?? "(cleared)")"
                 case "alert": record["alert"] as! String
                 case "coupon": (record["holdout"] as! Bool) ? "\(record["campaign"]!) (held out)" : record["campaign"] as! String
+                case "coupon_outcome": record["campaign"] as! String
                 default: kind
                 }
                 let difference = (b[key]?.count ?? 0) - (a[key]?.count ?? 0)
