@@ -80,11 +80,21 @@ struct Replay: ParsableCommand {
     @Option(help: "Threads that share the users (default: the machine's cores; 1 with checkpoints or a pipeline with daily caps). The results do not depend on it.")
     var workers: Int?
 
+    @Option(help: "An A/B test: this pipeline runs for the --split share of users, --pipeline for the rest; records carry \"variant\": <pipeline name>, and each arm's own replay goes to OUT/variants/<name>/.")
+    var variant: String?
+
+    @Option(help: "With --variant: the variant's share of users, in percent (FNV-1a-64 of \"variant:<user_id>\" mod 100 below it).")
+    var split: Int?
+
     @Argument(help: "Event files (JSONL, plain or gzip), each one partition.")
     var files: [String]
 
     func validate() throws {
         guard !files.isEmpty else { throw ValidationError("Give at least one event file.") }
+        if let split, !(0...100).contains(split) { throw ValidationError("--split is a percentage from 0 to 100.") }
+        if split != nil, variant == nil { throw ValidationError("--split divides users between --pipeline and --variant: give --variant too.") }
+        if variant != nil, workers != nil { throw ValidationError("--variant runs each arm on a thread of its own: leave out --workers.") }
+        if variant != nil, checkpointDir != nil || redis != nil { throw ValidationError("--variant takes no checkpoints: leave out --checkpoint-dir and --redis.") }
         guard (workers ?? 1) >= 1 else { throw ValidationError("--workers must be at least 1.") }
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be a positive number of records.") }
         guard checkpointDir == nil || redis == nil else { throw ValidationError("Give --checkpoint-dir or --redis, not both.") }
@@ -99,7 +109,16 @@ struct Replay: ParsableCommand {
             checkpoints: checkpoints, checkpointEvery: checkpointEvery)
         let shards = workers ?? (checkpoints == nil && ShardRole.obstacle(in: compiled) == nil ? ProcessInfo.processInfo.activeProcessorCount : 1)
         let summary: ReplaySummary
-        if shards > 1 {
+        if let variant {
+            let test: VariantReplay
+            do {
+                test = try VariantReplay(control: options, variant: try loadPipeline(variant), split: UserSplit(percent: split ?? 50))
+            } catch let error as VariantError {
+                throw ValidationError(error.description)
+            }
+            summary = try test.run()
+            for arm in summary.variants ?? [] { print("Variant \(arm.name): \(arm.percent) % of users, \(arm.users) held; its own replay in \(test.directory(of: arm.name))/") }
+        } else if shards > 1 {
             let job: ShardedReplayJob
             do {
                 job = try ShardedReplayJob(options: options, workers: shards)

@@ -7,6 +7,8 @@ public enum RecordOutcome: Sendable, Equatable {
     case ignored(type: String)
     /// A blank line of a file: skipped and not counted.
     case blank
+    /// A record of the other arm of a split (see `SplitArm`): skipped and not counted here.
+    case otherArm
 }
 
 /// Counts of input records by outcome, for the summary.
@@ -57,14 +59,19 @@ public struct Processor: Sendable {
     /// How this processor meets the other tasks of a live run split by input partition; nil when
     /// it holds every user.
     public var agreement: (any TaskAgreement)?
+    /// The arm of a split this processor runs (`replay --variant`); nil: every user.
+    public let arm: SplitArm?
+    /// Per interned user, whether they are in the variant's arm (-1: not asked yet).
+    private var userInVariant: [Int8] = []
 
     /// `shard`: the users this processor holds (with an `agreement` to meet the other shards).
-    public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil, shard: ShardRole = .single) {
+    public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil, shard: ShardRole = .single, arm: SplitArm? = nil) {
         sequencer = Sequencer(
             partitions: partitions, lateness: pipeline.time.lateness.milliseconds,
             dedupeHorizon: pipeline.time.dedupeHorizon.milliseconds)
         engine = Engine(pipeline: pipeline, shard: shard)
         self.until = until
+        self.arm = arm
     }
 
     /// Classifies one record read from partition `p`, buffers it when accepted, and applies
@@ -74,7 +81,9 @@ public struct Processor: Sendable {
             counts.blank += 1
             return .blank
         }
-        switch decoder.decode(bytes, symbols: &engine.symbols, prefetchingIn: sequencer.acceptedIDs) {
+        let decoded = decoder.decode(bytes, symbols: &engine.symbols, prefetchingIn: sequencer.acceptedIDs)
+        if let arm, !holds(decoded, arm) { return .otherArm }
+        switch decoded {
         case .deadLetter(let reason):
             counts.deadLetter += 1
             counts.deadLetterReasons[reason.code, default: 0] += 1
@@ -99,6 +108,16 @@ public struct Processor: Sendable {
                 return .accepted
             }
         }
+    }
+
+    /// Whether a record is this arm's: an event of one of its users, or, for the control arm, a
+    /// record of no user.
+    private mutating func holds(_ decoded: DecodeResult, _ arm: SplitArm) -> Bool {
+        guard case .event(let event) = decoded else { return !arm.isVariant }
+        let u = Int(event.user)
+        if u >= userInVariant.count { userInVariant.append(contentsOf: repeatElement(-1, count: u + 1 - userInVariant.count)) }
+        if userInVariant[u] < 0 { userInVariant[u] = arm.split.isVariant(engine.symbols.users[event.user]) ? 1 : 0 }
+        return (userInVariant[u] == 1) == arm.isVariant
     }
 
     /// Marks partition `p` finished or idle (inactive), or active again, and applies what that releases.

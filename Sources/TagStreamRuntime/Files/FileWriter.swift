@@ -1,8 +1,9 @@
 import Foundation
 
-/// An append-only file written through a large buffer; `flush` makes the bytes durable enough
-/// for a checkpoint (written to the OS), `sync` also fsyncs. Used from one thread; its state skips
-/// the run-time exclusivity checks (see `ReplayJob`).
+/// An append-only file written through a buffer; `flush` makes the bytes durable enough for a
+/// checkpoint (written to the OS), `sync` also fsyncs. The buffer is written out before it would
+/// overflow, so it never grows past its capacity (a replay keeps seven of them). Used from one
+/// thread; its state skips the run-time exclusivity checks (see `ReplayJob`).
 public final class FileWriter {
     public let path: String
     private let descriptor: Int32
@@ -12,7 +13,7 @@ public final class FileWriter {
     @exclusivity(unchecked) public private(set) var size: Int64
 
     /// Opens `path` for appending, first truncating it to `truncateTo` bytes (0 creates it anew).
-    public init(path: String, truncateTo: Int64 = 0, capacity: Int = 1 << 20) throws {
+    public init(path: String, truncateTo: Int64 = 0, capacity: Int = 256 << 10) throws {
         self.path = path
         self.capacity = capacity
         descriptor = open(path, O_WRONLY | O_CREAT, 0o644)
@@ -33,17 +34,19 @@ public final class FileWriter {
 
     /// Appends `bytes` and a newline.
     public func writeLine<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
+        let count = bytes.count
+        if buffer.count + count + 1 > capacity { try flush() }
         buffer.append(contentsOf: bytes)
         buffer.append(0x0A)
-        size += Int64(bytes.count + 1)
-        if buffer.count >= capacity { try flush() }
+        size += Int64(count + 1)
     }
 
     /// Appends `bytes` as they are.
     public func writeBytes<C: Collection>(_ bytes: C) throws where C.Element == UInt8 {
+        let count = bytes.count
+        if buffer.count + count > capacity { try flush() }
         buffer.append(contentsOf: bytes)
-        size += Int64(bytes.count)
-        if buffer.count >= capacity { try flush() }
+        size += Int64(count)
     }
 
     public func flush() throws {

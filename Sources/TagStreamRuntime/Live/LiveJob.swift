@@ -349,7 +349,7 @@ public final class LiveJob: @unchecked Sendable {
             try send(topic: options.pipeline.topics.deadLetters, key: record.key, value: deadLetter(record, reason))
         case .late:
             try send(topic: options.pipeline.topics.late, key: record.key, value: record.value)
-        case .accepted, .duplicate, .ignored, .blank:
+        case .accepted, .duplicate, .ignored, .blank, .otherArm:
             break
         }
     }

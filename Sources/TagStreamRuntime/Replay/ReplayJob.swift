@@ -13,6 +13,8 @@ public struct ReplayOptions: Sendable {
     public var checkpoints: CheckpointLocation?
     /// Input records between checkpoints. Default: 1,000,000.
     public var checkpointEvery = 1_000_000
+    /// The arm of an A/B test this replay runs (see `VariantReplay`); nil: every user.
+    public var arm: SplitArm?
 
     public init(pipeline: Pipeline, inputs: [String], outputDirectory: String, until: Int64? = nil,
                 checkpoints: CheckpointLocation? = nil, checkpointEvery: Int = 1_000_000) {
@@ -43,7 +45,7 @@ public final class ReplayJob {
         self.options = options
         readers = try options.inputs.map { try LineReader(path: $0) }
         finished = Array(repeating: false, count: options.inputs.count)
-        processor = Processor(pipeline: options.pipeline, partitions: options.inputs.count, until: options.until)
+        processor = Processor(pipeline: options.pipeline, partitions: options.inputs.count, until: options.until, arm: options.arm)
         // One backtest's checkpoints are apart from another's: the group names its input files.
         let group = String(format: "replay-%016llx", FNV1a64.hash(options.inputs.joined(separator: "\n")))
         checkpoints = try options.checkpoints?.store(pipeline: options.pipeline.name, group: group)
@@ -123,7 +125,7 @@ public final class ReplayJob {
                 try output.writeDeadLetter(bytes, reason: reason, file: reader.path, line: reader.lineNumber)
             case .late:
                 try output.writeLate(bytes)
-            case .accepted, .duplicate, .ignored, .blank:
+            case .accepted, .duplicate, .ignored, .blank, .otherArm:
                 break
             }
         } else {

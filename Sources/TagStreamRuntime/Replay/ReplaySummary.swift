@@ -20,6 +20,15 @@ public struct ReplaySummary: Codable, Sendable {
     public var lastEventTime: String?
     public var wallSeconds: Double
     public var eventsPerSecond: Double
+    /// The arms of an A/B test (`replay --variant`); nil for a plain replay.
+    public var variants: [VariantArm]?
+
+    /// One arm of an A/B test: its pipeline, its share of users and how many it held.
+    public struct VariantArm: Codable, Sendable, Equatable {
+        public var name: String
+        public var percent: Int
+        public var users: Int
+    }
 
     public init(inputFiles: [String], counts: OutcomeCounts, outputs: OutputTally, finalState: StateDistribution,
                 eventTimes: (first: Int64, last: Int64)?, wallSeconds: Double) {
@@ -40,6 +49,30 @@ public struct ReplaySummary: Codable, Sendable {
         self.wallSeconds = (wallSeconds * 1000).rounded() / 1000
         let records = counts.total
         eventsPerSecond = wallSeconds > 0 ? (Double(records) / wallSeconds).rounded() : 0
+    }
+
+    /// The summary of the arms of an A/B test together: they replayed the same files, each for
+    /// its own users.
+    public init(arms: [(summary: ReplaySummary, percent: Int, name: String)], wallSeconds: Double) {
+        var counts = OutcomeCounts(), outputs = OutputTally(), state = StateDistribution()
+        for arm in arms.map(\.summary) {
+            counts.add(arm.counts)
+            outputs.add(arm.outputs)
+            state.add(arm.finalState)
+        }
+        let instants = arms.flatMap { [$0.summary.firstEventTime, $0.summary.lastEventTime] }.compactMap { $0.flatMap { EventTime.parseRFC3339(Array($0.utf8)) } }
+        self.init(inputFiles: arms.first?.summary.inputFiles ?? [], counts: counts, outputs: outputs, finalState: state,
+                  eventTimes: instants.min().map { ($0, instants.max()!) }, wallSeconds: wallSeconds)
+        variants = arms.map { VariantArm(name: $0.name, percent: $0.percent, users: $0.summary.finalState.users) }
+    }
+
+    /// The input counts again.
+    private var counts: OutcomeCounts {
+        var counts = OutcomeCounts()
+        (counts.accepted, counts.deadLetter, counts.duplicate, counts.late, counts.ignored) = (accepted, deadLetter, duplicate, late, ignored)
+        (counts.blank, counts.notApplied) = (blankLines, notAppliedAfterUntil)
+        (counts.deadLetterReasons, counts.ignoredTypes) = (deadLetterReasons, ignoredTypes)
+        return counts
     }
 
     /// The summary as pretty JSON with sorted keys.
