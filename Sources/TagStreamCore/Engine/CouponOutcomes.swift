@@ -21,7 +21,7 @@ extension Engine {
     /// Starts following the outcome of the coupon just emitted for campaign `c`, when the campaign
     /// declares one; `previous` is the user's coupon of the campaign before it.
     mutating func followOutcome(of coupon: OutputRecord, campaign c: Int, holdout: Bool, previous: Int64) {
-        guard program.campaigns[c].outcome != nil else { return }
+        guard layout.outcomeWindows[c] > 0 else { return }
         let user = symbols.users[coupon.user], community = coupon.community >= 0 ? symbols.communities[coupon.community] : nil
         pendingOutcomes[c].append(PendingOutcome(
             user: coupon.user, community: coupon.community, holdout: holdout, couponAt: coupon.ts,
@@ -32,7 +32,7 @@ extension Engine {
     /// before the event triggers anything: a coupon's window opens after its own instant.
     mutating func noteOutcomeEvent(_ event: Event) {
         for c in SetBits(layout.outcomesByType[Int(event.type.rawValue)]) {
-            let within = program.campaigns[c].outcome!.within
+            let within = layout.outcomeWindows[c]
             var at = lastTrigger[Int(event.user) * layout.campaigns + c]
             // Windows that closed before this event have had their records.
             while at != .min, at + within >= event.ts, let i = pendingIndex(campaign: c, user: event.user, at: at) {
@@ -47,9 +47,11 @@ extension Engine {
 
     /// When the next window closes; `.max`: none open.
     var nextOutcomeClose: Int64 {
-        pendingOutcomes.indices.reduce(.max) { next, c in
-            pendingOutcomes[c].first.map { min(next, $0.couponAt + program.campaigns[c].outcome!.within) } ?? next
+        var next = Int64.max
+        for c in pendingOutcomes.indices {
+            if let first = pendingOutcomes[c].first { next = min(next, first.couponAt + layout.outcomeWindows[c]) }
         }
+        return next
     }
 
     /// Emits a `coupon_outcome` record for each window closing at `instant`, by user, then campaign,
@@ -57,7 +59,7 @@ extension Engine {
     mutating func closeOutcomes(at instant: Int64) {
         var closing: [(campaign: Int, outcome: PendingOutcome)] = []
         for c in pendingOutcomes.indices {
-            let within = program.campaigns[c].outcome?.within ?? 0
+            let within = layout.outcomeWindows[c]
             while let first = pendingOutcomes[c].first, first.couponAt + within == instant {
                 closing.append((c, pendingOutcomes[c].removeFirst()))
             }

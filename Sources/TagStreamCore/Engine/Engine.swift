@@ -116,8 +116,10 @@ public struct Engine: Sendable {
         var campaignsByType: [UInt64]
         /// Per campaign: how long its triggers wait, if they do.
         var campaignDelays: [Int64?]
-        /// Per event type: the campaigns whose outcome it is, as a mask.
+        /// Per event type: the campaigns whose outcome it is, as a mask; per campaign, its outcome
+        /// window (0: none), read on the hot path without copying the program's campaigns.
         var outcomesByType: [UInt64]
+        var outcomeWindows: [Int64]
         /// The windowed user and community aggregates, as masks.
         var windowedUserAggregates: UInt64
         var windowedCommunityAggregates: UInt64
@@ -186,6 +188,7 @@ public struct Engine: Sendable {
             }
             campaignDelays = p.campaigns.map(\.delay)
             outcomesByType = types.map { t in bits(p.campaigns.indices.filter { p.campaigns[$0].outcome?.event == t }) }
+            outcomeWindows = p.campaigns.map { $0.outcome?.within ?? 0 }
             campaignsByGroup = p.groups.indices.map { g in
                 p.campaigns.indices.filter { if case .tag(let group, _) = p.campaigns[$0].trigger { group == g } else { false } }
             }
