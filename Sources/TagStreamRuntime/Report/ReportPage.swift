@@ -8,7 +8,7 @@ struct ReportPage {
     init(_ report: ReplayReport) { self.report = report }
 
     var html: String {
-        var body = header + summary + campaigns + lifecycleAndTiers + revenue + alerts + communities
+        var body = header + summary + (report.variants.map { VariantSection(comparison: $0).html } ?? "") + campaigns + lifecycleAndTiers + revenue + alerts + communities
         body += "<footer>Written by <code>tagstream report</code>. Every number on this page is in report.json beside it; docs/report.md says how each is computed.</footer>"
         return """
             <!DOCTYPE html>
