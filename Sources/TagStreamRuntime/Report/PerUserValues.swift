@@ -3,14 +3,15 @@
 public struct PerUserValues: Equatable, Sendable {
     /// All the arm's users, with a value or without.
     public let users: Int
-    /// The values other than zero, one per user who has one.
+    /// The values other than zero, one per user who has one, in ascending order: sums in a fixed
+    /// order give the same bits whatever order the users came in, so the same records give the same report.
     public let values: [Double]
 
     /// `nonZero` holds at most `users` values.
     public init(users: Int, nonZero: [Double]) {
         precondition(nonZero.count <= users, "\(nonZero.count) values for \(users) users")
         self.users = users
-        values = nonZero.filter { $0 != 0 }
+        values = nonZero.filter { $0 != 0 }.sorted()
     }
 
     /// The mean over all the users; nil without users.
