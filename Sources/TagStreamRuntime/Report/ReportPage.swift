@@ -41,6 +41,7 @@ struct ReportPage {
 
     private var summary: String {
         var out = "<div class=\"headline\"><strong>In short</strong><ul>"
+        if let test = report.variants?.headlines.first { out += "<li>\(escape(test)); its results are in the section below.</li>" }
         if report.headlines.isEmpty { out += "<li>No campaign results in this replay.</li>" }
         for line in report.headlines { out += "<li>\(escape(line))</li>" }
         if let riskiest = report.communities.atRisk.first, let ratio = riskiest.latest.sleepingRatio {

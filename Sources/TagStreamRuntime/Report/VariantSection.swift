@@ -29,14 +29,14 @@ struct VariantSection {
     private var chart: String {
         var figures: [(String, ProportionComparison)] = []
         if let conversion = comparison.conversion {
-            figures.append(("conversion, all", conversion))
-            figures += comparison.conversionByCampaign.keys.sorted().map { ("conversion, \($0)", comparison.conversionByCampaign[$0]!) }
+            figures.append(("all campaigns", conversion))
+            figures += comparison.conversionByCampaign.keys.sorted().map { ($0, comparison.conversionByCampaign[$0]!) }
         }
         figures.append(("churn", comparison.churn))
         let shown = figures.compactMap { label, figure in figure.difference.map { (label, $0) } }
         guard !shown.isEmpty else { return "<p>No difference to chart: an arm has no coupons and no users.</p>" }
         return SVGChart(id: "variant-differences", title: "Variant − control, with 95 % intervals", kind: .intervals, xLabels: shown.map(\.0),
-                        xTitle: "figure", yTitle: "difference (percentage points)",
+                        xTitle: "conversion of sent coupons (all campaigns, then each), and churn", yTitle: "difference (percentage points)",
                         series: [ChartSeries(name: "difference", values: shown.map { $0.1.difference * 100 }),
                                  ChartSeries(name: "lower", values: shown.map { $0.1.lower * 100 }),
                                  ChartSeries(name: "upper", values: shown.map { $0.1.upper * 100 })],
