@@ -10,6 +10,8 @@ struct Report: ParsableCommand {
             extra GMV per 1,000 coupons), overall and per ISO week; users per lifecycle stage and tier \
             each day and from month to month; ARPU per tier (from the input event files that \
             summary.json lists); alerts per week; communities over time and the ten most at risk. \
+            For an A/B replay (replay --variant), the variant against the control: conversion, GMV, \
+            coupons and lifecycle transitions per user, and churn, each with its 95 % interval. \
             report.html is one self-contained page; report.json holds every number on it. \
             docs/report.md says how each figure is computed.
             """)

@@ -66,6 +66,44 @@ import TagStreamCore
         #expect(CampaignFigures().uplift == nil && CampaignFigures().incrementalGMVPer1000 == nil)
     }
 
+    /// By hand: values 0, 0, 3, 5, 12 (mean 4, squared deviations 98, variance 98/4 = 24.5) against
+    /// 1, 2, 2, 9 (mean 3.5, squared deviations 41, variance 41/3); standard error
+    /// √(24.5/5 + 41/12) = √8.316667 = 2.883872, margin 1.959964 × 2.883872 = 5.652268.
+    @Test func welchIntervalOfTwoArmsByHand() throws {
+        let first = PerUserValues(users: 5, nonZero: [12, 3, 5])
+        let second = PerUserValues(users: 4, nonZero: [1, 2, 2, 9])
+        #expect(first.mean == 4 && first.variance == 24.5)
+        #expect(abs(try #require(second.variance) - 41.0 / 3) < 1e-12)
+        let result = try #require(WelchInterval.difference(first, second))
+        #expect(abs(result.difference - 0.5) < 1e-12)
+        #expect(abs(result.lower - -5.152268) < 5e-7 && abs(result.upper - 6.152268) < 5e-7, "\(result)")
+        // A user alone has no variance, and an arm without users no mean.
+        #expect(WelchInterval.difference(first, PerUserValues(users: 1, nonZero: [7])) == nil)
+        #expect(PerUserValues(users: 0, nonZero: []).mean == nil)
+        // Large values keep their spread: 10⁹ + 1, 2, 3 have variance 1.
+        #expect(PerUserValues(users: 3, nonZero: [1e9 + 1, 1e9 + 2, 1e9 + 3]).variance == 1)
+    }
+
+    /// The arms' comparison is variant − control: 56/70 against 48/80 is Newcombe's example (a),
+    /// 0.2000 (0.0524 to 0.3339); with 20 users in an arm it is too small to tell.
+    @Test func armsAreComparedVariantMinusControl() throws {
+        var figure = ProportionComparison(trials: "users", successes: "churned")
+        figure.variant = .init(trials: 70, successes: 56)
+        figure.control = .init(trials: 80, successes: 48)
+        let result = try #require(figure.difference)
+        #expect(abs(result.difference - 0.2) < 1e-12 && abs(result.lower - 0.0524) < 0.00005 && abs(result.upper - 0.3339) < 0.00005)
+        #expect(figure.warning == nil && VariantComparison.verdict(result) == "higher in the variant")
+        figure.control = .init(trials: 20, successes: 12)
+        #expect(figure.warning == "too small to tell: only 20 users in the control (at least 30 needed)")
+        figure.control = .init(trials: 80, successes: 4)
+        #expect(figure.warning == "too small to tell: only 4 churned in the control (at least 5 needed)")
+        #expect(VariantComparison.verdict((-0.1, -0.2, -0.01)) == "lower in the variant")
+        #expect(VariantComparison.verdict((0.1, -0.2, 0.3)).hasPrefix("no clear difference"))
+        let means = MeanComparison(control: .init(values: PerUserValues(users: 29, nonZero: [1]), total: .integer(1)),
+                                   variant: .init(values: PerUserValues(users: 30, nonZero: []), total: .integer(0)))
+        #expect(means.warning == "too small to tell: only 29 users in the control (at least 30 needed)")
+    }
+
     /// ISO weeks at year ends, checked against Foundation's ISO 8601 calendar.
     @Test(arguments: ["2024-12-30T00:00:00Z", "2025-12-28T23:59:59.999Z", "2026-01-01T00:00:00Z", "2026-01-04T12:00:00Z",
                       "2026-01-05T00:00:00Z", "2020-12-31T10:00:00Z", "2021-01-03T10:00:00Z", "2027-01-01T00:00:00Z"])

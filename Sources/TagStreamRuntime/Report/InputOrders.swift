@@ -7,6 +7,13 @@ struct InputOrders {
     /// Net amount (`order_paid` − `order_refunded`) by month index, then user.
     private(set) var netByMonth: [Int64: [String: Money]] = [:]
 
+    /// Net amount per user over the whole replay.
+    var netByUser: [String: Money] {
+        netByMonth.values.reduce(into: [:]) { total, month in
+            for (user, amount) in month { total[user, default: .zero] += amount }
+        }
+    }
+
     /// Reads the order events the replay applied, judged as the engine judges them: decoded by the
     /// engine's decoder (dead letters and unknown types left out), the first of each `event_id`
     /// (a later one is a duplicate), lines found in `late.jsonl` left out, and nothing after the

@@ -14,6 +14,7 @@ public struct ReplayDirectory: Sendable {
     struct Summary: Decodable {
         let inputFiles: [String]
         let lastEventTime: String?
+        let variants: [ReplaySummary.VariantArm]?
     }
 
     public let path: String
@@ -21,6 +22,8 @@ public struct ReplayDirectory: Sendable {
     public let inputFiles: [String]
     /// The last event the replay applied; later events in the input files were not applied.
     public let lastAppliedEvent: Int64?
+    /// The arms of an A/B replay; nil for a replay of one pipeline.
+    public let arms: ArmSplit?
 
     /// Opens a replay's directory: it must hold `summary.json` and `tags.jsonl` at least.
     public init(path: String) throws {
@@ -43,6 +46,7 @@ public struct ReplayDirectory: Sendable {
         }
         inputFiles = summary.inputFiles
         lastAppliedEvent = summary.lastEventTime.flatMap { EventTime.parseRFC3339(Array($0.utf8)) }
+        arms = try ArmSplit(summary.variants, summaryFile: summaryPath)
         for required in [Self.tagFile] where !contains(required) {
             throw RecordFileError(file: self.path(of: required), line: 0, field: nil, message: "missing")
         }

@@ -10,6 +10,8 @@ public struct ReplayReport {
 
     public let directory: ReplayDirectory
     public let campaigns: CampaignResults
+    /// The arms compared, for an A/B replay; nil for a replay of one pipeline.
+    public let variants: VariantComparison?
     let lifecycle: DailyDistribution
     let tiers: DailyDistribution
     let lifecycleMigrations: [Migration]
@@ -40,14 +42,22 @@ public struct ReplayReport {
         tierMigrations = Migration.months(history, group: TierRevenue.group)
         let inputs = directory.locatedInputFiles()
         let missing = inputs.filter { $0.found == nil }.map(\.listed)
+        let orders: InputOrders?
         if !missing.isEmpty || inputs.isEmpty {
-            revenue = nil
-            notes.append("ARPU per tier needs the input event files that summary.json lists, and "
+            orders = nil
+            notes.append((directory.arms == nil ? "ARPU per tier needs" : "ARPU per tier and the A/B test's GMV per user need") + " the input event files that summary.json lists, and "
                          + (inputs.isEmpty ? "it lists none." : "these are not there: \(missing.joined(separator: ", ")) (run the report from where the replay ran, or put them beside the results)."))
         } else {
-            let orders = try InputOrders.read(files: inputs.compactMap(\.found), lateFile: directory.path(of: ReplayOutput.lateFile),
-                                              lastApplied: directory.lastAppliedEvent ?? .min, progress: progress)
-            revenue = TierRevenue(history, orders: orders)
+            orders = try InputOrders.read(files: inputs.compactMap(\.found), lateFile: directory.path(of: ReplayOutput.lateFile),
+                                          lastApplied: directory.lastAppliedEvent ?? .min, progress: progress)
+        }
+        revenue = orders.map { TierRevenue(history, orders: $0) }
+        if let arms = directory.arms {
+            progress.step("comparing the arms")
+            variants = try VariantComparison(arms: arms, campaigns: campaigns, activity: ArmActivity.read(directory, split: arms, progress: progress),
+                                             orders: orders, summaryFile: directory.path(of: ReplayDirectory.summaryFile))
+        } else {
+            variants = nil
         }
         alerts = try AlertWeeks.read(directory, progress: progress)
         communities = try CommunityTrends.read(directory, progress: progress)
@@ -81,6 +91,7 @@ public struct ReplayReport {
             "headlines": .array(headlines.map(ReportJSON.string)),
             "notes": .array(notes.map(ReportJSON.string)),
             "campaigns": campaigns.outcomesPresent ? campaigns.json : .null,
+            "variants": variants?.json ?? .null,
             "campaign_thresholds": .object([
                 "minimum_coupons_per_arm": .integer(CampaignFigures.minimumCoupons),
                 "minimum_conversions_per_arm": .integer(CampaignFigures.minimumConversions),
@@ -102,7 +113,8 @@ public struct ReplayReport {
 
     /// A few lines for the terminal.
     public var text: String {
-        var lines = headlines.isEmpty ? ["Campaigns: none"] : headlines
+        var lines = variants?.headlines ?? []
+        lines += headlines.isEmpty ? ["Campaigns: none"] : headlines
         if let last = lifecycle.days.indices.last {
             let counts = lifecycle.tags.map { "\($0) \(ReportFormat.integer(lifecycle.counts[$0]![last]))" }
             lines.append("Lifecycle on \(ReportCalendar.dateLabel(day: lifecycle.days[last])): " + counts.joined(separator: ", "))

@@ -8,7 +8,7 @@ struct ReportPage {
     init(_ report: ReplayReport) { self.report = report }
 
     var html: String {
-        var body = header + summary + campaigns + lifecycleAndTiers + revenue + alerts + communities
+        var body = header + summary + (report.variants.map { VariantSection(comparison: $0).html } ?? "") + campaigns + lifecycleAndTiers + revenue + alerts + communities
         body += "<footer>Written by <code>tagstream report</code>. Every number on this page is in report.json beside it; docs/report.md says how each is computed.</footer>"
         return """
             <!DOCTYPE html>
@@ -41,6 +41,7 @@ struct ReportPage {
 
     private var summary: String {
         var out = "<div class=\"headline\"><strong>In short</strong><ul>"
+        if let test = report.variants?.headlines.first { out += "<li>\(escape(test)); its results are in the section below.</li>" }
         if report.headlines.isEmpty { out += "<li>No campaign results in this replay.</li>" }
         for line in report.headlines { out += "<li>\(escape(line))</li>" }
         if let riskiest = report.communities.atRisk.first, let ratio = riskiest.latest.sleepingRatio {
