@@ -48,7 +48,7 @@ import Testing
                 let name = try #require(line.range(of: #","variant":"[^"]*"\}$"#, options: .regularExpression), "\(file): no variant in \(line)")
                 merged[file, default: [:]][String(line[name].dropFirst(12).dropLast(2)), default: []].append(line[..<name.lowerBound] + "}")
             }
-            let instants = try String(contentsOf: out.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map { VariantReplay.timestamp(of: $0) }
+            let instants = try String(contentsOf: out.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map { VariantReplay.timestamp(of: $0.utf8) }
             #expect(instants == instants.sorted(), "\(file) is in time order")
         }
         for arm in arms {

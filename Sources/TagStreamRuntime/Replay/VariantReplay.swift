@@ -62,23 +62,41 @@ public struct VariantReplay {
     /// control's: records of no user) and late lines (each arm's users') as they are.
     private func mergeOutputs(names: [String]) throws {
         let out = URL(fileURLWithPath: control.outputDirectory)
-        func lines(_ name: String, _ file: String) throws -> [Substring] {
-            try String(contentsOfFile: (directory(of: name) as NSString).appendingPathComponent(file), encoding: .utf8).split(separator: "\n")
-        }
+        func path(_ name: String, _ file: String) -> String { (directory(of: name) as NSString).appendingPathComponent(file) }
         for file in ReplayOutput.recordFiles {
-            let arms = try names.map { name in try lines(name, file).map { (ts: Self.timestamp(of: $0), line: Self.adding(variant: name, to: $0)) } }
-            // Each arm's file is in time order already: a stable sort by ts keeps it, the control first.
-            let merged = arms.joined().enumerated().sorted { ($0.element.ts, $0.offset) < ($1.element.ts, $1.offset) }
-            try Data(merged.map { $0.element.line + "\n" }.joined().utf8).write(to: out.appendingPathComponent(file))
+            try merge(names.map { (name: $0, reader: try LineReader(path: path($0, file))) }, into: out.appendingPathComponent(file).path)
         }
-        try Data(try lines(names[0], ReplayOutput.deadLetterFile).map { $0 + "\n" }.joined().utf8).write(to: out.appendingPathComponent(ReplayOutput.deadLetterFile))
-        try Data(try names.flatMap { try lines($0, ReplayOutput.lateFile) }.map { $0 + "\n" }.joined().utf8).write(to: out.appendingPathComponent(ReplayOutput.lateFile))
+        let deadLetters = out.appendingPathComponent(ReplayOutput.deadLetterFile).path
+        try? FileManager.default.removeItem(atPath: deadLetters)
+        try FileManager.default.copyItem(atPath: path(names[0], ReplayOutput.deadLetterFile), toPath: deadLetters)
+        let late = try FileWriter(path: out.appendingPathComponent(ReplayOutput.lateFile).path)
+        for name in names {
+            let reader = try LineReader(path: path(name, ReplayOutput.lateFile))
+            while let line = try reader.nextLine() { try late.writeLine(line) }
+        }
+        try late.flush()
     }
 
-    /// A record's `ts` (every record has one, as an integer).
-    static func timestamp(of line: Substring) -> Int64 {
-        guard let range = line.range(of: #""ts":-?[0-9]+"#, options: .regularExpression) else { return .min }
-        return Int64(line[range].dropFirst(5)) ?? .min
+    /// Writes the arms' records in time order, the control's first at one instant, each with its
+    /// arm's name: each arm's file is in time order, so one pass holds a line of each.
+    private func merge(_ arms: [(name: String, reader: LineReader)], into path: String) throws {
+        let writer = try FileWriter(path: path)
+        func next(_ reader: LineReader) throws -> (ts: Int64, line: [UInt8])? {
+            try reader.nextLine().map { (Self.timestamp(of: $0), Array($0)) }
+        }
+        var heads = try arms.map { try next($0.reader) }
+        while let arm = heads.indices.filter({ heads[$0] != nil }).min(by: { heads[$0]!.ts < heads[$1]!.ts }) {
+            try writer.writeLine(Self.adding(variant: arms[arm].name, to: Substring(decoding: heads[arm]!.line, as: UTF8.self)).utf8)
+            heads[arm] = try next(arms[arm].reader)
+        }
+        try writer.flush()
+    }
+
+    /// A record's `ts` (every record has one, as an integer, before any evidence).
+    static func timestamp<Line: Collection<UInt8>>(of line: Line) -> Int64 {
+        guard let key = line.firstRange(of: Array(#""ts":"#.utf8)) else { return .min }
+        let digits = line[key.upperBound...].prefix { $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+        return Int64(String(decoding: digits, as: UTF8.self)) ?? .min
     }
 
     /// The record with `"variant":"<name>"` as its last field.
