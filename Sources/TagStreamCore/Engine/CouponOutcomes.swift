@@ -22,6 +22,8 @@ extension Engine {
     /// declares one; `previous` is the user's coupon of the campaign before it.
     mutating func followOutcome(of coupon: OutputRecord, campaign c: Int, holdout: Bool, previous: Int64) {
         guard layout.outcomeWindows[c] > 0 else { return }
+        // Coupons come in time order: only a first coupon in its queue can close before the others.
+        if pendingOutcomes[c].isEmpty { nextOutcomeClose = min(nextOutcomeClose, coupon.ts + layout.outcomeWindows[c]) }
         let user = symbols.users[coupon.user], community = coupon.community >= 0 ? symbols.communities[coupon.community] : nil
         pendingOutcomes[c].append(PendingOutcome(
             user: coupon.user, community: coupon.community, holdout: holdout, couponAt: coupon.ts,
@@ -45,18 +47,18 @@ extension Engine {
         }
     }
 
-    /// When the next window closes; `.max`: none open.
-    var nextOutcomeClose: Int64 {
-        var next = Int64.max
+    /// Sets when the next window closes, from the queues' first coupons.
+    mutating func findNextOutcomeClose() {
+        nextOutcomeClose = .max
         for c in pendingOutcomes.indices {
-            if let first = pendingOutcomes[c].first { next = min(next, first.couponAt + layout.outcomeWindows[c]) }
+            if let first = pendingOutcomes[c].first { nextOutcomeClose = min(nextOutcomeClose, first.couponAt + layout.outcomeWindows[c]) }
         }
-        return next
     }
 
     /// Emits a `coupon_outcome` record for each window closing at `instant`, by user, then campaign,
     /// as the records of timers are ordered (SPEC §5); they follow the other timers' records.
     mutating func closeOutcomes(at instant: Int64) {
+        guard nextOutcomeClose == instant else { return }
         var closing: [(campaign: Int, outcome: PendingOutcome)] = []
         for c in pendingOutcomes.indices {
             let within = layout.outcomeWindows[c]
@@ -64,6 +66,7 @@ extension Engine {
                 closing.append((c, pendingOutcomes[c].removeFirst()))
             }
         }
+        findNextOutcomeClose()
         if closing.count > 1 {
             let names = symbols.users
             closing.sort { a, b in a.outcome.user != b.outcome.user ? names.precedes(a.outcome.user, b.outcome.user) : a.campaign < b.campaign }

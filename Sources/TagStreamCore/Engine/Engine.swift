@@ -61,8 +61,10 @@ public struct Engine: Sendable {
     /// after events that come in time order, so each list stays in order as it is appended to and
     /// needs no heap (in the reference pipeline they are most timers: one per `add_to_cart`).
     var delayedTriggers: [Deque<TimerEntry>]
-    /// Per campaign with an outcome: its coupons whose windows are open, in time order.
+    /// Per campaign with an outcome: its coupons whose windows are open, in time order, and when
+    /// the first of them closes (`.max`: none), kept so that every event need not look.
     var pendingOutcomes: [Deque<PendingOutcome>]
+    var nextOutcomeClose: Int64 = .max
     /// The next daily refresh; `.max` until the first event is applied.
     var nextRefresh: Int64 = .max
     /// The last instant whose timers and refresh have fired.

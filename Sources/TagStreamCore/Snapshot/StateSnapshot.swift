@@ -228,6 +228,7 @@ extension Engine {
               pendingOutcomes.joined().allSatisfy({ $0.user >= 0 && Int($0.user) < users && Int($0.community) < communitySlots }) else {
             throw SnapshotError("snapshot has a malformed table of coupon outcomes")
         }
+        findNextOutcomeClose()
         output = []
     }
 }
