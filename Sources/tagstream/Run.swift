@@ -64,6 +64,12 @@ struct Run: AsyncParsableCommand {
     @Flag(help: "Split the run by input partition: every instance of the group runs the tasks of the partitions it is assigned, and they meet at each daily refresh through Kafka (needs --redis and co-partitioned input topics keyed by user_id).")
     var splitByPartition = false
 
+    @Option(help: "A canary: run this pipeline file for a share of the users (--canary-percent), the same users in every run with that share. Its records carry \"variant\": its name, the others' the main pipeline's. It must define the same aggregates and time settings, and write to the same topics.")
+    var canary: String?
+
+    @Option(help: "With --canary: the canary's share of users, 0 to 100. A restart with another share moves users between the pipelines with their aggregates.")
+    var canaryPercent: Int?
+
     func validate() throws {
         for property in properties where !property.contains("=") {
             throw ValidationError("-X takes key=value, got '\(property)'.")
@@ -75,14 +81,20 @@ struct Run: AsyncParsableCommand {
         if secretFile != nil, httpPort == nil { throw ValidationError("--secret-file serves the dashboard on --http-port: give both.") }
         if operatorTokenFile != nil, secretFile == nil { throw ValidationError("--operator-token-file needs --secret-file.") }
         if advertiseUrl != nil, secretFile == nil || !splitByPartition { throw ValidationError("--advertise-url tells the other instances of a run split by partition where this one serves the dashboard: give --secret-file and --split-by-partition too.") }
+        if canaryPercent != nil, canary == nil { throw ValidationError("--canary-percent is the share of --canary: give both.") }
+        if let canaryPercent, !(0...100).contains(canaryPercent) { throw ValidationError("--canary-percent must be from 0 to 100, got \(canaryPercent).") }
+        if canary != nil, splitByPartition { throw ValidationError("--canary cannot run in a run split by partition yet: leave out --split-by-partition.") }
         if let advertiseUrl, URL(string: advertiseUrl)?.host == nil { throw ValidationError("--advertise-url takes a URL such as http://host:8080, got '\(advertiseUrl)'.") }
     }
+
+    static let defaultCanaryPercent = 5
 
     func run() async throws {
         LoggingSystem.bootstrap(StreamLogHandler.standardError)
         var options = LiveOptions(pipeline: try loadPipeline(pipeline), brokers: brokers, group: group)
         options.stopAtEnd = stopAtEnd
         options.idleTimeout = idleTimeout
+        if let canary { options.canary = (try loadPipeline(canary), UserSplit(percent: canaryPercent ?? Self.defaultCanaryPercent)) }
         if let redis {
             var checkpoints = LiveCheckpointOptions(redis: try RedisURL(redis))
             checkpoints.interval = TimeInterval(checkpointInterval.milliseconds) / 1000

@@ -42,10 +42,10 @@ let (_, feedSeconds) = try timed {
         ] {
             _ = try Array(line.utf8).withUnsafeBufferPointer { try processor.process($0, partition: 0) }
         }
-        if i % 10_000 == 0 { processor.drainOutput { _, _ in } }
+        if i % 10_000 == 0 { processor.drainOutput { _, _, _ in } }
     }
     try processor.applyBuffered()
-    processor.drainOutput { _, _ in }
+    processor.drainOutput { _, _, _ in }
 }
 say("state: \(processor.engine.symbols.users.count) users, \(processor.counts.accepted) events applied in \(String(format: "%.1f", feedSeconds)) s")
 

@@ -382,14 +382,14 @@ public struct Engine: Sendable {
     }
 
     /// Makes `u` at `t` the subject of evaluation.
-    private mutating func enter(_ u: Int32, at t: Int64) {
+    mutating func enter(_ u: Int32, at t: Int64) {
         frame = Frame(t: t, user: u, community: userCommunity[Int(u)])
     }
 
     /// Extends the per-user columns to hold user `index`. They hold just the users seen, no
     /// room filled ahead: what is reserved and not yet written takes no memory, so the memory per
     /// user does not depend on where the columns happen to grow.
-    private mutating func ensureUser(_ index: Int) {
+    mutating func ensureUser(_ index: Int) {
         guard index >= userSeen.count else { return }
         let n = index + 1
         userSeen.extend(to: n, with: false)
@@ -486,7 +486,7 @@ public struct Engine: Sendable {
     }
 
     /// Recomputes when time alone may next change rule `r` for the current user, and sets a timer for it.
-    private mutating func scheduleBoundary(_ r: Int) {
+    mutating func scheduleBoundary(_ r: Int) {
         setDue(r, nextBoundary(rule: r))
     }
 
@@ -695,6 +695,9 @@ public struct StateDistribution: Sendable, Codable, Equatable {
 }
 
 extension Engine {
+    /// How many users this engine holds.
+    public var userCount: Int { userSeen.reduce(0) { $1 ? $0 + 1 : $0 } }
+
     /// The current tag of every user seen, per group that is not a flag.
     public func distribution() -> StateDistribution {
         var d = StateDistribution()

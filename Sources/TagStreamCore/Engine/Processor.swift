@@ -61,17 +61,26 @@ public struct Processor: Sendable {
     public var agreement: (any TaskAgreement)?
     /// The arm of a split this processor runs (`replay --variant`); nil: every user.
     public let arm: SplitArm?
+    /// A second engine, under a canary pipeline, for a share of the users (`run --canary`).
+    public internal(set) var canary: Canary?
+    /// Who moved between the control and the canary pipeline at the last restore.
+    public internal(set) var canaryMoves = CanaryMoves()
     /// Per interned user, whether they are in the variant's arm (-1: not asked yet).
     private var userInVariant: [Int8] = []
 
     /// `shard`: the users this processor holds (with an `agreement` to meet the other shards).
-    public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil, shard: ShardRole = .single, arm: SplitArm? = nil) {
+    /// `canary`: a pipeline for a share of the users, which `canaryObstacle` found none against.
+    public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil, shard: ShardRole = .single, arm: SplitArm? = nil,
+                canary: (pipeline: Pipeline, split: UserSplit)? = nil) {
+        precondition(canary.flatMap { pipeline.canaryObstacle($0.pipeline) } == nil && (canary == nil || !shard.isSharded),
+                     "a canary that cannot run beside its pipeline")
         sequencer = Sequencer(
             partitions: partitions, lateness: pipeline.time.lateness.milliseconds,
             dedupeHorizon: pipeline.time.dedupeHorizon.milliseconds)
         engine = Engine(pipeline: pipeline, shard: shard)
         self.until = until
         self.arm = arm
+        self.canary = canary.map { Canary(pipeline: $0.pipeline, split: $0.split) }
     }
 
     /// Classifies one record read from partition `p`, buffers it when accepted, and applies
@@ -126,11 +135,17 @@ public struct Processor: Sendable {
         try applyReady()
     }
 
-    /// Hands the records produced so far, with the symbols that name them, to `body`, then forgets them.
-    public mutating func drainOutput(_ body: ([OutputRecord], SymbolTable) throws -> Void) rethrows {
-        guard !engine.output.isEmpty else { return }
-        try body(engine.output, engine.symbols)
-        engine.output.removeAll(keepingCapacity: true)
+    /// Hands the records produced so far, with the symbols that name them and, with a canary, the
+    /// name of the pipeline that made them (their variant), to `body`, then forgets them.
+    public mutating func drainOutput(_ body: ([OutputRecord], SymbolTable, _ variant: String?) throws -> Void) rethrows {
+        if !engine.output.isEmpty {
+            try body(engine.output, engine.symbols, canary == nil ? nil : engine.pipeline.name)
+            engine.output.removeAll(keepingCapacity: true)
+        }
+        if canary?.engine.output.isEmpty == false {
+            try body(canary!.engine.output, canary!.engine.symbols, canary!.engine.pipeline.name)
+            canary!.engine.output.removeAll(keepingCapacity: true)
+        }
     }
 
     /// Applies every buffered event below the watermark and fires the timers before it.
@@ -176,13 +191,22 @@ public struct Processor: Sendable {
             if !engine.refreshesScheduled { try agreeOnStart(first: event.ts, agreement) }
             try engine.advance(through: event.ts - 1, exchange: agreement)
         }
-        engine.apply(event)
+        if canary == nil {
+            engine.apply(event)
+        } else if let translated = canary!.translate(event, from: engine.symbols) {
+            engine.advance(through: event.ts - 1)
+            canary!.engine.apply(translated)
+        } else {
+            canary!.engine.advance(through: event.ts - 1)
+            engine.apply(event)
+        }
         if firstApplied == .min { firstApplied = event.ts }
         lastApplied = event.ts
     }
 
     private mutating func advance(through instant: Int64) throws {
         if let agreement { try engine.advance(through: instant, exchange: agreement) } else { engine.advance(through: instant) }
+        canary?.engine.advance(through: instant)
     }
 
     // MARK: Agreeing with the other tasks

@@ -5,9 +5,10 @@ public struct RecordEncoder {
 
     public init() {}
 
-    /// The record as one JSON line (without the newline).
-    public func encode(_ record: OutputRecord, symbols: SymbolTable) -> [UInt8] {
-        write(record, symbols: symbols)
+    /// The record as one JSON line (without the newline); with a `variant` (the pipeline that made
+    /// it, in a run with a canary), that is its last field.
+    public func encode(_ record: OutputRecord, symbols: SymbolTable, variant: String? = nil) -> [UInt8] {
+        write(record, symbols: symbols, variant: variant)
         return writer.bytes
     }
 
@@ -18,7 +19,7 @@ public struct RecordEncoder {
         return try writer.withBytes(body)
     }
 
-    private func write(_ record: OutputRecord, symbols: SymbolTable) {
+    private func write(_ record: OutputRecord, symbols: SymbolTable, variant: String? = nil) {
         writer.reset()
         let userID = record.user >= 0 ? symbols.users[record.user] : nil
         let communityID = record.community >= 0 ? symbols.communities[record.community] : nil
@@ -72,6 +73,7 @@ public struct RecordEncoder {
             }
             writer.endObject()
         }
+        if let variant { writer.key("variant"); writer.string(variant) }
         writer.endObject()
     }
 

@@ -246,7 +246,7 @@ public struct SnapshotReader {
 public enum SnapshotEnvelope {
     public static let magic: [UInt8] = Array("TAGSTREAM-SNAPSHOT".utf8)
     /// The format this build writes and reads.
-    public static let formatVersion = 8
+    public static let formatVersion = 9
 
     /// FNV-1a-64 over little-endian 64-bit words, then the remaining bytes: a word at a time, so
     /// that snapshots of hundreds of megabytes are checked in a fraction of a second.

@@ -29,6 +29,7 @@ extension Processor {
         }
         sequencer.write(to: &w)
         engine.write(to: &w)
+        writeCanary(to: &w)
     }
 
     /// Replaces this processor's state with a snapshot taken with the same pipeline and partitions.
@@ -51,7 +52,41 @@ extension Processor {
         counts = c
         try sequencer.read(from: &r)
         try engine.read(from: &r)
+        try readCanary(from: &r)
         guard r.isAtEnd else { throw SnapshotError("snapshot has unexpected trailing data") }
+        canaryMoves = moveUsersToTheirArms()
+    }
+
+    /// The canary's share, pipeline and engine, apart so that a restore can pass over an engine
+    /// that holds no users.
+    private func writeCanary(to w: inout SnapshotWriter) {
+        w.write(canary != nil)
+        guard let canary else { return }
+        precondition(canary.engine.output.isEmpty, "drain output records before taking a snapshot")
+        w.write(canary.split.percent)
+        w.write(canary.engine.pipeline.name)
+        w.write(canary.engine.pipeline.fingerprint)
+        w.write(canary.engine.userCount)
+        var section = SnapshotWriter()
+        canary.engine.write(to: &section)
+        w.write(raw: section.bytes)
+    }
+
+    /// Restores the canary engine when this run has the same canary pipeline. A checkpoint's canary
+    /// that holds users and is not this run's is an error: its users' state would be lost.
+    private mutating func readCanary(from r: inout SnapshotReader) throws {
+        guard try r.readBool() else { return }
+        let percent = try r.readInt(), name = try r.readString(), fingerprint = try r.readUInt64(), users = try r.readInt()
+        let section = try r.readRaw()
+        if let canary, canary.engine.pipeline.fingerprint == fingerprint {
+            var reader = SnapshotReader(section)
+            try self.canary!.engine.read(from: &reader)
+            guard reader.isAtEnd else { throw SnapshotError("snapshot has unexpected data after the canary's state") }
+        } else if users > 0 {
+            let back = "restart with --canary and the file of '\(name)' at --canary-percent 0 first, which moves its users back with their aggregates"
+            throw SnapshotError(canary.map { "the checkpoint holds \(users) users of the canary pipeline '\(name)' at \(percent) %, not of this run's canary '\($0.engine.pipeline.name)' (or a different version of it): \(back), then start the new canary" }
+                ?? "the checkpoint holds \(users) users of the canary pipeline '\(name)' at \(percent) %: \(back), then restart without --canary")
+        }
     }
 }
 

@@ -52,8 +52,8 @@ public final class ViewHub: @unchecked Sendable {
         return part
     }
 
-    /// Answers the questions waiting; called by the thread that owns `engine`, between its turns.
-    public func serve(_ engine: inout Engine) {
+    /// Answers the questions waiting; called by the thread that owns `processor`, between its turns.
+    public func serve(_ processor: inout Processor) {
         let questions = lock.withLock {
             defer { pending.removeAll() }
             return pending.values
@@ -63,10 +63,10 @@ public final class ViewHub: @unchecked Sendable {
         for question in questions {
             switch question.question {
             case .user(let id):
-                question.reply.resume(returning: .user(engine.userView(id)))
+                question.reply.resume(returning: .user(processor.userView(id)))
             case .dashboard:
                 if dashboard == nil {
-                    let part = engine.dashboardPart()
+                    let part = processor.engine.dashboardPart()
                     lock.withLock { latest = (part, Date()) }
                     dashboard = part
                 }

@@ -37,6 +37,9 @@ public struct LiveOptions: Sendable {
     /// The tasks meet at each refresh through the topic `exchangeTopic`; each has checkpoints of
     /// its own, which it needs. Nil: the whole run (every partition the group assigns).
     public var task: ShardRole?
+    /// A canary: a second pipeline for the share of users `split` gives it (`run --canary`). Each
+    /// record carries the name of the pipeline that made it as its `variant`.
+    public var canary: (pipeline: Pipeline, split: UserSplit)?
 
     public init(pipeline: Pipeline, brokers: String, group: String? = nil) {
         self.pipeline = pipeline
@@ -126,7 +129,11 @@ public final class LiveJob: @unchecked Sendable {
         }
         self.checkpointer = checkpointer
         producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: Self.producerProperties(options, checkpointer, logger)), logger: logger)
-        processor = Processor(pipeline: options.pipeline, partitions: 0, shard: options.task ?? .single)
+        if let canary = options.canary {
+            if let obstacle = options.pipeline.canaryObstacle(canary.pipeline) { throw LiveJobError(obstacle) }
+            if options.task != nil { throw LiveJobError("a canary cannot run in a run split by partition yet: run it without --split-by-partition") }
+        }
+        processor = Processor(pipeline: options.pipeline, partitions: 0, shard: options.task ?? .single, canary: options.canary)
         outputHeader = options.task.map { KafkaHeader(name: "tagstream-task", value: Array("\($0.index)".utf8)) }
         if let task = options.task {
             if options.checkpoints == nil { throw LiveJobError("task \(task.index) of a split run needs checkpoints (--redis): its state moves with its partitions") }
@@ -221,7 +228,7 @@ public final class LiveJob: @unchecked Sendable {
                 try processor.followOtherTasks()
             }
             try produceRecords()
-            views?.serve(&processor.engine)
+            views?.serve(&processor)
             monitor?.looped(processor: processor, consumer: consumer, producer: producer)
             if Date().timeIntervalSince(lastStatus) >= 1 {
                 lastStatus = Date()
@@ -384,7 +391,7 @@ public final class LiveJob: @unchecked Sendable {
 
     private func produceRecords() throws {
         let topics = options.pipeline.topics
-        try processor.drainOutput { records, symbols in
+        try processor.drainOutput { records, symbols, variant in
             for record in records {
                 let topic: String
                 switch record.kind {
@@ -395,11 +402,11 @@ public final class LiveJob: @unchecked Sendable {
                 case .couponOutcome: topic = topics.couponOutcomes
                 }
                 let key = record.user >= 0 ? symbols.users[record.user] : record.community >= 0 ? symbols.communities[record.community] : ""
-                let value = encoder.encode(record, symbols: symbols)
+                let value = encoder.encode(record, symbols: symbols, variant: variant)
                 try send(topic: topic, key: Array(key.utf8), value: value)
                 checkpointer?.profiles?.add(record, symbols: symbols)
                 tally.count(record)
-                monitor?.produced(record)
+                monitor?.produced(record, variant: variant)
                 onRecord?(record.kind, value)
             }
         }
@@ -510,6 +517,7 @@ public final class LiveJob: @unchecked Sendable {
         var snapshot = processorSnapshot
         for tp in checkpoint.partitions { _ = partitionIndex(tp) }
         try processor.restore(from: &snapshot)
+        reportCanaryMoves()
         nextOffsets = checkpoint.nextOffsets
         tally = checkpoint.tally
         checkpointOffsets = checkpoint.inputOffsets
@@ -519,6 +527,18 @@ public final class LiveJob: @unchecked Sendable {
         suppressor = try OutputSuppressor.read(after: checkpoint.outputEnds, keeping: checkpoint.suppressions, consumer: reader,
                                                producedBy: outputHeader, logger: logger)
         return true
+    }
+
+    /// Says who moved between the pipelines when the restored checkpoint had another canary share.
+    private func reportCanaryMoves() {
+        let moves = processor.canaryMoves
+        guard let canary = options.canary, moves.toCanary.users + moves.toControl.users > 0 else { return }
+        logger.notice("canary at \(canary.split.percent) %: \(moves.toCanary.users) users moved to '\(canary.pipeline.name)' and \(moves.toControl.users) to '\(options.pipeline.name)', with their aggregates")
+        let dropped = (outcomes: moves.toCanary.droppedOutcomes + moves.toControl.droppedOutcomes,
+                       triggers: moves.toCanary.droppedTriggers + moves.toControl.droppedTriggers)
+        if dropped.outcomes + dropped.triggers > 0 {
+            logger.warning("\(dropped.outcomes) open coupon outcomes and \(dropped.triggers) delayed campaign triggers of moved users were dropped: the pipeline they moved to has no campaign of that name with the same outcome or delay")
+        }
     }
 
     /// Takes a checkpoint once every output so far is acknowledged; then commits the input

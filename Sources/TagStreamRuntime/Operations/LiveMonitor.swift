@@ -11,7 +11,8 @@ public final class LiveMonitor: @unchecked Sendable {
     public enum Name {
         /// Counter, label `outcome`: accepted, dead_letter, duplicate, late, ignored.
         public static let eventsIn = "tagstream_events_in_total"
-        /// Counter, label `kind`: tag, alert, coupon, community_stats.
+        /// Counter, label `kind`: tag, alert, coupon, community_stats, coupon_outcome; with a canary,
+        /// also `variant`: the pipeline that made the record.
         public static let recordsOut = "tagstream_records_out_total"
         /// Gauge, labels `topic`, `partition`: end offset minus the consumer's next offset.
         public static let consumerLag = "tagstream_consumer_lag_records"
@@ -46,6 +47,8 @@ public final class LiveMonitor: @unchecked Sendable {
     let task: Int?
     private let eventsIn: [Counter]
     private var recordsOut: [OutputRecord.Kind: Counter] = [:]
+    /// With a canary: per variant, made at its first record.
+    private var variantRecordsOut: [String: [OutputRecord.Kind: Counter]] = [:]
     private let latency: Metrics.Timer
     private let producerQueue: Gauge
     private let eventTimeLag: Gauge
@@ -167,9 +170,18 @@ public final class LiveMonitor: @unchecked Sendable {
         inputTimestamps.accepted(eventTime: eventTime, kafkaTimestamp: kafkaTimestamp)
     }
 
-    /// An output record was handed to the producer.
-    func produced(_ record: OutputRecord) {
-        recordsOut[record.kind]?.increment()
+    /// An output record, made by the pipeline `variant` (with a canary), was handed to the producer.
+    func produced(_ record: OutputRecord, variant: String?) {
+        if let variant {
+            if variantRecordsOut[variant] == nil {
+                variantRecordsOut[variant] = Dictionary(uniqueKeysWithValues: OutputRecord.Kind.allCases.map {
+                    ($0, Counter(label: Name.recordsOut, dimensions: [("kind", $0.name), ("variant", variant)], factory: factory))
+                })
+            }
+            variantRecordsOut[variant]![record.kind]!.increment()
+        } else {
+            recordsOut[record.kind]?.increment()
+        }
         guard case .event = record.cause, let sent = inputTimestamps.kafkaTimestamp(ofEventAt: record.ts) else { return }
         let now = Int64(Date().timeIntervalSince1970 * 1_000)
         latency.recordMilliseconds(max(0, now - sent))

@@ -136,7 +136,7 @@ public final class ReplayJob {
     }
 
     private func writeRecords() throws {
-        try processor.drainOutput { records, symbols in try output.write(records, symbols: symbols) }
+        try processor.drainOutput { records, symbols, _ in try output.write(records, symbols: symbols) }
     }
 
     private func progressText(records: Int, since start: Date) -> String {
