@@ -262,8 +262,12 @@ public final class LiveJob: @unchecked Sendable {
         return processor.counts
     }
 
-    /// The final lifecycle and tier distribution.
-    public var finalState: StateDistribution { processor.engine.distribution() }
+    /// The final lifecycle and tier distribution (of both pipelines' users, with a canary).
+    public var finalState: StateDistribution {
+        var state = processor.engine.distribution()
+        if let canary = processor.canary { state.add(canary.engine.distribution()) }
+        return state
+    }
 
     /// Takes one polled event; `now` is when the poll began.
     private func handle(_ event: consuming ConsumerEvent, at now: Date) throws {
