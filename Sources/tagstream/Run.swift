@@ -83,7 +83,6 @@ struct Run: AsyncParsableCommand {
         if advertiseUrl != nil, secretFile == nil || !splitByPartition { throw ValidationError("--advertise-url tells the other instances of a run split by partition where this one serves the dashboard: give --secret-file and --split-by-partition too.") }
         if canaryPercent != nil, canary == nil { throw ValidationError("--canary-percent is the share of --canary: give both.") }
         if let canaryPercent, !(0...100).contains(canaryPercent) { throw ValidationError("--canary-percent must be from 0 to 100, got \(canaryPercent).") }
-        if canary != nil, splitByPartition { throw ValidationError("--canary cannot run in a run split by partition yet: leave out --split-by-partition.") }
         if let advertiseUrl, URL(string: advertiseUrl)?.host == nil { throw ValidationError("--advertise-url takes a URL such as http://host:8080, got '\(advertiseUrl)'.") }
     }
 

@@ -97,6 +97,58 @@ import Testing
         }
     }
 
+    /// Two instances of a run split by partition (four tasks, each with a canary engine beside its
+    /// main one): every record equals what `replay --variant … --split 30` gives, community figures
+    /// included, which the tasks' canary engines settle among themselves at each refresh.
+    @Test func aCanaryInARunSplitByPartitionGivesWhatAnABReplayGives() async throws {
+        let files = try Fixtures.generateEvents(["--users", "1500", "--days", "45", "--seed", "29", "--partitions", "4", "--dup-rate", "0.002", "--bad-rate", "0.002"],
+                                                into: try Fixtures.temporaryDirectory("canary-split-in"))
+        let canaryFile = try Fixtures.temporaryDirectory("canary-split-pipeline").appendingPathComponent("next.yaml")
+        try Data(try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
+            .replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(CanaryTests.canary)")
+            .replacingOccurrences(of: "at_risk: since(last_paid) >= 30d", with: "at_risk: since(last_paid) >= 21d").utf8).write(to: canaryFile)
+        // Each arm of an A/B replay ends at its own last event; the live run's engines both end
+        // at the run's, which `--until` gives the replay too.
+        let end = try files.flatMap { try Data(contentsOf: URL(fileURLWithPath: $0)).split(separator: UInt8(ascii: "\n")) }
+            .compactMap { ((try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any])?["ts"] as? NSNumber }.map(\.int64Value).max()!
+        let reference = try Fixtures.temporaryDirectory("canary-split-reference")
+        let replay = try Fixtures.run(Fixtures.tagstreamBinary, ["replay", "--variant", canaryFile.path, "--split", "30", "--until", String(end),
+                                                                 "--out", reference.path] + files)
+        #expect(replay.status == 0, "\(replay.stderr)")
+
+        let redis = try RedisServer()
+        let (cluster, topics) = try LiveCheckpointTests.cluster(with: files, partitions: 4)
+        let engines = try SplitLiveRunTests.instances(2, "canary-split", cluster: cluster, redis: redis).map { engine in
+            var engine = engine
+            engine.extra += ["--canary", canaryFile.path, "--canary-percent", "30"]
+            return engine
+        }
+        let processes = try engines.map { try $0.launch() }
+        defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        try await SplitLiveRunTests.expectAllSucceed(processes, engines)
+
+        var total = 0
+        for (file, topic) in [("tags.jsonl", topics.tags), ("alerts.jsonl", topics.alerts), ("coupons.jsonl", topics.coupons),
+                              ("community_stats.jsonl", topics.communityStats), ("coupon_outcomes.jsonl", topics.couponOutcomes)] {
+            // In order per key and variant: a community's records of the two pipelines interleave as
+            // each engine's output is produced.
+            let expected = Self.byKeyAndVariant(try String(contentsOf: reference.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map(String.init))
+            let actual = Self.byKeyAndVariant(try LiveCheckpointTests.readRecords(topic, brokers: cluster.bootstrapServers).map { String(decoding: $0.value, as: UTF8.self) })
+            let differing = Set(actual.keys).union(expected.keys).filter { actual[$0] != expected[$0] }.sorted()
+            total += expected.values.map(\.count).reduce(0, +)
+            let example = differing.first.map { key in
+                let (mine, theirs) = (actual[key] ?? [], expected[key] ?? [])
+                let i = zip(mine, theirs).enumerated().first { $0.element.0 != $0.element.1 }?.offset ?? min(mine.count, theirs.count)
+                return "\(key), record \(i) of \(mine.count) against \(theirs.count): \(mine.dropFirst(i).first ?? "none") against \(theirs.dropFirst(i).first ?? "none")"
+            }
+            #expect(differing.isEmpty, "\(topic): \(differing.count) keys differ from the A/B replay's \(file), e.g. \(example ?? "")")
+        }
+        #expect(total > 5_000)
+        let variants = Set(try LiveCheckpointTests.readAll(topics.communityStats, brokers: cluster.bootstrapServers).values.joined()
+            .map { CanaryTests.object($0)["variant"] as? String ?? "none" })
+        #expect(variants == [CanaryTests.control, CanaryTests.canary])
+    }
+
     /// Each file's lines before `instant` and from it on, in files of the same names.
     static func split(_ files: [String], at instant: Int64) throws -> (before: [String], after: [String]) {
         let (early, late) = (try Fixtures.temporaryDirectory("canary-before"), try Fixtures.temporaryDirectory("canary-after"))
@@ -130,6 +182,13 @@ import Testing
             tags["\(user)/\(group)"] = fields["tag"] as? String
         }
         return tags
+    }
+
+    static func byKeyAndVariant(_ records: [String]) -> [String: [String]] {
+        Dictionary(grouping: records) { record in
+            let fields = CanaryTests.object(record)
+            return "\(fields["user_id"] as? String ?? fields["community_id"] as? String ?? "")/\(fields["variant"] as? String ?? "")"
+        }
     }
 
     static func byKey(_ records: [String]) -> [String: [String]] {

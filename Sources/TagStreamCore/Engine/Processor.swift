@@ -72,15 +72,14 @@ public struct Processor: Sendable {
     /// `canary`: a pipeline for a share of the users, which `canaryObstacle` found none against.
     public init(pipeline: Pipeline, partitions: Int, until: Int64? = nil, shard: ShardRole = .single, arm: SplitArm? = nil,
                 canary: (pipeline: Pipeline, split: UserSplit)? = nil) {
-        precondition(canary.flatMap { pipeline.canaryObstacle($0.pipeline) } == nil && (canary == nil || !shard.isSharded),
-                     "a canary that cannot run beside its pipeline")
+        precondition(canary.flatMap { pipeline.canaryObstacle($0.pipeline) } == nil, "a canary that cannot run beside its pipeline")
         sequencer = Sequencer(
             partitions: partitions, lateness: pipeline.time.lateness.milliseconds,
             dedupeHorizon: pipeline.time.dedupeHorizon.milliseconds)
         engine = Engine(pipeline: pipeline, shard: shard)
         self.until = until
         self.arm = arm
-        self.canary = canary.map { Canary(pipeline: $0.pipeline, split: $0.split) }
+        self.canary = canary.map { Canary(pipeline: $0.pipeline, split: $0.split, shard: shard) }
     }
 
     /// Classifies one record read from partition `p`, buffers it when accepted, and applies
@@ -187,26 +186,39 @@ public struct Processor: Sendable {
             counts.notApplied += 1
             return
         }
-        if let agreement {
-            if !engine.refreshesScheduled { try agreeOnStart(first: event.ts, agreement) }
-            try engine.advance(through: event.ts - 1, exchange: agreement)
-        }
-        if canary == nil {
-            engine.apply(event)
-        } else if let translated = canary!.translate(event, from: engine.symbols) {
-            engine.advance(through: event.ts - 1)
+        if let agreement, !engine.refreshesScheduled { try agreeOnStart(first: event.ts, agreement) }
+        // Each engine advances by itself to the event it applies; with a canary or with other
+        // tasks to meet at the refreshes, both engines advance to every event first.
+        if canary != nil || agreement != nil { try advance(through: event.ts - 1) }
+        if let translated = canary?.translate(event, from: engine.symbols) {
             canary!.engine.apply(translated)
         } else {
-            canary!.engine.advance(through: event.ts - 1)
             engine.apply(event)
         }
         if firstApplied == .min { firstApplied = event.ts }
         lastApplied = event.ts
     }
 
+    /// Advances both engines, refresh by refresh: the main one, then the canary's, each meeting
+    /// the other tasks' at the refresh. Every task takes the steps in this order, so none waits at
+    /// one step for a task that waits at another.
     private mutating func advance(through instant: Int64) throws {
-        if let agreement { try engine.advance(through: instant, exchange: agreement) } else { engine.advance(through: instant) }
-        canary?.engine.advance(through: instant)
+        if canary != nil {
+            while case let next = min(engine.nextRefresh, canary!.engine.nextRefresh), next < instant {
+                try advanceEngines(through: next)
+            }
+        }
+        try advanceEngines(through: instant)
+    }
+
+    private mutating func advanceEngines(through instant: Int64) throws {
+        if let agreement {
+            try engine.advance(through: instant, exchange: agreement)
+            try canary?.engine.advance(through: instant, exchange: agreement.canaryExchange)
+        } else {
+            engine.advance(through: instant)
+            canary?.engine.advance(through: instant)
+        }
     }
 
     // MARK: Agreeing with the other tasks
@@ -216,6 +228,7 @@ public struct Processor: Sendable {
     private mutating func agreeOnStart(first: Int64?, _ agreement: any TaskAgreement) throws {
         if let runFirst = try agreement.agreeOnFirst(first, from: engine.shard.index) ?? first {
             engine.scheduleRefreshes(from: runFirst)
+            canary?.engine.scheduleRefreshes(from: runFirst)
         }
     }
 
@@ -242,7 +255,7 @@ public struct Processor: Sendable {
         while true {
             switch try agreement.awaitEnd(end, from: engine.shard.index) {
             case .end(let runEnd): return runEnd
-            case .refresh(let m): try engine.advance(through: m, exchange: agreement)
+            case .refresh(let m): try advance(through: m)
             }
         }
     }

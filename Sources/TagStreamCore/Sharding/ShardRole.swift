@@ -126,6 +126,9 @@ public protocol TaskAgreement: RefreshExchange, AnyObject, Sendable {
     func awaitEnd(_ end: Int64, from task: Int) throws -> AgreedEnd
     /// What the other tasks wait for this task at now, if anything (without waiting).
     func awaited(by task: Int) throws -> AwaitedStep?
+    /// Where the tasks' canary engines meet at each refresh (`run --canary`): steps of their own,
+    /// which each task takes right after its main engine's at the same refresh.
+    var canaryExchange: any RefreshExchange { get }
 }
 
 /// What `TaskAgreement.awaitEnd` found.

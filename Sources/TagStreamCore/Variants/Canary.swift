@@ -10,9 +10,10 @@ public struct Canary: Sendable {
     private var users: [Int32] = []
     private var communities: [Int32] = []
 
-    public init(pipeline: Pipeline, split: UserSplit) {
+    /// `shard`: the users of the run this canary's processor holds, as its main engine does.
+    public init(pipeline: Pipeline, split: UserSplit, shard: ShardRole) {
         self.split = split
-        engine = Engine(pipeline: pipeline)
+        engine = Engine(pipeline: pipeline, shard: shard)
     }
 
     /// The event in the canary's names when its user is in the canary, else nil.

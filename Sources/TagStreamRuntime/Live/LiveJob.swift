@@ -47,6 +47,9 @@ public struct LiveOptions: Sendable {
         self.group = group ?? "tagstream-\(pipeline.name)"
     }
 
+    /// Why the run cannot be split by partition, if it cannot: a pipeline that runs in one shard only.
+    var splitObstacle: String? { ShardRole.obstacle(in: pipeline) ?? canary.flatMap { ShardRole.obstacle(in: $0.pipeline) } }
+
     /// The topic through which the tasks of a split run meet: one partition, made for this pipeline and group.
     public var exchangeTopic: String { "\(group).refresh-exchange" }
 
@@ -129,15 +132,12 @@ public final class LiveJob: @unchecked Sendable {
         }
         self.checkpointer = checkpointer
         producer = try KafkaProducer(configuration: .producer(brokers: options.brokers, properties: Self.producerProperties(options, checkpointer, logger)), logger: logger)
-        if let canary = options.canary {
-            if let obstacle = options.pipeline.canaryObstacle(canary.pipeline) { throw LiveJobError(obstacle) }
-            if options.task != nil { throw LiveJobError("a canary cannot run in a run split by partition yet: run it without --split-by-partition") }
-        }
+        if let canary = options.canary, let obstacle = options.pipeline.canaryObstacle(canary.pipeline) { throw LiveJobError(obstacle) }
         processor = Processor(pipeline: options.pipeline, partitions: 0, shard: options.task ?? .single, canary: options.canary)
         outputHeader = options.task.map { KafkaHeader(name: "tagstream-task", value: Array("\($0.index)".utf8)) }
         if let task = options.task {
             if options.checkpoints == nil { throw LiveJobError("task \(task.index) of a split run needs checkpoints (--redis): its state moves with its partitions") }
-            if let obstacle = ShardRole.obstacle(in: options.pipeline) { throw LiveJobError(obstacle) }
+            if let obstacle = options.splitObstacle { throw LiveJobError(obstacle) }
         }
     }
 

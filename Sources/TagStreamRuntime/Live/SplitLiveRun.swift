@@ -59,7 +59,7 @@ public final class SplitLiveRun: LiveRun, @unchecked Sendable {
     /// `options.checkpoints` must be set: each task's state moves with its partitions.
     public init(options: LiveOptions, logger: Logger = Logger(label: "tagstream.run")) throws {
         guard options.checkpoints != nil else { throw LiveJobError("a run split by partition needs checkpoints (--redis): each task's state moves with its partitions") }
-        if let obstacle = ShardRole.obstacle(in: options.pipeline) { throw LiveJobError(obstacle) }
+        if let obstacle = options.splitObstacle { throw LiveJobError(obstacle) }
         self.options = options
         self.logger = logger
         var properties = options.properties

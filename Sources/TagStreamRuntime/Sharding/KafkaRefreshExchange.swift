@@ -78,11 +78,37 @@ public final class KafkaRefreshExchange: TaskAgreement, @unchecked Sendable {
 
     public func settle(_ samples: StatisticSamples, from shard: Int, at refresh: Int64,
                        by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) throws -> StatisticValues {
-        compute(try exchange(samples.encoded, step: "\(refresh)/samples", from: shard).map(StatisticSamples.init(decoding:)))
+        try settle(samples, from: shard, at: refresh, channel: "", by: compute)
     }
 
     public func share(_ contribution: CommunityContribution, from shard: Int, at refresh: Int64) throws -> [CommunityContribution] {
-        try exchange(contribution.encoded, step: "\(refresh)/communities", from: shard).map(CommunityContribution.init(decoding:))
+        try share(contribution, from: shard, at: refresh, channel: "")
+    }
+
+    public var canaryExchange: any RefreshExchange { Channel(exchange: self, prefix: "canary-") }
+
+    /// The refresh steps of the engines a prefix names, in the same topic: `<refresh>/<prefix>samples`.
+    private struct Channel: RefreshExchange {
+        let exchange: KafkaRefreshExchange
+        let prefix: String
+
+        func settle(_ samples: StatisticSamples, from shard: Int, at refresh: Int64,
+                    by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) throws -> StatisticValues {
+            try exchange.settle(samples, from: shard, at: refresh, channel: prefix, by: compute)
+        }
+
+        func share(_ contribution: CommunityContribution, from shard: Int, at refresh: Int64) throws -> [CommunityContribution] {
+            try exchange.share(contribution, from: shard, at: refresh, channel: prefix)
+        }
+    }
+
+    private func settle(_ samples: StatisticSamples, from shard: Int, at refresh: Int64, channel: String,
+                        by compute: @escaping @Sendable ([StatisticSamples]) -> StatisticValues) throws -> StatisticValues {
+        compute(try exchange(samples.encoded, step: "\(refresh)/\(channel)samples", from: shard).map(StatisticSamples.init(decoding:)))
+    }
+
+    private func share(_ contribution: CommunityContribution, from shard: Int, at refresh: Int64, channel: String) throws -> [CommunityContribution] {
+        try exchange(contribution.encoded, step: "\(refresh)/\(channel)communities", from: shard).map(CommunityContribution.init(decoding:))
     }
 
     /// Agreed in rounds: a round where no task had an event (all idle at the start of a live run)
