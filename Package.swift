@@ -96,6 +96,11 @@ let package = Package(
             path: "benchmarks/Dashboard"
         ),
         .executableTarget(
+            name: "canary-bench",
+            dependencies: ["TagStreamCore", "TagStreamRuntime", "TagStreamSimulation"],
+            path: "benchmarks/Canary"
+        ),
+        .executableTarget(
             name: "checkpoint-bench",
             dependencies: ["Kafka", "Redis", "TagStreamCore", "TagStreamRuntime", "TagStreamSimulation", "TestServers",
                            .product(name: "Logging", package: "swift-log")],
