@@ -187,13 +187,12 @@ public struct Processor: Sendable {
             return
         }
         if let agreement, !engine.refreshesScheduled { try agreeOnStart(first: event.ts, agreement) }
-        // Each engine advances by itself to the event it applies; with a canary or with other
-        // tasks to meet at the refreshes, both engines advance to every event first.
-        if canary != nil || agreement != nil { try advance(through: event.ts - 1) }
-        if let translated = canary?.translate(event, from: engine.symbols) {
-            canary!.engine.apply(translated)
+        if canary == nil, agreement == nil {
+            engine.apply(event)  // which advances the engine to the event itself
         } else {
-            engine.apply(event)
+            // Both engines advance to the event, meeting the other tasks' at the refreshes.
+            try advance(through: event.ts - 1)
+            if let translated = canary?.translate(event, from: engine.symbols) { canary!.engine.apply(translated) } else { engine.apply(event) }
         }
         if firstApplied == .min { firstApplied = event.ts }
         lastApplied = event.ts
