@@ -67,7 +67,7 @@ struct Run: AsyncParsableCommand {
     @Option(help: "A canary: run this pipeline file for a share of the users (--canary-percent), the same users in every run with that share. Its records carry \"variant\": its name, the others' the main pipeline's. It must define the same aggregates and time settings, and write to the same topics.")
     var canary: String?
 
-    @Option(help: "With --canary: the canary's share of users, 0 to 100. A restart with another share moves users between the pipelines with their aggregates.")
+    @Option(help: "With --canary: the canary's share of users, 0 to 100 (default: 5). A restart with another share moves users between the pipelines with their aggregates.")
     var canaryPercent: Int?
 
     func validate() throws {

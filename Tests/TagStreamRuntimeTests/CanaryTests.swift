@@ -122,6 +122,20 @@ import TagStreamRuntime
         #expect(differing.isEmpty, "\(differing.count) users differ, moved ones among them: \(differing.filter(moving.contains).prefix(5))")
     }
 
+    @Test func runRefusesACanaryThatCannotPairOrAShareOutOfRange() throws {
+        let file = try Fixtures.temporaryDirectory("canary-cli").appendingPathComponent("next.yaml")
+        try Data(try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
+            .replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: next")
+            .replacingOccurrences(of: "lateness: 5m", with: "lateness: 10m").utf8).write(to: file)
+        let unpaired = try Fixtures.run(Fixtures.tagstreamBinary, ["run", "--brokers", "127.0.0.1:9", "--canary", file.path])
+        #expect(unpaired.status != 0 && unpaired.stderr.contains("the canary pipeline 'next' cannot run beside 'community-grocery': its time settings differ"),
+                "\(unpaired.stderr)")
+        let share = try Fixtures.run(Fixtures.tagstreamBinary, ["run", "--brokers", "127.0.0.1:9", "--canary", file.path, "--canary-percent", "150"])
+        #expect(share.status != 0 && share.stderr.contains("--canary-percent must be from 0 to 100, got 150"), "\(share.stderr)")
+        let alone = try Fixtures.run(Fixtures.tagstreamBinary, ["run", "--brokers", "127.0.0.1:9", "--canary-percent", "10"])
+        #expect(alone.status != 0 && alone.stderr.contains("--canary-percent is the share of --canary"), "\(alone.stderr)")
+    }
+
     @Test func pipelinesThatCannotPairAreNamed() throws {
         let (control, canary) = try Self.pipelines()
         #expect(control.canaryObstacle(canary) == nil)

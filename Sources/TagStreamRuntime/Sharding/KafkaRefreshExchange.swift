@@ -7,6 +7,7 @@ import TagStreamCore
 /// Streams' shards meet through its internal topics: each shard publishes its part of a step
 /// under the key `<refresh>/<step>/<shard>/<piece>/<pieces>` (large parts in pieces below the
 /// brokers' message limit), then reads the topic until it holds every shard's part of that step.
+/// The shards' canary engines have steps of their own (`canary-samples`, `canary-communities`).
 /// A shard restored from a checkpoint publishes its parts again: the copies are byte-identical,
 /// and the first of each piece counts. The tasks of a live run split by partition also agree here
 /// on the run's first applied event and on the end of a bounded run. Not thread-safe: one shard's
