@@ -1,5 +1,6 @@
 import Foundation
 import Kafka
+import Redis
 import TagStreamCore
 import TestServers
 import Testing
@@ -17,11 +18,7 @@ import Testing
         let input = try Fixtures.temporaryDirectory("canary-live-in")
         let files = try Fixtures.generateEvents(["--users", "1200", "--days", "60", "--seed", "23", "--partitions", "4", "--start", "2026-01-01"], into: input)
         let (before, after) = try Self.split(files, at: Self.cutover)
-        let canaryFile = try Fixtures.temporaryDirectory("canary-live-pipeline").appendingPathComponent("next.yaml")
-        let (_, canary) = try CanaryTests.pipelines()
-        try Data(try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
-            .replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(canary.name)")
-            .replacingOccurrences(of: "at_risk: since(last_paid) >= 30d", with: "at_risk: since(last_paid) >= 21d").utf8).write(to: canaryFile)
+        let canaryFile = try Self.writeCanaryPipeline("canary-live-pipeline")
 
         let redis = try RedisServer()
         let (cluster, topics) = try LiveCheckpointTests.cluster(with: before, partitions: 4)
@@ -59,7 +56,7 @@ import Testing
         }
         let seenBefore = Set(try before.flatMap { try Self.users(in: $0) })
         let moving = seenBefore.filter { CanaryTests.inCanary($0, percent: 30) && !CanaryTests.inCanary($0, percent: 10) }
-        #expect(moving.count > 50 && engine.logText.contains("canary at 30 %: \(moving.count) users moved to '\(canary.name)' and 0 to 'community-grocery'"),
+        #expect(moving.count > 50 && engine.logText.contains("canary at 30 %: \(moving.count) users moved to '\(CanaryTests.canary)' and 0 to 'community-grocery'"),
                 "\(moving.count) users should move: \(engine.logText.suffix(1500))")
 
         // From the first midnight after the restart on, the records that follow from a user's own
@@ -103,18 +100,8 @@ import Testing
     @Test func aCanaryInARunSplitByPartitionGivesWhatAnABReplayGives() async throws {
         let files = try Fixtures.generateEvents(["--users", "1500", "--days", "45", "--seed", "29", "--partitions", "4", "--dup-rate", "0.002", "--bad-rate", "0.002"],
                                                 into: try Fixtures.temporaryDirectory("canary-split-in"))
-        let canaryFile = try Fixtures.temporaryDirectory("canary-split-pipeline").appendingPathComponent("next.yaml")
-        try Data(try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
-            .replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(CanaryTests.canary)")
-            .replacingOccurrences(of: "at_risk: since(last_paid) >= 30d", with: "at_risk: since(last_paid) >= 21d").utf8).write(to: canaryFile)
-        // Each arm of an A/B replay ends at its own last event; the live run's engines both end
-        // at the run's, which `--until` gives the replay too.
-        let end = try files.flatMap { try Data(contentsOf: URL(fileURLWithPath: $0)).split(separator: UInt8(ascii: "\n")) }
-            .compactMap { ((try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any])?["ts"] as? NSNumber }.map(\.int64Value).max()!
-        let reference = try Fixtures.temporaryDirectory("canary-split-reference")
-        let replay = try Fixtures.run(Fixtures.tagstreamBinary, ["replay", "--variant", canaryFile.path, "--split", "30", "--until", String(end),
-                                                                 "--out", reference.path] + files)
-        #expect(replay.status == 0, "\(replay.stderr)")
+        let canaryFile = try Self.writeCanaryPipeline("canary-split-pipeline")
+        let reference = try Self.abReplay(files, canary: canaryFile, percent: 30, name: "canary-split-reference")
 
         let redis = try RedisServer()
         let (cluster, topics) = try LiveCheckpointTests.cluster(with: files, partitions: 4)
@@ -126,14 +113,69 @@ import Testing
         let processes = try engines.map { try $0.launch() }
         defer { for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) } }
         try await SplitLiveRunTests.expectAllSucceed(processes, engines)
+        try Self.expectTopicsEqual(reference, cluster: cluster, topics: topics)
+        let variants = Set(try LiveCheckpointTests.readAll(topics.communityStats, brokers: cluster.bootstrapServers).values.joined()
+            .map { CanaryTests.object($0)["variant"] as? String ?? "none" })
+        #expect(variants == [CanaryTests.control, CanaryTests.canary])
+    }
 
+    /// A canary run killed (SIGKILL) mid-run and restarted at once, with librdkafka's default
+    /// settings: every record reaches the topics exactly once, as an A/B replay gives it.
+    @Test func aCanaryRunKilledAndRestartedAtOnceProducesEachRecordOnce() async throws {
+        let files = try Fixtures.generateEvents(["--users", "6000", "--days", "60", "--seed", "37", "--partitions", "8", "--dup-rate", "0.002", "--bad-rate", "0.002"],
+                                                into: try Fixtures.temporaryDirectory("canary-kill-in"))
+        let canaryFile = try Self.writeCanaryPipeline("canary-kill-pipeline")
+        let reference = try Self.abReplay(files, canary: canaryFile, percent: 30, name: "canary-kill-reference")
+
+        let redis = try RedisServer()
+        let (cluster, topics) = try LiveCheckpointTests.cluster(with: files, partitions: 8)
+        var engine = try LiveCheckpointFaultTests.engine(cluster, redis, group: "canary-kill", extra: ["--canary", canaryFile.path, "--canary-percent", "30"])
+        engine.directory = try Fixtures.temporaryDirectory("canary-kill-cwd")
+        let store = RedisCheckpointStore(client: RedisClient(url: try RedisURL(redis.url)), pipeline: "community-grocery", group: "canary-kill")
+        let process = try engine.launch()
+        defer { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
+        let deadline = Date().addingTimeInterval(300)
+        while process.isRunning, try LiveCheckpointTests.inputCheckpointed(store) == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        try await Task.sleep(for: .seconds(Double.random(in: 0...1.5)))
+        try #require(process.isRunning, "the run ended before the kill; use more data")
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let restarted = try engine.runToEnd()
+        #expect(restarted.status == 0, "\(restarted.stderr.suffix(800))")
+        #expect(restarted.stderr.contains("restoring checkpoint"), "\(restarted.stderr.suffix(800))")
+        try Self.expectTopicsEqual(reference, cluster: cluster, topics: topics)
+    }
+
+    /// The reference pipeline as `grocery-21d`, calling users at risk after 21 days, in a file.
+    static func writeCanaryPipeline(_ name: String) throws -> URL {
+        let file = try Fixtures.temporaryDirectory(name).appendingPathComponent("next.yaml")
+        try Data(try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
+            .replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(CanaryTests.canary)")
+            .replacingOccurrences(of: "at_risk: since(last_paid) >= 30d", with: "at_risk: since(last_paid) >= 21d").utf8).write(to: file)
+        return file
+    }
+
+    /// `replay --variant … --split percent` of the files, up to their last event: each arm of an
+    /// A/B replay ends at its own last event, and a live run's engines both end at the run's.
+    static func abReplay(_ files: [String], canary: URL, percent: Int, name: String) throws -> URL {
+        let end = try files.flatMap { try Data(contentsOf: URL(fileURLWithPath: $0)).split(separator: UInt8(ascii: "\n")) }
+            .compactMap { ((try? JSONSerialization.jsonObject(with: Data($0))) as? [String: Any])?["ts"] as? NSNumber }.map(\.int64Value).max()!
+        let reference = try Fixtures.temporaryDirectory(name)
+        let replay = try Fixtures.run(Fixtures.tagstreamBinary, ["replay", "--variant", canary.path, "--split", String(percent), "--until", String(end),
+                                                                 "--out", reference.path] + files)
+        guard replay.status == 0 else { throw TestFailure("replay --variant failed: \(replay.stderr)") }
+        return reference
+    }
+
+    /// Every output topic holds what the A/B replay's files hold, in order per key and variant (a
+    /// community's records of the two pipelines interleave as each engine's output is produced),
+    /// with no duplicate.
+    static func expectTopicsEqual(_ reference: URL, cluster: EmbeddedKafkaCluster, topics: Topics) throws {
         var total = 0
         for (file, topic) in [("tags.jsonl", topics.tags), ("alerts.jsonl", topics.alerts), ("coupons.jsonl", topics.coupons),
                               ("community_stats.jsonl", topics.communityStats), ("coupon_outcomes.jsonl", topics.couponOutcomes)] {
-            // In order per key and variant: a community's records of the two pipelines interleave as
-            // each engine's output is produced.
-            let expected = Self.byKeyAndVariant(try String(contentsOf: reference.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map(String.init))
-            let actual = Self.byKeyAndVariant(try LiveCheckpointTests.readRecords(topic, brokers: cluster.bootstrapServers).map { String(decoding: $0.value, as: UTF8.self) })
+            let expected = byKeyAndVariant(try String(contentsOf: reference.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map(String.init))
+            let actual = byKeyAndVariant(try LiveCheckpointTests.readRecords(topic, brokers: cluster.bootstrapServers).map { String(decoding: $0.value, as: UTF8.self) })
             let differing = Set(actual.keys).union(expected.keys).filter { actual[$0] != expected[$0] }.sorted()
             total += expected.values.map(\.count).reduce(0, +)
             let example = differing.first.map { key in
@@ -144,9 +186,6 @@ import Testing
             #expect(differing.isEmpty, "\(topic): \(differing.count) keys differ from the A/B replay's \(file), e.g. \(example ?? "")")
         }
         #expect(total > 5_000)
-        let variants = Set(try LiveCheckpointTests.readAll(topics.communityStats, brokers: cluster.bootstrapServers).values.joined()
-            .map { CanaryTests.object($0)["variant"] as? String ?? "none" })
-        #expect(variants == [CanaryTests.control, CanaryTests.canary])
     }
 
     /// Each file's lines before `instant` and from it on, in files of the same names.
