@@ -80,6 +80,26 @@ import TagStreamRuntime
         #expect(records.allSatisfy { $0.hasSuffix(",\"variant\":\"\(Self.control)\"}") || $0.hasSuffix(",\"variant\":\"\(Self.canary)\"}") })
     }
 
+    @Test func theDashboardCountsBothPipelinesUsers() throws {
+        let (control, canary) = try Self.pipelines()
+        let (lines, _, end) = try Self.events()
+        var withCanary = Processor(pipeline: control, partitions: 1, until: end, canary: (canary, UserSplit(percent: 30)))
+        var alone = Processor(pipeline: control, partitions: 1, until: end)
+        var ignored: [String] = []
+        try Self.feed(&withCanary, lines, into: &ignored)
+        try Self.feed(&alone, lines, into: &ignored)
+        try withCanary.finish()
+        try alone.finish()
+        let (merged, expected) = (withCanary.dashboardPart(), alone.engine.dashboardPart())
+        let mainOnly = withCanary.engine.dashboardPart()
+        #expect(merged.communities.count == expected.communities.count && !merged.communities.isEmpty)
+        for (name, community) in expected.communities {
+            // Who belongs to a community, and who is a new customer, does not depend on the rules.
+            #expect(merged.communities[name]?.users == community.users && merged.communities[name]?.newCustomers == community.newCustomers, "\(name)")
+            #expect((mainOnly.communities[name]?.users ?? 0) < community.users, "\(name): the main pipeline alone holds fewer users")
+        }
+    }
+
     @Test(arguments: [(10, 30), (30, 10)])
     func anotherShareOnARestartMovesUsersWithTheirAggregates(from: Int, to: Int) throws {
         let (control, canary) = try Self.pipelines()

@@ -74,6 +74,14 @@ extension Processor {
         if canary?.split.isVariant(name) == true { return canary!.engine.userView(name) }
         return engine.userView(name)
     }
+
+    /// Every community for the dashboard: with a canary whose tags are counted alike, the users,
+    /// tag counts and lists of both pipelines' users; the figures are the main pipeline's.
+    public mutating func dashboardPart() -> DashboardPart {
+        let main = engine.dashboardPart()
+        guard let other = canary?.engine.dashboardPart(), other.countedGroups == main.countedGroups else { return main }
+        return DashboardPart.merge([main, other])
+    }
 }
 
 extension Engine {

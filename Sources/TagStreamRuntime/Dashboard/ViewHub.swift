@@ -66,7 +66,7 @@ public final class ViewHub: @unchecked Sendable {
                 question.reply.resume(returning: .user(processor.userView(id)))
             case .dashboard:
                 if dashboard == nil {
-                    let part = processor.engine.dashboardPart()
+                    let part = processor.dashboardPart()
                     lock.withLock { latest = (part, Date()) }
                     dashboard = part
                 }

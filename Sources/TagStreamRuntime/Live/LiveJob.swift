@@ -558,7 +558,7 @@ public final class LiveJob: @unchecked Sendable {
         checkpoint.finished = finished
         let saved = try checkpointer.save(checkpoint, processor: processor)
         if saved { commitProcessedOffsets(wait: final) }
-        if saved, views != nil, options.task != nil { checkpointer.publish(dashboard: processor.engine.dashboardPart()) }
+        if saved, views != nil, options.task != nil { checkpointer.publish(dashboard: processor.dashboardPart()) }
         if checkpointer.holdsConsumption != consumptionHeld { try holdConsumption(!consumptionHeld) }
         let reason = checkpointer.degradedReason.map { consumptionHeld ? "\($0), consumption paused" : $0 }
         monitor?.checkpointed(saved: saved, seconds: Date().timeIntervalSince(started), bytes: checkpointer.lastSize, degradedReason: reason)
