@@ -100,7 +100,7 @@ import TagStreamRuntime
         }
     }
 
-    @Test(arguments: [(10, 30), (30, 10)])
+    @Test(arguments: [(10, 30), (30, 10), (0, 30), (100, 30)])
     func anotherShareOnARestartMovesUsersWithTheirAggregates(from: Int, to: Int) throws {
         let (control, canary) = try Self.pipelines()
         let (lines, users, end) = try Self.events()

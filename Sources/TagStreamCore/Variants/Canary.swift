@@ -56,11 +56,16 @@ public struct CanaryMoves: Sendable, Equatable {
 
 extension Processor {
     /// Puts every user in the engine of their arm under the canary's share (after a restore whose
-    /// checkpoint had another share, or none): their aggregates move with them. A canary engine
-    /// new to the run starts at the control engine's time.
+    /// checkpoint had another share, or none): their aggregates move with them. An engine that has
+    /// applied no event yet (new to the run, or with no users so far) takes the other's time and
+    /// refreshes first.
     mutating func moveUsersToTheirArms() -> CanaryMoves {
         guard let split = canary?.split else { return CanaryMoves() }
-        if canary!.engine.clock == .min { canary!.engine.followTime(of: engine) }
+        if !canary!.engine.refreshesScheduled {
+            canary!.engine.followTime(of: engine)
+        } else if !engine.refreshesScheduled {
+            engine.followTime(of: canary!.engine)
+        }
         let toCanary = engine.takeUsers { split.isVariant($0) }
         let toControl = canary!.engine.takeUsers { !split.isVariant($0) }
         canary!.forgetTranslations()
@@ -85,9 +90,9 @@ extension Processor {
 }
 
 extension Engine {
-    /// Takes the time of another engine of the run that has none of its own yet.
+    /// Takes the time and the refreshes of another engine of the run, having applied no event yet.
     mutating func followTime(of other: Engine) {
-        clock = other.clock
+        clock = max(clock, other.clock)
         nextRefresh = other.nextRefresh
     }
 }
