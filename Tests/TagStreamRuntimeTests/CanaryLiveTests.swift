@@ -62,9 +62,7 @@ import Testing
         // From the first midnight after the restart on, the records that follow from a user's own
         // aggregates are those of a run at 30 % all along. Tiers (and what reads them) follow the
         // percentiles of the arm's users too, which were another population before the restart.
-        let reference = try Fixtures.temporaryDirectory("canary-live-reference")
-        let replay = try Fixtures.run(Fixtures.tagstreamBinary, ["replay", "--variant", canaryFile.path, "--split", "30", "--out", reference.path] + files)
-        #expect(replay.status == 0, "\(replay.stderr)")
+        let reference = try Self.abReplay(files, canary: canaryFile, percent: 30, name: "canary-live-reference")
         var expected: [String] = []
         for file in ["tags.jsonl", "alerts.jsonl", "coupons.jsonl", "coupon_outcomes.jsonl"] {
             expected += try String(contentsOf: reference.appendingPathComponent(file), encoding: .utf8).split(separator: "\n").map(String.init)
