@@ -96,13 +96,7 @@ import Testing
     /// main one): every record equals what `replay --variant … --split 30` gives, community figures
     /// included, which the tasks' canary engines settle among themselves at each refresh.
     @Test func aCanaryInARunSplitByPartitionGivesWhatAnABReplayGives() async throws {
-        let files = try Fixtures.generateEvents(["--users", "1500", "--days", "45", "--seed", "29", "--partitions", "4", "--dup-rate", "0.002", "--bad-rate", "0.002"],
-                                                into: try Fixtures.temporaryDirectory("canary-split-in"))
-        let canaryFile = try Self.writeCanaryPipeline("canary-split-pipeline")
-        let reference = try Self.abReplay(files, canary: canaryFile, percent: 30, name: "canary-split-reference")
-
-        let redis = try RedisServer()
-        let (cluster, topics) = try LiveCheckpointTests.cluster(with: files, partitions: 4)
+        let (canaryFile, reference, redis, cluster, topics) = try Self.setUp("canary-split", users: 1_500, days: 45, seed: 29, partitions: 4)
         let engines = try SplitLiveRunTests.instances(2, "canary-split", cluster: cluster, redis: redis).map { engine in
             var engine = engine
             engine.extra += ["--canary", canaryFile.path, "--canary-percent", "30"]
@@ -120,13 +114,7 @@ import Testing
     /// A canary run killed (SIGKILL) mid-run and restarted at once, with librdkafka's default
     /// settings: every record reaches the topics exactly once, as an A/B replay gives it.
     @Test func aCanaryRunKilledAndRestartedAtOnceProducesEachRecordOnce() async throws {
-        let files = try Fixtures.generateEvents(["--users", "6000", "--days", "60", "--seed", "37", "--partitions", "8", "--dup-rate", "0.002", "--bad-rate", "0.002"],
-                                                into: try Fixtures.temporaryDirectory("canary-kill-in"))
-        let canaryFile = try Self.writeCanaryPipeline("canary-kill-pipeline")
-        let reference = try Self.abReplay(files, canary: canaryFile, percent: 30, name: "canary-kill-reference")
-
-        let redis = try RedisServer()
-        let (cluster, topics) = try LiveCheckpointTests.cluster(with: files, partitions: 8)
+        let (canaryFile, reference, redis, cluster, topics) = try Self.setUp("canary-kill", users: 6_000, days: 60, seed: 37, partitions: 8)
         var engine = try LiveCheckpointFaultTests.engine(cluster, redis, group: "canary-kill", extra: ["--canary", canaryFile.path, "--canary-percent", "30"])
         engine.directory = try Fixtures.temporaryDirectory("canary-kill-cwd")
         let store = RedisCheckpointStore(client: RedisClient(url: try RedisURL(redis.url)), pipeline: "community-grocery", group: "canary-kill")
@@ -144,13 +132,24 @@ import Testing
         try Self.expectTopicsEqual(reference, cluster: cluster, topics: topics)
     }
 
-    /// The reference pipeline as `grocery-21d`, calling users at risk after 21 days, in a file.
+    /// The canary's pipeline (`CanaryTests.canaryYAML`) in a file.
     static func writeCanaryPipeline(_ name: String) throws -> URL {
         let file = try Fixtures.temporaryDirectory(name).appendingPathComponent("next.yaml")
-        try Data(try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
-            .replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(CanaryTests.canary)")
-            .replacingOccurrences(of: "at_risk: since(last_paid) >= 30d", with: "at_risk: since(last_paid) >= 21d").utf8).write(to: file)
+        try Data(try CanaryTests.canaryYAML().utf8).write(to: file)
         return file
+    }
+
+    /// Events of `users` users in co-partitioned files, the canary's file, the A/B replay at 30 %
+    /// of them, and a cluster holding them beside a redis-server.
+    static func setUp(_ name: String, users: Int, days: Int, seed: Int, partitions: Int) throws
+        -> (canary: URL, reference: URL, redis: RedisServer, cluster: EmbeddedKafkaCluster, topics: Topics) {
+        let files = try Fixtures.generateEvents(["--users", "\(users)", "--days", "\(days)", "--seed", "\(seed)", "--partitions", "\(partitions)",
+                                                 "--dup-rate", "0.002", "--bad-rate", "0.002"], into: try Fixtures.temporaryDirectory("\(name)-in"))
+        let canary = try writeCanaryPipeline("\(name)-pipeline")
+        let reference = try abReplay(files, canary: canary, percent: 30, name: "\(name)-reference")
+        let redis = try RedisServer()
+        let (cluster, topics) = try LiveCheckpointTests.cluster(with: files, partitions: partitions)
+        return (canary, reference, redis, cluster, topics)
     }
 
     /// `replay --variant … --split percent` of the files, up to their last event: each arm of an

@@ -9,13 +9,19 @@ import TagStreamRuntime
 @Suite struct CanaryTests {
     static let control = "community-grocery", canary = "grocery-21d"
 
-    /// The reference pipeline, and a canary of it that calls users at risk after 21 days instead of 30.
-    static func pipelines() throws -> (control: Pipeline, canary: Pipeline) {
-        let text = try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
-        let edited = text.replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(canary)")
+    /// The canary's file: the reference pipeline as `grocery-21d`, calling users at risk after 21
+    /// days instead of 30.
+    static func canaryYAML() throws -> String {
+        let edited = try String(contentsOfFile: Fixtures.referencePipeline, encoding: .utf8)
+            .replacingOccurrences(of: "pipeline: community-grocery", with: "pipeline: \(canary)")
             .replacingOccurrences(of: "at_risk: since(last_paid) >= 30d", with: "at_risk: since(last_paid) >= 21d")
         #expect(edited.contains("since(last_paid) >= 21d"))
-        return (try PipelineLoader.parse(yaml: text, file: "current.yaml"), try PipelineLoader.parse(yaml: edited, file: "next.yaml"))
+        return edited
+    }
+
+    /// The reference pipeline and its canary.
+    static func pipelines() throws -> (control: Pipeline, canary: Pipeline) {
+        (try PipelineLoader.load(path: Fixtures.referencePipeline), try PipelineLoader.parse(yaml: try canaryYAML(), file: "next.yaml"))
     }
 
     /// One file of events in time order, its lines, each user's, and the last `ts`.

@@ -100,13 +100,14 @@ extension Engine {
     /// Community aggregates and figures stay: what a community's users did belongs to it.
     mutating func takeUsers(where isMoving: (String) -> Bool) -> [MovedUser] {
         var moved: [MovedUser] = []
-        var movedIDs = Set<Int32>()
+        /// Each moved user's place in `moved`, by id here.
+        var position: [Int32: Int] = [:]
         for u in userSeen.indices where userSeen[u] && isMoving(symbols.users[Int32(u)]) {
-            movedIDs.insert(Int32(u))
+            position[Int32(u)] = moved.count
             moved.append(take(user: u))
         }
-        guard !movedIDs.isEmpty else { return [] }
-        let position = Dictionary(uniqueKeysWithValues: moved.indices.map { (symbols.users.id(of: moved[$0].name)!, $0) })
+        guard !moved.isEmpty else { return [] }
+        let movedIDs = Set(position.keys)
         sortedUsers.removeAll { movedIDs.contains($0) }
         usersSinceRefresh.removeAll { movedIDs.contains($0) }
         timers = Heap(timers.unordered.filter { !movedIDs.contains($0.user) })
@@ -169,6 +170,7 @@ extension Engine {
     /// boundary alerts under this pipeline's rules at the engine's clock: records follow where
     /// these rules see the user otherwise, and the timers of time-driven rules are set.
     mutating func put(_ users: [MovedUser]) -> MoveReport {
+        guard !users.isEmpty else { return MoveReport() }
         var report = MoveReport(users: users.count)
         var ids: [Int32] = []
         for user in users {
